@@ -1,0 +1,101 @@
+"""create_app(): plugins, routes, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import HTTPException
+from litestar.response import File
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from strawberry.litestar import make_graphql_controller
+
+from backend.db import close_pool, open_pool
+from backend.graphql.context import context_getter
+from backend.graphql.schema import schema
+from backend.identity.web import ROUTES as IDENTITY_ROUTES
+from backend.queue import close_queue
+from backend.recommender.web import ROUTES as TIP_ROUTES
+from backend.redis import close_redis
+from backend.settings import ROOT, get_settings
+from backend.web import http_error_handler, internal_error_handler
+
+STATIC = ROOT / "frontend" / "static"
+
+
+@get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
+async def healthz() -> dict[str, bool]:
+    """Liveness: a bare JSON answer (also the baseline of bench/tip_latency.py)."""
+    return {"ok": True}
+
+
+@get("/sw.js", include_in_schema=False, media_type="application/javascript")
+async def service_worker() -> File:
+    """The service worker, served at the root so its scope is the whole site."""
+    return File(STATIC / "sw.js", content_disposition_type="inline", headers={"Service-Worker-Allowed": "/"})
+
+
+@get("/manifest.webmanifest", include_in_schema=False, media_type="application/manifest+json")
+async def manifest() -> File:
+    """The PWA manifest."""
+    return File(STATIC / "manifest.webmanifest", content_disposition_type="inline")
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Open the database pool; close it, Redis and the queue on the way out."""
+    await open_pool()
+    try:
+        yield
+    finally:
+        await close_queue()
+        await close_redis()
+        await close_pool()
+
+
+def create_app() -> Litestar:
+    """The oO web application."""
+    settings = get_settings()
+    graphql = make_graphql_controller(
+        schema,
+        path="/graphql",
+        context_getter=context_getter,
+        graphql_ide="graphiql",
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+    exception_handlers: dict[Any, Any] = {
+        HTTPException: http_error_handler,
+        Exception: internal_error_handler,
+    }
+    return Litestar(
+        route_handlers=[
+            graphql,
+            healthz,
+            service_worker,
+            manifest,
+            *IDENTITY_ROUTES,
+            *TIP_ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        template_config=TemplateConfig(
+            directory=ROOT / "frontend" / "templates", engine=JinjaTemplateEngine
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_keys[0],
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="strict",
+            # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
+            exclude=["/graphql"],
+        ),
+        exception_handlers=exception_handlers,
+        openapi_config=None,
+    )

@@ -1,0 +1,140 @@
+"""The `oo` command: up, serve, worker, migrate, demo, export-schema, token create."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from backend.settings import ROOT, SettingsError, get_settings
+
+
+def _fail(message: str) -> None:
+    click.echo(f"oo: {message}", err=True)
+    sys.exit(2)
+
+
+def _settings_or_exit() -> Any:
+    try:
+        return get_settings()
+    except SettingsError as err:
+        _fail(str(err))
+
+
+@click.group()
+def main() -> None:
+    """oO — one tip, right now."""
+    _settings_or_exit()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from backend.migrate import migrate as run
+
+    asyncio.run(run(quiet=False))
+
+
+async def _demo_link() -> str:
+    from backend.identity.service import create_sign_in_link
+    from backend.identity.web import ensure_demo_user
+
+    return await create_sign_in_link(await ensure_demo_user())
+
+
+@main.command()
+def demo() -> None:
+    """Seed the demo user (with synthetic tasks) and print a one-time sign-in link."""
+    settings = get_settings()
+    if not settings.demo_enabled:
+        _fail("the demo is off (OO_DEMO=false or OO_ENV=production)")
+    click.echo(asyncio.run(_demo_link()))
+
+
+@main.command("export-schema")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write here.")
+@click.option("--check", is_flag=True, help="Exit 1 when schema.graphql differs from the code.")
+def export_schema(output: Path | None, check: bool) -> None:
+    """Print the GraphQL SDL exported from the code."""
+    from backend.graphql.schema import schema
+
+    sdl = schema.as_str().rstrip() + "\n"
+    target = output or ROOT / "schema.graphql"
+    if check:
+        current = target.read_text() if target.exists() else ""
+        if current != sdl:
+            _fail(f"{target.name} is out of date: run `oo export-schema -o {target.name}`")
+        click.echo(f"{target.name} is up to date")
+        return
+    if output:
+        output.write_text(sdl)
+    else:
+        click.echo(sdl, nl=False)
+
+
+@main.group()
+def token() -> None:
+    """Personal API tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True, help="Whose token.")
+@click.option("--name", default="cli", show_default=True, help="A label for the token.")
+def token_create(email: str, name: str) -> None:
+    """Create a personal API token and print it once."""
+
+    async def run() -> str | None:
+        from backend.identity.service import create_api_token, user_id_by_email
+
+        user_id = await user_id_by_email(email)
+        if user_id is None:
+            return None
+        return (await create_api_token(user_id, name))[1]
+
+    secret = asyncio.run(run())
+    if secret is None:
+        _fail(f"no user with e-mail {email}")
+    click.echo(secret)
+
+
+@main.command()
+@click.option("--workers", default=1, show_default=True, help="Web worker processes.")
+def serve(workers: int) -> None:
+    """Run the web app (production: DATABASE_URL and REDIS_URL set)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run an arq worker (agents, syncs, LLM candidates, push delivery)."""
+    from arq.worker import run_worker
+
+    from worker.settings import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@main.command()
+def up() -> None:
+    """The embedded default: SQLite, embedded Redis, web app and worker in one command."""
+    from backend.embedded import run_embedded
+
+    run_embedded()
+
+
+if __name__ == "__main__":
+    main()

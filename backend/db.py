@@ -1,0 +1,52 @@
+"""Database engine choice: the SQLite file by default, PostgreSQL when DATABASE_URL says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from backend.settings import Settings, get_settings
+
+
+def make_engine(settings: Settings | None = None) -> Engine[Any]:
+    """Build the Piccolo engine the settings describe."""
+    settings = settings or get_settings()
+    if settings.uses_postgres:
+        return PostgresEngine(config={"dsn": settings.database_url})
+    path = settings.database_url.removeprefix("sqlite:///") or str(settings.sqlite_path)
+    if not settings.database_url:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # timeout: SQLite allows one writer; others wait for the lock instead of failing at once.
+    return SQLiteEngine(path=path, timeout=30)
+
+
+def engine() -> Engine[Any]:
+    """The engine Piccolo's tables use."""
+    from backend.piccolo_conf import DB
+
+    return DB
+
+
+def write_transaction() -> Any:
+    """A transaction for writes: IMMEDIATE on SQLite so concurrent writers queue, not deadlock."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        return db.transaction(transaction_type=TransactionType.immediate)
+    return db.transaction()
+
+
+async def open_pool() -> None:
+    """Open the PostgreSQL connection pool (no-op on SQLite)."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=20)
+
+
+async def close_pool() -> None:
+    """Close the PostgreSQL connection pool (no-op on SQLite)."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()

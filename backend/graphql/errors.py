@@ -1,0 +1,43 @@
+"""Every GraphQL error leaves with a stable `code` extension; unexpected ones are masked."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+log = logging.getLogger("oo.graphql")
+
+
+def _code_for(error: GraphQLError) -> str | None:
+    if error.extensions and "code" in error.extensions:
+        return None  # already coded by us
+    if error.original_error is None:
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        return "GRAPHQL_VALIDATION_FAILED"
+    original = error.original_error
+    if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
+        return str(original.extensions["code"])
+    return "INTERNAL_SERVER_ERROR"
+
+
+class ErrorCodes(MaskErrors):
+    """Adds `extensions.code` to each error; internal errors become "Unexpected error."."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed: list[GraphQLError] = []
+        for error in errors:
+            code = _code_for(error)
+            if code is None:
+                processed.append(error)
+            elif code == "INTERNAL_SERVER_ERROR":
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+                masked = self.anonymise_error(error)
+                masked.extensions = {"code": code}
+                processed.append(masked)
+            else:
+                error.extensions = {**(error.extensions or {}), "code": code}
+                processed.append(error)
+        return processed

@@ -1,0 +1,42 @@
+"""Identity tables: people, personal API tokens, one-time sign-in links."""
+
+from piccolo.columns import UUID, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class User(Table, tablename="app_user"):
+    """A person. Soft-deleted accounts keep the row with personal fields cleared."""
+
+    id = UUID(primary_key=True)
+    email = Varchar(length=320, unique=True, null=True, default=None)
+    name = Varchar(length=200, default="")
+    role = Varchar(length=20, default="user")
+    timezone = Varchar(length=64, default="UTC")
+    is_demo = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A personal API token; only its SHA-256 is kept."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SignInLink(Table, tablename="sign_in_link"):
+    """A one-time sign-in link (demo and automation); only its SHA-256 is kept."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,82 @@
+"""Sign-in pages: the sign-in screen, one-time links, the demo button, sign-out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from backend.graphql.context import SESSION_COOKIE
+from backend.identity.service import (
+    DEMO_EMAIL,
+    create_session,
+    end_session,
+    get_or_create_user,
+    redeem_sign_in_link,
+)
+from backend.integrations.demo import seed_demo_tasks
+from backend.integrations.tables import DemoTask
+from backend.settings import get_settings
+from backend.web import error_page, page_user, with_session_cookie
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Redirect:
+    """Signed in → the tip; otherwise sign in."""
+    user = await page_user(request)
+    return Redirect(path="/tip" if user else "/signin", status_code=303)
+
+
+@get("/signin", include_in_schema=False)
+async def signin_page(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """The sign-in screen."""
+    if await page_user(request):
+        return Redirect(path="/tip", status_code=303)
+    return Template(
+        template_name="signin.html", context={"demo_enabled": get_settings().demo_enabled}
+    )
+
+
+@get("/auth/link/{token:str}", include_in_schema=False)
+async def redeem_link(token: str) -> Response[Any]:
+    """A one-time sign-in link: start a fresh session and go to the tip."""
+    user_id = await redeem_sign_in_link(token)
+    if user_id is None:
+        return error_page(
+            "This link has expired",
+            "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
+            400,
+        )
+    return with_session_cookie(Redirect(path="/tip", status_code=303), await create_session(user_id))
+
+
+async def ensure_demo_user() -> str:
+    """The demo user, with tasks (seeded on first use)."""
+    user_id = await get_or_create_user(DEMO_EMAIL, "Demo", is_demo=True)
+    if not await DemoTask.exists().where(DemoTask.user == user_id):
+        await seed_demo_tasks(user_id)
+    return user_id
+
+
+@post("/auth/demo", include_in_schema=False)
+async def demo_sign_in() -> Response[Any]:
+    """Sign in as the demo user (embedded default only; refused in production)."""
+    if not get_settings().demo_enabled:
+        return error_page("Not available", "The demo sign-in is off on this server.", 403)
+    user_id = await ensure_demo_user()
+    return with_session_cookie(Redirect(path="/tip", status_code=303), await create_session(user_id))
+
+
+@post("/auth/signout", include_in_schema=False)
+async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    """End this session."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        await end_session(sid)
+    response = Redirect(path="/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+ROUTES = [home, signin_page, redeem_link, demo_sign_in, sign_out]

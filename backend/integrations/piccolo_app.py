@@ -1,0 +1,13 @@
+"""Piccolo app of the integrations domain; migrations live in migrations/integrations/."""
+
+from piccolo.conf.apps import AppConfig
+
+from backend.settings import ROOT
+from backend.integrations.tables import DemoTask
+
+APP_CONFIG = AppConfig(
+    app_name="integrations",
+    migrations_folder_path=ROOT / "migrations" / "integrations",
+    table_classes=[DemoTask],
+    migration_dependencies=["backend.identity.piccolo_app"],
+)

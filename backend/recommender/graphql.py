@@ -1,0 +1,123 @@
+"""GraphQL of the recommender: the current tip and the reaction to it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+
+from backend.graphql.context import Info
+from backend.graphql.permissions import IsAuthenticated
+from backend.recommender import service
+from backend.recommender.reward import Action
+
+
+@strawberry.enum
+class TipKind(Enum):
+    """What a tip is."""
+
+    TASK = "task"
+    ADVICE = "advice"
+    INSIGHT = "insight"
+    REMINDER = "reminder"
+
+
+@strawberry.enum
+class FeedbackAction(Enum):
+    """A reaction to a tip."""
+
+    DONE = "done"
+    SNOOZE = "snooze"
+    DISMISS = "dismiss"
+
+
+@strawberry.type
+class UserError:
+    """A typed, user-facing error of a mutation. Nothing was stored."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+@strawberry.type
+class Tip:
+    """The one thing to do right now."""
+
+    id: strawberry.ID
+    content: str
+    kind: TipKind
+    source: str
+    served_at: datetime
+    project: str | None
+    due_date: date | None
+    priority: int
+
+    @classmethod
+    def from_view(cls, view: service.TipView) -> Tip:
+        """Build from the service's view."""
+        due = view.detail.get("due_date")
+        return cls(
+            id=strawberry.ID(view.id),
+            content=view.content,
+            kind=TipKind(view.kind),
+            source=view.source,
+            served_at=view.served_at,
+            project=view.detail.get("project") or None,
+            due_date=date.fromisoformat(due) if isinstance(due, str) else None,
+            priority=int(view.detail.get("priority", 1)),
+        )
+
+
+@strawberry.type
+class FeedbackPayload:
+    """The result of a reaction: the tip, its reward, and the next tip (or errors)."""
+
+    tip: Tip | None = None
+    reward: float | None = None
+    next_tip: Tip | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RecommenderQuery:
+    """Recommender queries."""
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The one tip for now (stable on reload until answered); null when nothing.",
+    )
+    async def tip(self, info: Info) -> Tip | None:
+        view = await service.current_tip(await info.context.user())
+        return Tip.from_view(view) if view else None
+
+
+@strawberry.type
+class RecommenderMutation:
+    """Recommender mutations."""
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="React to a tip: DONE, SNOOZE or DISMISS, with the visible time in ms.",
+    )
+    async def feedback(
+        self,
+        info: Info,
+        tip_id: strawberry.ID,
+        action: FeedbackAction,
+        dwell_ms: int | None = None,
+    ) -> FeedbackPayload:
+        user = await info.context.user()
+        try:
+            reaction = await service.react(user, str(tip_id), Action(action.value), dwell_ms)
+        except service.ReactionError as err:
+            return FeedbackPayload(
+                errors=[UserError(code=err.code, message=err.message, field=err.field)]
+            )
+        nxt = await service.current_tip(user)
+        return FeedbackPayload(
+            tip=Tip.from_view(reaction.tip),
+            reward=reaction.reward,
+            next_tip=Tip.from_view(nxt) if nxt else None,
+        )

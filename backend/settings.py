@@ -1,0 +1,194 @@
+"""Settings from the environment: one dataclass, one docstring per field, one cached getter."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    """OO_ENV: `development` (default) or `production`. Production forbids the demo sign-in."""
+
+    var_dir: Path = ROOT / "var"
+    """OO_VAR_DIR: where the embedded default keeps its SQLite file and Redis socket."""
+
+    database_url: str = ""
+    """DATABASE_URL: `postgres://user@host:5432/db`; empty means the SQLite file under var/."""
+
+    redis_url: str = ""
+    """REDIS_URL: `redis://host:6379/0`; empty means the embedded Redis on a socket under var/."""
+
+    redis_prefix: str = "oo:"
+    """OO_REDIS_PREFIX: prefix of every Redis key and the arq queue, so deployments can share."""
+
+    secret_keys: tuple[str, ...] = ()
+    """OO_SECRET_KEYS: comma-separated secrets, newest first. Required in production."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    """OO_BASE_URL: the public URL people reach; used in printed and e-mailed links."""
+
+    host: str = "127.0.0.1"
+    """OO_HOST: address `oo serve` and `oo up` bind to."""
+
+    port: int = 8000
+    """OO_PORT: port `oo serve` and `oo up` listen on."""
+
+    demo_enabled: bool = True
+    """OO_DEMO: allow the demo user and its sign-in link. Always off when OO_ENV=production."""
+
+    session_ttl_s: int = 30 * 24 * 3600
+    """OO_SESSION_TTL: seconds a browser session lives without use."""
+
+    sign_in_link_ttl_s: int = 15 * 60
+    """OO_SIGN_IN_LINK_TTL: seconds a one-time sign-in link stays valid."""
+
+    task_cache_ttl_s: int = 30
+    """OO_TASK_CACHE_TTL: seconds the per-user task cache in Redis lives."""
+
+    tip_valid_s: int = 6 * 3600
+    """OO_TIP_VALID: seconds a served tip with no reaction is shown again on reload."""
+
+    snooze_s: int = 3 * 3600
+    """OO_SNOOZE: seconds a snoozed item stays hidden."""
+
+    dismiss_s: int = 24 * 3600
+    """OO_DISMISS: seconds a dismissed item stays hidden."""
+
+    event_stream_maxlen: int = 10_000
+    """OO_EVENT_STREAM_MAXLEN: approximate cap of the event stream (the replayable ring)."""
+
+    graphql_max_depth: int = 10
+    """OO_GRAPHQL_MAX_DEPTH: deepest query accepted."""
+
+    graphql_max_aliases: int = 15
+    """OO_GRAPHQL_MAX_ALIASES: most aliases in one document."""
+
+    graphql_max_tokens: int = 2000
+    """OO_GRAPHQL_MAX_TOKENS: most tokens in one document."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+    """Anything else read lazily by features that need it (provider client ids and secrets)."""
+
+    @property
+    def is_production(self) -> bool:
+        """True when OO_ENV=production."""
+        return self.env == "production"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded database file."""
+        return self.var_dir / "oo.sqlite3"
+
+    @property
+    def redis_socket(self) -> Path:
+        """The embedded Redis unix socket."""
+        return self.var_dir / "redis.sock"
+
+    @property
+    def uses_postgres(self) -> bool:
+        """True when DATABASE_URL points at PostgreSQL."""
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag when the public URL is https."""
+        return self.base_url.startswith("https://")
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment. Raises SettingsError with one clear line."""
+    env = _env("OO_ENV", "development").lower()
+    if env not in {"development", "production"}:
+        raise SettingsError(f"OO_ENV must be development or production, got {env!r}")
+    database_url = _env("DATABASE_URL")
+    if database_url and not database_url.startswith(("postgres://", "postgresql://", "sqlite:")):
+        raise SettingsError("DATABASE_URL must start with postgres:// (or be unset for SQLite)")
+    redis_url = _env("REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("REDIS_URL must start with redis:// (or be unset for embedded Redis)")
+    keys = tuple(k.strip() for k in _env("OO_SECRET_KEYS").split(",") if k.strip())
+    production = env == "production"
+    if production:
+        missing = [
+            name
+            for name, value in (
+                ("DATABASE_URL", database_url),
+                ("REDIS_URL", redis_url),
+                ("OO_SECRET_KEYS", keys),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(f"OO_ENV=production needs {', '.join(missing)} to be set")
+        if any(len(k) < 32 for k in keys):
+            raise SettingsError("each key in OO_SECRET_KEYS must be at least 32 characters")
+    if not keys:
+        # Development only: a fixed key keeps sessions valid across restarts of `oo up`.
+        keys = ("development-only-secret-key-do-not-use-in-production",)
+    demo = _env_bool("OO_DEMO", not production)
+    if production and demo:
+        raise SettingsError("OO_DEMO cannot be enabled when OO_ENV=production")
+    var_dir = Path(_env("OO_VAR_DIR") or ROOT / "var")
+    return Settings(
+        env=env,
+        var_dir=var_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=_env("OO_REDIS_PREFIX", "oo:"),
+        secret_keys=keys,
+        base_url=_env("OO_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        host=_env("OO_HOST", "127.0.0.1"),
+        port=_env_int("OO_PORT", 8000),
+        demo_enabled=demo,
+        session_ttl_s=_env_int("OO_SESSION_TTL", 30 * 24 * 3600),
+        sign_in_link_ttl_s=_env_int("OO_SIGN_IN_LINK_TTL", 15 * 60),
+        task_cache_ttl_s=_env_int("OO_TASK_CACHE_TTL", 30),
+        tip_valid_s=_env_int("OO_TIP_VALID", 6 * 3600),
+        snooze_s=_env_int("OO_SNOOZE", 3 * 3600),
+        dismiss_s=_env_int("OO_DISMISS", 24 * 3600),
+        event_stream_maxlen=_env_int("OO_EVENT_STREAM_MAXLEN", 10_000),
+        graphql_max_depth=_env_int("OO_GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_aliases=_env_int("OO_GRAPHQL_MAX_ALIASES", 15),
+        graphql_max_tokens=_env_int("OO_GRAPHQL_MAX_TOKENS", 2000),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
+    return load_settings()
