@@ -37,7 +37,9 @@ async def healthz() -> dict[str, bool]:
 @get("/sw.js", include_in_schema=False, media_type="application/javascript")
 async def service_worker() -> File:
     """The service worker, served at the root so its scope is the whole site."""
-    return File(STATIC / "sw.js", content_disposition_type="inline", headers={"Service-Worker-Allowed": "/"})
+    return File(
+        STATIC / "sw.js", content_disposition_type="inline", headers={"Service-Worker-Allowed": "/"}
+    )
 
 
 @get("/manifest.webmanifest", include_in_schema=False, media_type="application/manifest+json")
@@ -81,7 +83,9 @@ def create_app() -> Litestar:
             manifest,
             *IDENTITY_ROUTES,
             *TIP_ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[STATIC], include_in_schema=False
+            ),
         ],
         lifespan=[lifespan],
         template_config=TemplateConfig(

@@ -27,7 +27,7 @@ def queue_name() -> str:
 
 async def get_queue() -> ArqRedis:
     """The shared arq pool of this process."""
-    global _pool  # noqa: PLW0603 - one pool per process, created lazily
+    global _pool
     if _pool is None:
         _pool = await create_pool(arq_redis_settings(), default_queue_name=queue_name())
     return _pool
@@ -41,7 +41,7 @@ async def enqueue(function: str, *args: Any, job_id: str | None = None) -> None:
 
 async def close_queue() -> None:
     """Close the pool."""
-    global _pool  # noqa: PLW0603
+    global _pool
     if _pool is not None:
         await _pool.aclose()
         _pool = None

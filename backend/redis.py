@@ -67,13 +67,20 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
             [
                 binary,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(self.socket_path.parent),
-                "--save", "",
-                "--appendonly", "no",
-                "--logfile", str(log),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.socket_path.parent),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(log),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -96,7 +103,7 @@ class EmbeddedRedis:
         try:
             client = redis.Redis(unix_socket_path=str(self.socket_path))
             ok = bool(client.ping())
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
         except redis.RedisError:
             return False
         return ok

@@ -30,7 +30,7 @@ def stream_key() -> str:
 
 async def publish(user_id: str, payload: msgspec.Struct) -> str:
     """Append an event; the stream is capped (approximately) at OO_EVENT_STREAM_MAXLEN."""
-    fields = {
+    fields: dict[Any, Any] = {
         "subject": subject_of(payload),
         "user_id": user_id,
         "at": datetime.now(UTC).isoformat(),

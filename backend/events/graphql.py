@@ -45,7 +45,9 @@ class EventsSubscription:
     ) -> AsyncGenerator[Event, None]:
         user = await info.context.user()
         if user_id is not None and str(user_id) != user.user_id and not user.is_admin:
-            raise GraphQLError("You can only follow your own events.", extensions={"code": "FORBIDDEN"})
+            raise GraphQLError(
+                "You can only follow your own events.", extensions={"code": "FORBIDDEN"}
+            )
         scope = str(user_id) if user_id is not None else (None if user.is_admin else user.user_id)
         async for event in bus.tail(subjects, scope, after=after or "$"):
             yield Event(
@@ -53,5 +55,5 @@ class EventsSubscription:
                 subject=event.subject,
                 user_id=strawberry.ID(event.user_id),
                 at=event.at,
-                payload=event.payload,
+                payload=event.payload,  # type: ignore[arg-type]
             )

@@ -2,8 +2,8 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.identity.tables import ApiToken, SignInLink, User
 from backend.settings import ROOT
-from backend.identity.tables import User, ApiToken, SignInLink
 
 APP_CONFIG = AppConfig(
     app_name="identity",

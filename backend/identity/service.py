@@ -13,7 +13,7 @@ from backend.identity.tables import ApiToken, SignInLink, User
 from backend.redis import get_redis, key
 from backend.settings import get_settings
 
-TOKEN_PREFIX = "oo_pat_"
+TOKEN_PREFIX = "oo_pat_"  # noqa: S105 - a public prefix, not a secret
 DEMO_EMAIL = "demo@oo.local"
 
 
@@ -62,19 +62,15 @@ async def get_or_create_user(email: str, name: str = "", *, is_demo: bool = Fals
 
 async def principal_for_user(user_id: str, via: str) -> Principal | None:
     """The principal of an active (not deleted) user."""
-    row = (
-        await User.select()
-        .where((User.id == user_id) & User.deleted_at.is_null())
-        .first()
-    )
+    row = await User.select().where((User.id == user_id) & User.deleted_at.is_null()).first()
     return _principal(row, via) if row else None
 
 
 async def user_id_by_email(email: str) -> str | None:
     """The id of an active user by e-mail."""
-    row = await User.select(User.id).where(
-        (User.email == email) & User.deleted_at.is_null()
-    ).first()
+    row = (
+        await User.select(User.id).where((User.email == email) & User.deleted_at.is_null()).first()
+    )
     return str(row["id"]) if row else None
 
 
@@ -168,4 +164,5 @@ async def end_session(sid: str) -> None:
     raw = await redis.get(key("session", digest))
     await redis.delete(key("session", digest))
     if raw is not None:
-        await redis.srem(key("user-sessions", json.loads(raw)["user_id"]), digest)
+        user_sessions = key("user-sessions", json.loads(raw)["user_id"])
+        await redis.srem(user_sessions, digest)  # type: ignore[misc]

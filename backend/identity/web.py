@@ -48,7 +48,9 @@ async def redeem_link(token: str) -> Response[Any]:
             "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
             400,
         )
-    return with_session_cookie(Redirect(path="/tip", status_code=303), await create_session(user_id))
+    return with_session_cookie(
+        Redirect(path="/tip", status_code=303), await create_session(user_id)
+    )
 
 
 async def ensure_demo_user() -> str:
@@ -65,7 +67,9 @@ async def demo_sign_in() -> Response[Any]:
     if not get_settings().demo_enabled:
         return error_page("Not available", "The demo sign-in is off on this server.", 403)
     user_id = await ensure_demo_user()
-    return with_session_cookie(Redirect(path="/tip", status_code=303), await create_session(user_id))
+    return with_session_cookie(
+        Redirect(path="/tip", status_code=303), await create_session(user_id)
+    )
 
 
 @post("/auth/signout", include_in_schema=False)

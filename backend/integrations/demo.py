@@ -73,7 +73,7 @@ class DemoSource:
 async def seed_demo_tasks(user_id: str, seed: int | None = None) -> int:
     """Give a user a fresh set of synthetic tasks (replacing any previous demo tasks)."""
     now = datetime.now(UTC)
-    tasks = generate_tasks(random.Random(seed), now)  # noqa: S311 - synthetic data
+    tasks = generate_tasks(random.Random(seed), now)
     async with write_transaction():
         await DemoTask.delete().where(DemoTask.user == user_id)
         await DemoTask.insert(

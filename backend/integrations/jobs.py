@@ -24,11 +24,15 @@ async def complete_item(ctx: dict[str, Any], user_id: str, item_ref: str, tip_id
             raise Retry(defer=2**tries) from exc
         await publish(
             user_id,
-            ItemCompleted(item_ref=item_ref, source=source_name(item_ref), ok=False, detail=str(exc)[:200]),
+            ItemCompleted(
+                item_ref=item_ref, source=source_name(item_ref), ok=False, detail=str(exc)[:200]
+            ),
         )
         return False
     if closed:
-        await publish(user_id, ItemCompleted(item_ref=item_ref, source=source_name(item_ref), ok=True))
+        await publish(
+            user_id, ItemCompleted(item_ref=item_ref, source=source_name(item_ref), ok=True)
+        )
     return closed
 
 

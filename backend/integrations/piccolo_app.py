@@ -2,8 +2,8 @@
 
 from piccolo.conf.apps import AppConfig
 
-from backend.settings import ROOT
 from backend.integrations.tables import DemoTask
+from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(
     app_name="integrations",

@@ -79,7 +79,9 @@ class GeneratedTask:
     added_at: datetime
 
 
-def generate_tasks(rng: random.Random, now: datetime, count: int | None = None) -> list[GeneratedTask]:
+def generate_tasks(
+    rng: random.Random, now: datetime, count: int | None = None
+) -> list[GeneratedTask]:
     """20–40 tasks (or `count`) across 3–5 projects; some overdue, due today, recurring."""
     n_projects = rng.randint(3, 5)
     projects = rng.sample(sorted(PROJECT_TASKS), n_projects)

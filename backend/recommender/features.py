@@ -1,4 +1,4 @@
-"""Candidate and context features (the seed's: is_overdue, task_age_days, priority, hour, weekday)."""
+"""Candidate and context features (seed: is_overdue, task_age_days, priority, hour, weekday)."""
 
 from __future__ import annotations
 

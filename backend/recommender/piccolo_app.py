@@ -2,8 +2,8 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.recommender.tables import Feedback, PolicyState, ServedTip, Snooze
 from backend.settings import ROOT
-from backend.recommender.tables import ServedTip, Feedback, PolicyState, Snooze
 
 APP_CONFIG = AppConfig(
     app_name="recommender",

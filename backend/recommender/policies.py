@@ -58,7 +58,7 @@ class RandomPolicy:
     version = "1"
 
     def __init__(self, seed: int | None = None) -> None:
-        self._rng = random.Random(seed)  # noqa: S311 - exploration, not security
+        self._rng = random.Random(seed)
 
     def initial_state(self) -> UserState:
         """Random keeps no state beyond a count of what it has seen."""

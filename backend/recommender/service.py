@@ -109,7 +109,9 @@ def _display_detail(candidate: Candidate, features: dict[str, float]) -> dict[st
         "project": candidate.project,
         "priority": candidate.priority,
         "is_recurring": candidate.is_recurring,
-        "due_date": candidate.due_date.isoformat() if isinstance(candidate.due_date, date) else None,
+        "due_date": candidate.due_date.isoformat()
+        if isinstance(candidate.due_date, date)
+        else None,
         "days_overdue": int(features["days_overdue"]),
     }
     return detail
@@ -236,7 +238,9 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
             ).save()
             await ServedTip.update({ServedTip.reacted_at: now}).where(ServedTip.id == tid)
             if action is not Action.DONE:
-                hide_s = get_settings().snooze_s if action is Action.SNOOZE else get_settings().dismiss_s
+                hide_s = (
+                    get_settings().snooze_s if action is Action.SNOOZE else get_settings().dismiss_s
+                )
                 await Snooze(
                     user=user.user_id,
                     item_ref=row["item_ref"],
@@ -265,7 +269,9 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
         await enqueue(
             "complete_item", user.user_id, tip.item_ref, tip.id, job_id=f"complete:{tip.id}"
         )
-    return Reaction(tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward)
+    return Reaction(
+        tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward
+    )
 
 
 async def _learn(user: Principal, row: dict[str, Any], reward: float, now: datetime) -> None:

@@ -35,13 +35,9 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="integrations", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="integrations", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="DemoTask", tablename="demo_task", schema=None, columns=None
-    )
+    manager.add_table(class_name="DemoTask", tablename="demo_task", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="DemoTask",

@@ -49,21 +49,13 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="recommender", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="recommender", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Feedback", tablename="feedback", schema=None, columns=None
-    )
+    manager.add_table(class_name="Feedback", tablename="feedback", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Snooze", tablename="snooze", schema=None, columns=None
-    )
+    manager.add_table(class_name="Snooze", tablename="snooze", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="ServedTip", tablename="served_tip", schema=None, columns=None
-    )
+    manager.add_table(class_name="ServedTip", tablename="served_tip", schema=None, columns=None)
 
     manager.add_table(
         class_name="PolicyState",
