@@ -18,6 +18,7 @@ from strawberry.litestar import make_graphql_controller
 from backend.db import close_pool, open_pool
 from backend.graphql.context import context_getter
 from backend.graphql.schema import schema
+from backend.identity.auth_web import ROUTES as AUTH_ROUTES
 from backend.identity.web import ROUTES as IDENTITY_ROUTES
 from backend.queue import close_queue
 from backend.recommender.web import ROUTES as TIP_ROUTES
@@ -82,6 +83,7 @@ def create_app() -> Litestar:
             service_worker,
             manifest,
             *IDENTITY_ROUTES,
+            *AUTH_ROUTES,
             *TIP_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
@@ -98,7 +100,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
             # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
-            exclude=["/graphql"],
+            exclude=["/graphql", "/auth/apple/callback", "/auth/token"],
         ),
         exception_handlers=exception_handlers,
         openapi_config=None,

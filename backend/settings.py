@@ -101,8 +101,50 @@ class Settings:
     graphql_max_tokens: int = 2000
     """OO_GRAPHQL_MAX_TOKENS: most tokens in one document."""
 
+    admin_seed_email: str = ""
+    """ADMIN_SEED_EMAIL: the person who becomes admin on their first sign-in."""
+
+    admin_token: str = ""
+    """ADMIN_TOKEN: `POST /auth/token` with it signs in as the seeded admin (automation, tests)."""
+
+    google_client_id: str = ""
+    """GOOGLE_CLIENT_ID: OAuth client id for Sign in with Google (empty: the button is hidden)."""
+
+    google_client_secret: str = ""
+    """GOOGLE_CLIENT_SECRET: its secret."""
+
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    """GOOGLE_DISCOVERY_URL: OpenID discovery document (overridden by tests' stand-in)."""
+
+    apple_client_id: str = ""
+    """APPLE_CLIENT_ID: the Services ID for Sign in with Apple (empty: the button is hidden)."""
+
+    apple_team_id: str = ""
+    """APPLE_TEAM_ID: the developer team id (issuer of the client-secret JWT)."""
+
+    apple_key_id: str = ""
+    """APPLE_KEY_ID: the id of the .p8 key (the `kid` of the client-secret JWT)."""
+
+    apple_private_key: str = ""
+    """APPLE_PRIVATE_KEY: the .p8 key's PEM text (or APPLE_PRIVATE_KEY_FILE: a path to it)."""
+
+    apple_issuer: str = "https://appleid.apple.com"
+    """APPLE_ISSUER: the expected `iss` of Apple id_tokens."""
+
+    apple_authorize_url: str = "https://appleid.apple.com/auth/authorize"
+    """APPLE_AUTHORIZE_URL: Apple's authorization endpoint."""
+
+    apple_token_url: str = "https://appleid.apple.com/auth/token"  # noqa: S105 - a URL
+    """APPLE_TOKEN_URL: Apple's token endpoint."""
+
+    apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
+    """APPLE_JWKS_URL: Apple's signing keys."""
+
+    apple_revoke_url: str = "https://appleid.apple.com/auth/revoke"
+    """APPLE_REVOKE_URL: Apple's token revocation endpoint."""
+
     extra: dict[str, str] = field(default_factory=dict)
-    """Anything else read lazily by features that need it (provider client ids and secrets)."""
+    """Anything else read lazily by features that need it."""
 
     @property
     def is_production(self) -> bool:
@@ -164,6 +206,14 @@ def load_settings() -> Settings:
     if production and demo:
         raise SettingsError("OO_DEMO cannot be enabled when OO_ENV=production")
     var_dir = Path(_env("OO_VAR_DIR") or ROOT / "var")
+    apple_key = _env("APPLE_PRIVATE_KEY").replace("\\n", "\n")
+    key_file = _env("APPLE_PRIVATE_KEY_FILE")
+    if not apple_key and key_file:
+        try:
+            apple_key = Path(key_file).read_text()
+        except OSError as err:
+            raise SettingsError(f"APPLE_PRIVATE_KEY_FILE cannot be read: {err.strerror}") from None
+    defaults = Settings()
     return Settings(
         env=env,
         var_dir=var_dir,
@@ -185,6 +235,20 @@ def load_settings() -> Settings:
         graphql_max_depth=_env_int("OO_GRAPHQL_MAX_DEPTH", 10),
         graphql_max_aliases=_env_int("OO_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_env_int("OO_GRAPHQL_MAX_TOKENS", 2000),
+        admin_seed_email=_env("ADMIN_SEED_EMAIL").lower(),
+        admin_token=_env("ADMIN_TOKEN"),
+        google_client_id=_env("GOOGLE_CLIENT_ID"),
+        google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
+        google_discovery_url=_env("GOOGLE_DISCOVERY_URL", defaults.google_discovery_url),
+        apple_client_id=_env("APPLE_CLIENT_ID"),
+        apple_team_id=_env("APPLE_TEAM_ID"),
+        apple_key_id=_env("APPLE_KEY_ID"),
+        apple_private_key=apple_key,
+        apple_issuer=_env("APPLE_ISSUER", defaults.apple_issuer),
+        apple_authorize_url=_env("APPLE_AUTHORIZE_URL", defaults.apple_authorize_url),
+        apple_token_url=_env("APPLE_TOKEN_URL", defaults.apple_token_url),
+        apple_jwks_url=_env("APPLE_JWKS_URL", defaults.apple_jwks_url),
+        apple_revoke_url=_env("APPLE_REVOKE_URL", defaults.apple_revoke_url),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -14,17 +15,37 @@ def _code_for(error: GraphQLError) -> str | None:
     if error.extensions and "code" in error.extensions:
         return None  # already coded by us
     if error.original_error is None:
+        if "Document contains more than" in error.message:
+            return "GRAPHQL_VALIDATION_FAILED"  # the token limit, enforced by the parser
         if error.message.startswith("Syntax Error"):
             return "GRAPHQL_PARSE_FAILED"
         return "GRAPHQL_VALIDATION_FAILED"
     original = error.original_error
     if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
         return str(original.extensions["code"])
+    if isinstance(original, GraphQLError) and error.path is None:
+        # graphql-core's own input errors (a variable of the wrong type, an unknown enum
+        # value, an Int beyond 32 bits): bad input, not a failure of ours.
+        return "GRAPHQL_VALIDATION_FAILED"
     return "INTERNAL_SERVER_ERROR"
 
 
 class ErrorCodes(MaskErrors):
     """Adds `extensions.code` to each error; internal errors become "Unexpected error."."""
+
+    def on_operation(self) -> Iterator[None]:
+        """Also code errors raised through the operation, not returned in its result.
+
+        A syntax error or the token limit, raised by ParserCache's parse hook, leaves the
+        operation as an exception, so MaskErrors never sees it in a result.
+        """
+        try:
+            yield from super().on_operation()
+        except GraphQLError as error:
+            code = _code_for(error)
+            if code is not None and code != "INTERNAL_SERVER_ERROR":
+                error.extensions = {**(error.extensions or {}), "code": code}
+            raise
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed: list[GraphQLError] = []

@@ -14,12 +14,18 @@ from strawberry.tools import merge_types
 
 from backend.events.graphql import EventsSubscription
 from backend.graphql.errors import ErrorCodes
-from backend.identity.graphql import IdentityQuery
+from backend.identity.graphql import IdentityMutation, IdentityQuery
 from backend.recommender.graphql import RecommenderMutation, RecommenderQuery
 from backend.settings import get_settings
 
 Query = merge_types("Query", (IdentityQuery, RecommenderQuery))
-Mutation = merge_types("Mutation", (RecommenderMutation,))
+Mutation = merge_types(
+    "Mutation",
+    (
+        IdentityMutation,
+        RecommenderMutation,
+    ),
+)
 Subscription = merge_types("Subscription", (EventsSubscription,))
 
 

@@ -2,12 +2,18 @@
 
 from piccolo.conf.apps import AppConfig
 
-from backend.identity.tables import ApiToken, SignInLink, User
+from backend.identity.tables import (
+    ApiToken,
+    ProviderCredential,
+    SignInLink,
+    User,
+    UserIdentity,
+)
 from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(
     app_name="identity",
     migrations_folder_path=ROOT / "migrations" / "identity",
-    table_classes=[User, ApiToken, SignInLink],
+    table_classes=[User, ApiToken, SignInLink, UserIdentity, ProviderCredential],
     migration_dependencies=[],
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from backend.db import write_transaction
 from backend.identity.tables import ApiToken, SignInLink, User
@@ -135,11 +137,17 @@ async def redeem_sign_in_link(token: str) -> str | None:
 # Sessions ------------------------------------------------------------------------------
 
 
-async def create_session(user_id: str) -> str:
+async def create_session(user_id: str, user_agent: str = "") -> str:
     """Start a server-side session; returns the new session id (always fresh: no fixation)."""
     sid = secrets.token_urlsafe(32)
     ttl = get_settings().session_ttl_s
-    data = json.dumps({"user_id": user_id, "created_at": datetime.now(UTC).isoformat()})
+    data = json.dumps(
+        {
+            "user_id": user_id,
+            "created_at": datetime.now(UTC).isoformat(),
+            "user_agent": user_agent[:200],
+        }
+    )
     redis = get_redis()
     async with redis.pipeline(transaction=True) as pipe:
         pipe.set(key("session", _sha256(sid)), data, ex=ttl)
@@ -166,3 +174,91 @@ async def end_session(sid: str) -> None:
     if raw is not None:
         user_sessions = key("user-sessions", json.loads(raw)["user_id"])
         await redis.srem(user_sessions, digest)  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session as its owner sees it; `id` is public (a hash), never the cookie value."""
+
+    id: str
+    created_at: datetime
+    user_agent: str
+    current: bool
+
+
+def session_public_id(sid: str) -> str:
+    """The public id of a session cookie value."""
+    return _sha256(sid)[:32]
+
+
+async def list_sessions(user_id: str, current_sid: str | None = None) -> list[SessionInfo]:
+    """The user's live sessions, newest first."""
+    redis = get_redis()
+    digests = sorted(await redis.smembers(key("user-sessions", user_id)))  # type: ignore[misc]
+    current = _sha256(current_sid) if current_sid else None
+    sessions: list[SessionInfo] = []
+    stale: list[str] = []
+    for digest in digests:
+        raw = await redis.get(key("session", digest))
+        if raw is None:
+            stale.append(digest)
+            continue
+        data = json.loads(raw)
+        sessions.append(
+            SessionInfo(
+                id=digest[:32],
+                created_at=datetime.fromisoformat(data["created_at"]),
+                user_agent=data.get("user_agent", ""),
+                current=digest == current,
+            )
+        )
+    if stale:
+        await redis.srem(key("user-sessions", user_id), *stale)  # type: ignore[misc]
+    return sorted(sessions, key=lambda s: s.created_at, reverse=True)
+
+
+async def revoke_session(user_id: str, public_id: str) -> bool:
+    """End one of the user's sessions by its public id; False when it is not theirs."""
+    redis = get_redis()
+    for digest in await redis.smembers(key("user-sessions", user_id)):  # type: ignore[misc]
+        if digest[:32] == public_id:
+            await redis.delete(key("session", digest))
+            await redis.srem(key("user-sessions", user_id), digest)  # type: ignore[misc]
+            return True
+    return False
+
+
+async def list_api_tokens(user_id: str) -> list[dict[str, Any]]:
+    """The user's tokens (never the secret): id, name, created_at, last_used_at, revoked_at."""
+    rows = (
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.created_at, ascending=False)
+    )
+    return list(rows)
+
+
+async def revoke_api_token(user_id: str, token_id: str) -> bool:
+    """Revoke one of the user's tokens at once; False when unknown or not theirs."""
+    try:
+        uuid.UUID(token_id)
+    except ValueError:
+        return False
+    async with write_transaction():
+        row = (
+            await ApiToken.select(ApiToken.id)
+            .where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+            .first()
+        )
+        if row is None:
+            return False
+        await ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)}).where(
+            (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
+        )
+    return True

@@ -1,6 +1,6 @@
 """Identity tables: people, personal API tokens, one-time sign-in links."""
 
-from piccolo.columns import UUID, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -14,6 +14,7 @@ class User(Table, tablename="app_user"):
     name = Varchar(length=200, default="")
     role = Varchar(length=20, default="user")
     timezone = Varchar(length=64, default="UTC")
+    picture = Varchar(length=1000, default="")
     is_demo = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     deleted_at = Timestamptz(null=True, default=None)
@@ -40,3 +41,30 @@ class SignInLink(Table, tablename="sign_in_link"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class UserIdentity(Table, tablename="user_identity"):
+    """A provider account (Google, Apple) linked to a person; `subject` is the provider's `sub`."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    provider = Varchar(length=20)
+    subject = Varchar(length=255, index=True)
+    email = Varchar(length=320, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_sign_in_at = Timestamptz(null=True, default=None)
+
+
+class ProviderCredential(Table, tablename="provider_credential"):
+    """A provider account's OAuth tokens, sealed by backend/identity/vault.py (never plaintext)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    provider = Varchar(length=50)
+    subject = Varchar(length=255)
+    access_token_enc = Text(secret=True)
+    refresh_token_enc = Text(null=True, default=None, secret=True)
+    expires_at = Timestamptz(null=True, default=None)
+    scopes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -8,17 +8,18 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from backend.graphql.context import SESSION_COOKIE
+from backend.identity.auth_web import start_session
 from backend.identity.service import (
     DEMO_EMAIL,
-    create_session,
     end_session,
     get_or_create_user,
     redeem_sign_in_link,
 )
+from backend.identity.signin import providers_configured
 from backend.integrations.demo import seed_demo_tasks
 from backend.integrations.tables import DemoTask
 from backend.settings import get_settings
-from backend.web import error_page, page_user, with_session_cookie
+from backend.web import error_page, page_user
 
 
 @get("/", include_in_schema=False)
@@ -34,12 +35,13 @@ async def signin_page(request: Request[Any, Any, Any]) -> Template | Redirect:
     if await page_user(request):
         return Redirect(path="/tip", status_code=303)
     return Template(
-        template_name="signin.html", context={"demo_enabled": get_settings().demo_enabled}
+        template_name="signin.html",
+        context={"demo_enabled": get_settings().demo_enabled, "providers": providers_configured()},
     )
 
 
 @get("/auth/link/{token:str}", include_in_schema=False)
-async def redeem_link(token: str) -> Response[Any]:
+async def redeem_link(request: Request[Any, Any, Any], token: str) -> Response[Any]:
     """A one-time sign-in link: start a fresh session and go to the tip."""
     user_id = await redeem_sign_in_link(token)
     if user_id is None:
@@ -48,9 +50,7 @@ async def redeem_link(token: str) -> Response[Any]:
             "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
             400,
         )
-    return with_session_cookie(
-        Redirect(path="/tip", status_code=303), await create_session(user_id)
-    )
+    return await start_session(request, user_id)
 
 
 async def ensure_demo_user() -> str:
@@ -62,14 +62,12 @@ async def ensure_demo_user() -> str:
 
 
 @post("/auth/demo", include_in_schema=False)
-async def demo_sign_in() -> Response[Any]:
+async def demo_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     """Sign in as the demo user (embedded default only; refused in production)."""
     if not get_settings().demo_enabled:
         return error_page("Not available", "The demo sign-in is off on this server.", 403)
     user_id = await ensure_demo_user()
-    return with_session_cookie(
-        Redirect(path="/tip", status_code=303), await create_session(user_id)
-    )
+    return await start_session(request, user_id)
 
 
 @post("/auth/signout", include_in_schema=False)

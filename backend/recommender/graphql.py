@@ -9,6 +9,7 @@ import strawberry
 
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
+from backend.graphql.types import UserError
 from backend.recommender import service
 from backend.recommender.reward import Action
 
@@ -30,15 +31,6 @@ class FeedbackAction(Enum):
     DONE = "done"
     SNOOZE = "snooze"
     DISMISS = "dismiss"
-
-
-@strawberry.type
-class UserError:
-    """A typed, user-facing error of a mutation. Nothing was stored."""
-
-    code: str
-    message: str
-    field: str | None = None
 
 
 @strawberry.type

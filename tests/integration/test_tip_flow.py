@@ -34,7 +34,11 @@ def _demo_session(server: LiveServer) -> httpx.Client:
 
 
 def gql(client: httpx.Client, query: str, **variables: object) -> dict[str, object]:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
+    # Cookie sessions echo the CSRF cookie in a header for mutations, as the pages do.
+    headers = {"x-csrftoken": client.cookies.get("csrftoken", "")}
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -59,3 +63,18 @@ def test_demo_tip_feedback_next_tip(live_server: LiveServer) -> None:
 
     again = gql(client, FEEDBACK, tipId=first["id"], action="DONE", dwellMs=40_000)
     assert again["data"]["feedback"]["errors"][0]["code"] == "ALREADY_REACTED"  # type: ignore[index]
+
+
+def test_cookie_mutation_without_csrf_token_is_refused(live_server: LiveServer) -> None:
+    client = _demo_session(live_server)
+    tip = gql(client, TIP)["data"]["tip"]  # type: ignore[index]
+    response = client.post(
+        "/graphql",
+        json={"query": FEEDBACK, "variables": {"tipId": tip["id"], "action": "DONE"}},
+    )
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "CSRF_FAILED"
+    # Nothing was stored: the same tip is still the current one and can be answered.
+    assert gql(client, TIP)["data"]["tip"]["id"] == tip["id"]  # type: ignore[index]
+    ok = gql(client, FEEDBACK, tipId=tip["id"], action="DONE", dwellMs=20_000)
+    assert ok["data"]["feedback"]["errors"] == []  # type: ignore[index]
