@@ -15,11 +15,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from strawberry.litestar import make_graphql_controller
 
+from backend.access_log import access_log_middleware
 from backend.db import close_pool, open_pool
 from backend.graphql.context import context_getter
 from backend.graphql.schema import schema
 from backend.identity.auth_web import ROUTES as AUTH_ROUTES
 from backend.identity.web import ROUTES as IDENTITY_ROUTES
+from backend.privacy.web import ROUTES as PRIVACY_ROUTES
 from backend.queue import close_queue
 from backend.recommender.web import ROUTES as TIP_ROUTES
 from backend.redis import close_redis
@@ -85,6 +87,7 @@ def create_app() -> Litestar:
             *IDENTITY_ROUTES,
             *AUTH_ROUTES,
             *TIP_ROUTES,
+            *PRIVACY_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),
@@ -103,5 +106,6 @@ def create_app() -> Litestar:
             exclude=["/graphql", "/auth/apple/callback", "/auth/token"],
         ),
         exception_handlers=exception_handlers,
+        middleware=[access_log_middleware],
         openapi_config=None,
     )

@@ -100,6 +100,23 @@ def token_create(email: str, name: str) -> None:
     click.echo(secret)
 
 
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every vault secret under the newest key of OO_SECRET_KEYS."""
+    from backend.identity.vault import VaultError
+    from backend.identity.vault import rotate_keys as run
+
+    try:
+        report = asyncio.run(run())
+    except VaultError as err:
+        _fail(f"{err}; nothing after that row was changed — restore the old key and retry")
+        return
+    click.echo(
+        f"re-encrypted {report.resealed} of {report.total} secrets under the newest key"
+        + (" — older keys can now be removed from OO_SECRET_KEYS" if report.total else "")
+    )
+
+
 @main.command()
 @click.option("--workers", default=1, show_default=True, help="Web worker processes.")
 def serve(workers: int) -> None:
@@ -115,7 +132,21 @@ def serve(workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=False,  # backend.access_log logs requests without secrets
+        log_config=_log_config(),
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging plus our `oo.*` loggers at INFO on stderr."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG}
+    config["loggers"] = {
+        **LOGGING_CONFIG["loggers"],
+        "oo": {"handlers": ["default"], "level": "INFO", "propagate": False},
+    }
+    return config
 
 
 @main.command()
