@@ -10,8 +10,8 @@ import pytest
 
 from tests.support.fixtures import LiveServer
 from tests.support.idp import parse_form_post
-from tests.support.idp_fixtures import ADMIN_EMAIL, ADMIN_TOKEN
 from tests.support.idp_apple import AppleStandIn
+from tests.support.idp_fixtures import ADMIN_EMAIL, ADMIN_TOKEN
 from tests.support.idp_google import GoogleStandIn
 
 ME = "{ me { id email name role } }"
