@@ -19,6 +19,7 @@ from backend.access_log import access_log_middleware
 from backend.db import close_pool, open_pool
 from backend.graphql.context import context_getter
 from backend.graphql.schema import schema
+from backend.identity.account_web import ROUTES as ACCOUNT_ROUTES
 from backend.identity.auth_web import ROUTES as AUTH_ROUTES
 from backend.identity.web import ROUTES as IDENTITY_ROUTES
 from backend.privacy.web import ROUTES as PRIVACY_ROUTES
@@ -86,6 +87,7 @@ def create_app() -> Litestar:
             manifest,
             *IDENTITY_ROUTES,
             *AUTH_ROUTES,
+            *ACCOUNT_ROUTES,
             *TIP_ROUTES,
             *PRIVACY_ROUTES,
             create_static_files_router(

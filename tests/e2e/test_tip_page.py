@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    FloatRect,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.fixtures import ROOT, DemoPerson, LiveServer, make_person
 
@@ -33,8 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = [
@@ -60,7 +67,7 @@ async def _sign_in_path(user_id: str) -> str:
 async def _feedback_for(tip_id: str) -> dict[str, Any] | None:
     from backend.recommender.tables import Feedback
 
-    return await Feedback.select().where(Feedback.tip == tip_id).first()  # type: ignore[no-any-return]
+    return await Feedback.select().where(Feedback.tip == tip_id).first()
 
 
 def feedback_for(tip_id: str) -> dict[str, Any]:
@@ -79,9 +86,9 @@ def browser() -> Iterator[Browser]:
         instance.close()
 
 
-def open_page(browser: Browser, server: LiveServer, viewport: dict[str, int]) -> Page:
+def open_page(browser: Browser, server: LiveServer, viewport: ViewportSize) -> Page:
     """A fresh browser context (no cookies) with one page."""
-    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(10_000)
     return context.new_page()
 
@@ -152,7 +159,8 @@ def test_tip_page_done_swaps_without_reload(page: Page, live_server: LiveServer)
     page.get_by_role("button", name="done").click()
     second = wait_for_swap(page, first)
 
-    assert second and second != first
+    assert second
+    assert second != first
     assert page.evaluate("window.__marker") == 1, "the swap did not reload the page"
     row = feedback_for(first)
     assert row["action"] == "done"
@@ -165,18 +173,20 @@ def test_keyboard_snooze_and_dismiss(page: Page, live_server: LiveServer) -> Non
     first = tip_id(page)
     page.keyboard.press("s")
     second = wait_for_swap(page, first)
-    assert second and second != first
+    assert second
+    assert second != first
     assert feedback_for(first)["action"] == "snooze"
 
     page.keyboard.press("x")
     third = wait_for_swap(page, second)
-    assert third and third not in (first, second)
+    assert third
+    assert third not in (first, second)
     row = feedback_for(second)
     assert row["action"] == "dismiss"
     assert row["dwell_source"] == "client"
 
 
-def _button_boxes(page: Page) -> list[dict[str, float]]:
+def _button_boxes(page: Page) -> list[FloatRect]:
     boxes = []
     for value in ("done", "snooze", "dismiss"):
         box = page.locator(f'#tip button[value="{value}"]').bounding_box()
@@ -192,8 +202,10 @@ def test_phone_layout_fits_and_does_not_jump(phone: Page, live_server: LiveServe
     before = _button_boxes(phone)
     for _ in range(3):  # several tips: different text lengths, same button positions
         for box in before:
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width
-            assert box["y"] >= 0 and box["y"] + box["height"] <= height
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width
+            assert box["y"] >= 0
+            assert box["y"] + box["height"] <= height
         for value in ("done", "snooze", "dismiss"):
             expect(phone.locator(f'#tip button[value="{value}"]')).to_be_in_viewport()
         overflow = phone.evaluate(
