@@ -22,3 +22,32 @@ class DemoTask(Table, tablename="demo_task"):
     added_at = Timestamptz(default=TimestamptzNow())
     completed_at = Timestamptz(null=True, default=None)
     is_deleted = Boolean(default=False)
+
+
+class Integration(Table, tablename="integration"):
+    """A person's connection to a signal source and its health (no tokens here: see the vault)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    source = Varchar(length=30)
+    status = Varchar(length=20, default="connected")
+    """connected | needs_attention | needs_reconnect | disconnected"""
+    account = Varchar(length=255, default="")
+    """The provider's id for the account (Todoist user id), to route webhooks."""
+    last_sync_at = Timestamptz(null=True, default=None)
+    items_seen = Integer(default=0)
+    error = Varchar(length=300, default="")
+    """The last problem, in words a person understands."""
+    failures = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """A person's secret URL for the generic signed-webhook source (secret sealed by the vault)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    slug = Varchar(length=64, unique=True, index=True)
+    secret_enc = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
