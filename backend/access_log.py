@@ -11,6 +11,7 @@ import logging
 import re
 import time
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("oo.access")
@@ -26,7 +27,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
     """Log one line per HTTP request, redacted."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -43,7 +44,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             log.info(
                 "%s %s %d %.1fms",
-                scope["method"],
+                scope.get("method", "-"),
                 redact_path(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,

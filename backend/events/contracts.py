@@ -42,10 +42,35 @@ class ItemCompleted(msgspec.Struct, frozen=True):
     detail: str = ""
 
 
+class AgentComputed(msgspec.Struct, frozen=True):
+    """`signals.agent.computed`: an agent wrote a fresh snippet for a person.
+
+    `changed` is False when the snippet hash equals the previous one (same words, new expiry);
+    consumers that regenerate tip candidates react to changed snippets only.
+    """
+
+    agent_id: str
+    agent_version: str
+    snippet_hash: str
+    changed: bool
+    evidence: int
+    expires_at: str
+
+
+class TasksSynced(msgspec.Struct, frozen=True):
+    """`signals.task.synced`: a source was read; its items are in the cache."""
+
+    source: str
+    items: int
+    duration_ms: float
+
+
 SUBJECTS: dict[str, type[msgspec.Struct]] = {
     "signals.tip.served": TipServed,
     "signals.tip.feedback": TipFeedback,
     "signals.item.completed": ItemCompleted,
+    "signals.task.synced": TasksSynced,
+    "signals.agent.computed": AgentComputed,
 }
 
 

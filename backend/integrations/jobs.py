@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from typing import Any
 
-from arq import Retry
+from arq import Retry, cron
 
 from backend.events.bus import publish
 from backend.events.contracts import ItemCompleted
+from backend.integrations import todoist
+from backend.integrations.errors import RateLimited, SourceError
 from backend.integrations.service import complete_item as close_at_source
+from backend.integrations.service import forget_items, sync
 from backend.integrations.sources import source_name
+from backend.integrations.status import active_pairs, user_for_account
+from backend.queue import enqueue
+from backend.recommender.delayed import record_source_completion, user_for_served_item
+from backend.settings import get_settings
 
 MAX_TRIES = 5
 
@@ -36,4 +45,54 @@ async def complete_item(ctx: dict[str, Any], user_id: str, item_ref: str, tip_id
     return closed
 
 
-JOBS = [complete_item]
+async def sync_source(ctx: dict[str, Any], user_id: str, source: str) -> int:
+    """Refresh one (person, source); a 429 is retried after the provider's Retry-After."""
+    try:
+        return await sync(user_id, source)
+    except RateLimited as err:
+        if int(ctx.get("job_try", 1)) < MAX_TRIES:
+            raise Retry(defer=min(err.retry_after, 900)) from err
+        return -1
+    except SourceError:
+        return -1  # recorded in the integration's status; the next schedule tries again
+
+
+def _slot() -> int:
+    """The current sync interval's number: part of the job id, so each interval syncs once."""
+    return int(time.time() // max(60, get_settings().sync_interval_s))
+
+
+async def sync_all(ctx: dict[str, Any]) -> int:
+    """Cron: one sync job per connected (person, source), deduped by a stable job id."""
+    pairs = await active_pairs()
+    slot = _slot()
+    for user_id, source in pairs:
+        await enqueue("sync_source", user_id, source, job_id=f"sync:{user_id}:{source}:{slot}")
+    return len(pairs)
+
+
+async def todoist_webhook(
+    ctx: dict[str, Any], event_name: str, account: str, task_id: str, completed_at: str | None
+) -> str:
+    """Apply a verified Todoist webhook: refresh the cache; a completion may be a delayed reward."""
+    item_ref = f"{todoist.PREFIX}{task_id}"
+    user_id = await user_for_account(todoist.PROVIDER, account) if account else None
+    if user_id is None:
+        user_id = await user_for_served_item(item_ref)
+    if user_id is None:
+        return "unknown account"
+    await forget_items(user_id, todoist.PROVIDER)
+    if event_name == "item:completed":
+        when = datetime.fromisoformat(completed_at.replace("Z", "+00:00")) if completed_at else None
+        if await record_source_completion(user_id, item_ref, when):
+            return "delayed reward"
+    return "cache refreshed"
+
+
+def _sync_minutes() -> set[int]:
+    step = max(1, get_settings().sync_interval_s // 60)
+    return set(range(0, 60, min(step, 60)))
+
+
+JOBS = [complete_item, sync_source, todoist_webhook]
+CRON_JOBS = [cron(sync_all, minute=_sync_minutes(), run_at_startup=False, unique=True)]

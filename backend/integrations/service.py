@@ -1,42 +1,174 @@
-"""What the rest of oO asks of integrations: a person's open items, and closing one."""
+"""What the rest of oO asks of integrations: a person's open items, calendar context, closing one.
+
+Items are cached per (person, source) in Redis: a fresh copy (OO_TASK_CACHE_TTL, 30 s) and a
+last-known copy (a day). On a cold cache one bounded fetch is made; when it fails or is slow the
+last-known copy is served, so a provider outage never blanks the tip page.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+from datetime import UTC, datetime
+
 import msgspec
 
+from backend.events.bus import publish
+from backend.events.contracts import TasksSynced
+from backend.integrations import gcal, status
 from backend.integrations.demo import DemoSource
-from backend.integrations.sources import all_sources, get_source, register_source, source_name
-from backend.recommender.features import Candidate
+from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
+from backend.integrations.history import (  # re-exported: other domains read through here
+    CompletionRecord as CompletionRecord,
+)
+from backend.integrations.history import completions_since as completions_since
+from backend.integrations.history import users_completed_since as users_completed_since
+from backend.integrations.sources import get_source, register_source, source_name
+from backend.integrations.todoist import TodoistSource
+from backend.integrations.webhook_source import WebhookSource
+from backend.recommender.features import Candidate, Context, candidate_features
 from backend.redis import get_redis, key
 from backend.settings import get_settings
 
+log = logging.getLogger("oo.integrations")
+
 register_source(DemoSource())
+register_source(TodoistSource())
+register_source(WebhookSource())
+
+ITEM_SOURCES = ("demo", "todoist", "webhook")
+KNOWN_TTL_S = 24 * 3600
+COLD_FETCH_TIMEOUT_S = 2.0
 
 _decoder = msgspec.json.Decoder(list[Candidate])
 
 
-def _cache_key(user_id: str) -> str:
-    return key("tasks", user_id)
+def _fresh_key(user_id: str, source: str) -> str:
+    return key("tasks", user_id, source)
+
+
+def _known_key(user_id: str, source: str) -> str:
+    return key("tasks-known", user_id, source)
+
+
+async def _sources_of(user_id: str) -> list[str]:
+    connected = set(await status.connected_sources(user_id))
+    # The demo and webhook sources need no connection row: they answer with nothing if unused.
+    return [s for s in ITEM_SOURCES if s in connected or s in ("demo", "webhook")]
+
+
+def _with_features(items: list[Candidate]) -> list[Candidate]:
+    """Attach the per-task features computed at sync time (kept with the cached items)."""
+    context = Context(now=datetime.now(UTC))
+    return [
+        dataclasses.replace(c, detail={**c.detail, "features": candidate_features(c, context)})
+        for c in items
+    ]
+
+
+async def _remember(user_id: str, source: str, items: list[Candidate]) -> None:
+    data = msgspec.json.encode(items)
+    redis = get_redis()
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(_fresh_key(user_id, source), data, ex=get_settings().task_cache_ttl_s)
+        pipe.set(_known_key(user_id, source), data, ex=KNOWN_TTL_S)
+        await pipe.execute()
 
 
 async def open_items(user_id: str) -> list[Candidate]:
-    """Open items from every source, through the short-lived Redis task cache."""
+    """Open items from every source of the person, through the cache."""
+    sources = await _sources_of(user_id)
     redis = get_redis()
-    cached = await redis.get(_cache_key(user_id))
-    if cached is not None:
-        return _decoder.decode(cached)
+    fresh = await redis.mget([_fresh_key(user_id, s) for s in sources])
     items: list[Candidate] = []
-    for source in all_sources():
-        items.extend(await source.list_items(user_id))
-    await redis.set(
-        _cache_key(user_id), msgspec.json.encode(items), ex=get_settings().task_cache_ttl_s
-    )
+    for source, cached in zip(sources, fresh, strict=True):
+        if cached is not None:
+            items.extend(_decoder.decode(cached))
+            continue
+        try:
+            got = await asyncio.wait_for(
+                get_source(source).list_items(user_id), COLD_FETCH_TIMEOUT_S
+            )
+        except (SourceError, TimeoutError) as err:
+            log.info("serving last-known %s items: %s", source, type(err).__name__)
+            known = await redis.get(_known_key(user_id, source))
+            items.extend(_decoder.decode(known) if known else [])
+            continue
+        got = _with_features(got)
+        await _remember(user_id, source, got)
+        items.extend(got)
     return items
 
 
-async def forget_items(user_id: str) -> None:
-    """Drop the cached items so the next read goes to the sources."""
-    await get_redis().delete(_cache_key(user_id))
+async def forget_items(user_id: str, source: str | None = None) -> None:
+    """Drop the fresh cache so the next read goes to the source(s)."""
+    sources = [source] if source else list(ITEM_SOURCES)
+    await get_redis().delete(*[_fresh_key(user_id, s) for s in sources])
+
+
+async def sync(user_id: str, source: str) -> int:
+    """Refresh one source now: items into the cache, status, `signals.task.synced`.
+
+    Raises RateLimited for the caller to retry later; other failures are recorded in the
+    integration's status (after OO_SYNC_MAX_FAILURES it "needs attention") and re-raised.
+    """
+    started = datetime.now(UTC)
+    try:
+        if source == gcal.PROVIDER:
+            events = await gcal.fetch_events(user_id, started)
+            await _remember_context(user_id, gcal.compute_context(events, started))
+            count = len(events)
+        else:
+            items = _with_features(await get_source(source).list_items(user_id))
+            await _remember(user_id, source, items)
+            count = len(items)
+    except NeedsReconnect as err:
+        await status.mark_failed(user_id, source, err.reason, reconnect=True)
+        raise
+    except RateLimited as err:
+        await status.mark_failed(user_id, source, err.reason)
+        raise
+    except SourceError as err:
+        await status.mark_failed(user_id, source, err.reason)
+        raise
+    await status.mark_synced(user_id, source, count)
+    await publish(
+        user_id,
+        TasksSynced(
+            source=source,
+            items=count,
+            duration_ms=round((datetime.now(UTC) - started).total_seconds() * 1000, 1),
+        ),
+    )
+    return count
+
+
+async def _remember_context(user_id: str, context: gcal.CalendarContext) -> None:
+    await get_redis().set(
+        key("calendar", user_id),
+        msgspec.json.encode(context),
+        ex=get_settings().task_cache_ttl_s * 10,
+    )
+
+
+async def calendar_context(user_id: str) -> gcal.CalendarContext | None:
+    """The cached calendar context (None when no calendar is connected or nothing is known)."""
+    raw = await get_redis().get(key("calendar", user_id))
+    return msgspec.json.decode(raw, type=gcal.CalendarContext) if raw else None
+
+
+def fits_calendar(
+    candidate: Candidate, context: gcal.CalendarContext | None, now: datetime
+) -> bool:
+    """A task with a duration is not served when it cannot finish before the next event."""
+    if context is None:
+        return True
+    duration = candidate.detail.get("duration_min")
+    if not isinstance(duration, int) or duration <= 0:
+        return True
+    free = context.free_block_minutes(now)
+    return free is None or duration <= free
 
 
 async def complete_item(user_id: str, item_ref: str, once_key: str) -> bool:
@@ -55,5 +187,5 @@ async def complete_item(user_id: str, item_ref: str, once_key: str) -> bool:
     except Exception:
         await redis.delete(marker)
         raise
-    await forget_items(user_id)
+    await forget_items(user_id, source_name(item_ref))
     return closed

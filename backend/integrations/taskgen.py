@@ -88,9 +88,12 @@ def generate_tasks(
     total = count if count is not None else rng.randint(20, 40)
     pool = [(p, title) for p in projects for title in PROJECT_TASKS[p]]
     rng.shuffle(pool)
-    while len(pool) < total:  # small project mixes: allow a title twice with a suffix
-        p, title = rng.choice(pool)
-        pool.append((p, f"{title} (follow-up)"))
+    base = list(pool)
+    repeats: dict[str, int] = {}
+    while len(pool) < total:  # small project mixes: repeat a title as a numbered follow-up
+        p, title = rng.choice(base)
+        repeats[title] = n = repeats.get(title, 0) + 1
+        pool.append((p, f"{title} (follow-up)" if n == 1 else f"{title} (follow-up {n})"))
     today = now.date()
     tasks: list[GeneratedTask] = []
     for i, (project, content) in enumerate(pool[:total]):
