@@ -60,7 +60,9 @@ class Settings:
     """OO_SECRET_KEYS: comma-separated secrets, newest first. Required in production."""
 
     base_url: str = "http://127.0.0.1:8000"
-    """OO_BASE_URL: the public URL people reach; used in printed and e-mailed links."""
+    """OO_BASE_URL: the public URL people reach; used in printed and e-mailed links.
+
+    Unset: http://OO_HOST:OO_PORT (127.0.0.1 when binding every address)."""
 
     host: str = "127.0.0.1"
     """OO_HOST: address `oo serve` and `oo up` bind to."""
@@ -143,6 +145,59 @@ class Settings:
     apple_revoke_url: str = "https://appleid.apple.com/auth/revoke"
     """APPLE_REVOKE_URL: Apple's token revocation endpoint."""
 
+    google_revoke_url: str = ""
+    """GOOGLE_REVOKE_URL: Google's token revocation endpoint; empty: the discovery document's
+    `revocation_endpoint` (so one GOOGLE_DISCOVERY_URL points every Google call elsewhere)."""
+
+    tip_log_retention_days: int = 30
+    """OO_TIP_LOG_RETENTION_DAYS: days the decision log (served tips and their feedback) is kept."""
+
+    agents_interval_min: int = 15
+    """OO_AGENTS_INTERVAL_MIN: minutes between agent fan-outs (and stale-feature refreshes);
+    1..60, run at the minutes of the hour divisible by it. Also the dedupe slot of agent jobs."""
+
+    agents_active_days: int = 30
+    """OO_AGENTS_ACTIVE_DAYS: a person is "active" (agents run for them) when they signed up,
+    were served a tip or completed a task within this many days."""
+
+    worker_max_jobs: int = 200
+    """OO_WORKER_MAX_JOBS: jobs one arq worker runs at once. Agent jobs batch their database
+    reads across concurrent jobs, so a high value is what makes the fan-out fast."""
+
+    llm_embedder: str = ""
+    """OO_LLM_EMBEDDER: the litellm model behind the `embedder` alias (e.g.
+    `ollama/nomic-embed-text`). Empty: focus-area groups task texts lexically instead."""
+
+    llm_embedder_api_base: str = ""
+    """OO_LLM_EMBEDDER_API_BASE: the embedder's server URL (e.g. http://127.0.0.1:11434)."""
+
+    todoist_client_id: str = ""
+    """TODOIST_CLIENT_ID: OAuth app id for connecting Todoist (empty: Connect says what to set)."""
+
+    todoist_client_secret: str = ""
+    """TODOIST_CLIENT_SECRET: its secret; also the key of Todoist's webhook signatures."""
+
+    todoist_authorize_url: str = "https://todoist.com/oauth/authorize"
+    """TODOIST_AUTHORIZE_URL: Todoist's authorization endpoint."""
+
+    todoist_token_url: str = "https://todoist.com/oauth/access_token"  # noqa: S105 - a URL
+    """TODOIST_TOKEN_URL: Todoist's token endpoint (exchange and refresh)."""
+
+    todoist_api_url: str = "https://api.todoist.com/api/v1"
+    """TODOIST_API_URL: base of Todoist's unified API v1."""
+
+    todoist_revoke_url: str = "https://api.todoist.com/api/v1/revoke"
+    """TODOIST_REVOKE_URL: Todoist's token revocation endpoint (RFC 7009)."""
+
+    google_calendar_api_url: str = "https://www.googleapis.com/calendar/v3"
+    """GOOGLE_CALENDAR_API_URL: base of the Calendar API (read-only use)."""
+
+    sync_interval_s: int = 300
+    """OO_SYNC_INTERVAL: seconds between scheduled syncs of every connected source."""
+
+    sync_max_failures: int = 5
+    """OO_SYNC_MAX_FAILURES: failed syncs in a row before a source is marked "needs attention"."""
+
     extra: dict[str, str] = field(default_factory=dict)
     """Anything else read lazily by features that need it."""
 
@@ -206,6 +261,12 @@ def load_settings() -> Settings:
     if production and demo:
         raise SettingsError("OO_DEMO cannot be enabled when OO_ENV=production")
     var_dir = Path(_env("OO_VAR_DIR") or ROOT / "var")
+    if not 1 <= _env_int("OO_AGENTS_INTERVAL_MIN", 15) <= 60:
+        raise SettingsError("OO_AGENTS_INTERVAL_MIN must be between 1 and 60 (minutes)")
+    host = _env("OO_HOST", "127.0.0.1")
+    port = _env_int("OO_PORT", 8000)
+    # Printed links must reach this server when OO_BASE_URL is unset (e.g. `OO_PORT=9000 oo up`).
+    local_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - a comparison
     apple_key = _env("APPLE_PRIVATE_KEY").replace("\\n", "\n")
     key_file = _env("APPLE_PRIVATE_KEY_FILE")
     if not apple_key and key_file:
@@ -221,9 +282,9 @@ def load_settings() -> Settings:
         redis_url=redis_url,
         redis_prefix=_env("OO_REDIS_PREFIX", "oo:"),
         secret_keys=keys,
-        base_url=_env("OO_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-        host=_env("OO_HOST", "127.0.0.1"),
-        port=_env_int("OO_PORT", 8000),
+        base_url=_env("OO_BASE_URL", f"http://{local_host}:{port}").rstrip("/"),
+        host=host,
+        port=port,
         demo_enabled=demo,
         session_ttl_s=_env_int("OO_SESSION_TTL", 30 * 24 * 3600),
         sign_in_link_ttl_s=_env_int("OO_SIGN_IN_LINK_TTL", 15 * 60),
@@ -235,6 +296,11 @@ def load_settings() -> Settings:
         graphql_max_depth=_env_int("OO_GRAPHQL_MAX_DEPTH", 10),
         graphql_max_aliases=_env_int("OO_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_env_int("OO_GRAPHQL_MAX_TOKENS", 2000),
+        agents_interval_min=_env_int("OO_AGENTS_INTERVAL_MIN", 15),
+        agents_active_days=_env_int("OO_AGENTS_ACTIVE_DAYS", 30),
+        worker_max_jobs=_env_int("OO_WORKER_MAX_JOBS", 200),
+        llm_embedder=_env("OO_LLM_EMBEDDER"),
+        llm_embedder_api_base=_env("OO_LLM_EMBEDDER_API_BASE"),
         admin_seed_email=_env("ADMIN_SEED_EMAIL").lower(),
         admin_token=_env("ADMIN_TOKEN"),
         google_client_id=_env("GOOGLE_CLIENT_ID"),
@@ -249,6 +315,19 @@ def load_settings() -> Settings:
         apple_token_url=_env("APPLE_TOKEN_URL", defaults.apple_token_url),
         apple_jwks_url=_env("APPLE_JWKS_URL", defaults.apple_jwks_url),
         apple_revoke_url=_env("APPLE_REVOKE_URL", defaults.apple_revoke_url),
+        todoist_client_id=_env("TODOIST_CLIENT_ID"),
+        todoist_client_secret=_env("TODOIST_CLIENT_SECRET"),
+        todoist_authorize_url=_env("TODOIST_AUTHORIZE_URL", defaults.todoist_authorize_url),
+        todoist_token_url=_env("TODOIST_TOKEN_URL", defaults.todoist_token_url),
+        todoist_api_url=_env("TODOIST_API_URL", defaults.todoist_api_url).rstrip("/"),
+        todoist_revoke_url=_env("TODOIST_REVOKE_URL", defaults.todoist_revoke_url),
+        google_calendar_api_url=_env(
+            "GOOGLE_CALENDAR_API_URL", defaults.google_calendar_api_url
+        ).rstrip("/"),
+        sync_interval_s=_env_int("OO_SYNC_INTERVAL", 300),
+        sync_max_failures=_env_int("OO_SYNC_MAX_FAILURES", 5),
+        google_revoke_url=_env("GOOGLE_REVOKE_URL", defaults.google_revoke_url),
+        tip_log_retention_days=_env_int("OO_TIP_LOG_RETENTION_DAYS", 30),
     )
 
 

@@ -36,7 +36,11 @@ from collections.abc import AsyncIterator  # noqa: E402
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.idp_fixtures"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.idp_fixtures",
+    "tests.support.standin_fixtures",
+]
 
 
 def _create_pg_database() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -15,6 +16,8 @@ from backend.integrations.catalog import IntegrationView, integrations_of
 from backend.integrations.errors import SourceError
 
 SYNC_TIMEOUT_S = 15.0
+# Named `source` in GraphQL; not in Python, where strawberry's permission hook owns `source`.
+SourceArg = Annotated[str, strawberry.argument(name="source")]
 
 
 @strawberry.type
@@ -93,10 +96,12 @@ class IntegrationsMutation:
         permission_classes=[IsAuthenticated],
         description="Start connecting a source (todoist, google-calendar): the authorize URL.",
     )
-    async def connect_integration(self, info: Info, source: str) -> ConnectPayload:
+    async def connect_integration(self, info: Info, source_name: SourceArg) -> ConnectPayload:
         user = await info.context.user()
         try:
-            return ConnectPayload(authorize_url=await connect.authorize_url(user.user_id, source))
+            return ConnectPayload(
+                authorize_url=await connect.authorize_url(user.user_id, source_name)
+            )
         except SourceError as err:
             return ConnectPayload(errors=[_source_error(err)])
 
@@ -104,21 +109,23 @@ class IntegrationsMutation:
         permission_classes=[IsAuthenticated],
         description="Disconnect a source: revoke at the provider, forget the tokens.",
     )
-    async def disconnect_integration(self, info: Info, source: str) -> IntegrationPayload:
+    async def disconnect_integration(
+        self, info: Info, source_name: SourceArg
+    ) -> IntegrationPayload:
         user = await info.context.user()
-        if source not in connect.OAUTH_SOURCES:
+        if source_name not in connect.OAUTH_SOURCES:
             return IntegrationPayload(
                 errors=[UserError(code="NOT_FOUND", message="No such source.", field="source")]
             )
-        await connect.disconnect(user.user_id, source)
-        await service.forget_items(user.user_id, source)
-        return IntegrationPayload(integration=await _one(user.user_id, source))
+        await connect.disconnect(user.user_id, source_name)
+        await service.forget_items(user.user_id, source_name)
+        return IntegrationPayload(integration=await _one(user.user_id, source_name))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="Sync a source now.")
-    async def sync_integration(self, info: Info, source: str) -> IntegrationPayload:
+    async def sync_integration(self, info: Info, source_name: SourceArg) -> IntegrationPayload:
         user = await info.context.user()
-        current = await _one(user.user_id, source)
-        if current is None or source not in connect.OAUTH_SOURCES:
+        current = await _one(user.user_id, source_name)
+        if current is None or source_name not in connect.OAUTH_SOURCES:
             return IntegrationPayload(
                 errors=[UserError(code="NOT_FOUND", message="No such source.", field="source")]
             )
@@ -130,9 +137,9 @@ class IntegrationsMutation:
                 ],
             )
         try:
-            await asyncio.wait_for(service.sync(user.user_id, source), SYNC_TIMEOUT_S)
+            await asyncio.wait_for(service.sync(user.user_id, source_name), SYNC_TIMEOUT_S)
         except SourceError as err:
             return IntegrationPayload(
-                integration=await _one(user.user_id, source), errors=[_source_error(err)]
+                integration=await _one(user.user_id, source_name), errors=[_source_error(err)]
             )
-        return IntegrationPayload(integration=await _one(user.user_id, source))
+        return IntegrationPayload(integration=await _one(user.user_id, source_name))

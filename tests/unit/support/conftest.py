@@ -1,7 +1,6 @@
 """Fixtures of the stand-in IdP self-tests.
 
-The stand-in fixtures come from the ``tests.support.idp_fixtures`` plugin, registered here unless
-the root conftest already lists it in ``pytest_plugins`` (then this is a no-op).
+The stand-in fixtures come from the plugins the root conftest lists in ``pytest_plugins``.
 """
 
 from __future__ import annotations
@@ -13,10 +12,6 @@ import pytest
 
 from tests.support.idp import AppleStandIn, GoogleStandIn
 from tests.unit.support.client import APPLE_CB, GOOGLE_CB
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.import_plugin("tests.support.idp_fixtures")
 
 
 @pytest.fixture

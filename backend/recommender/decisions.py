@@ -1,0 +1,200 @@
+"""Picking a tip: the active policy serves, the shadows score the same request, all is logged.
+
+The hot path reads everything it needs concurrently (snoozes, open items, the registry, the
+user's policy states, the recent decision log, the cached population priors), computes the raw
+features of each candidate once for every policy, and writes the decision and its shadow picks
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from backend.db import write_transaction
+from backend.identity.service import Principal
+from backend.integrations.service import calendar_context, fits_calendar, open_items
+from backend.recommender.explain import explanation
+from backend.recommender.features import Candidate, Context, candidate_features
+from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
+from backend.recommender.policies import Decision, Policy
+from backend.recommender.population import population_priors
+from backend.recommender.registry import serving
+from backend.recommender.state import state_for, stored_states
+from backend.recommender.tables import ServedTip, ShadowDecision, Snooze
+
+log = logging.getLogger("oo.recommender.decisions")
+
+DONE_GRACE_S = 15 * 60
+"""An item answered "done" is not picked again for this long: closing it at the source is an
+asynchronous job, and the task cache may still list it meanwhile."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """A logged decision: the served row's id and what the service shows and publishes."""
+
+    tip_id: str
+    candidate: Candidate
+    features: dict[str, float]
+    explanation: dict[str, Any]
+    policy: Policy
+    decision: Decision
+    candidate_count: int
+    latency_ms: float
+
+
+async def _hidden_refs(user_id: str, now: datetime) -> set[str]:
+    rows = await Snooze.select(Snooze.item_ref).where(
+        (Snooze.user == user_id) & (Snooze.until > now)
+    )
+    return {r["item_ref"] for r in rows}
+
+
+async def _history_rows(user_id: str, now: datetime) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = (
+        await ServedTip.select(
+            ServedTip.item_ref,
+            ServedTip.project,
+            ServedTip.served_at,
+            ServedTip.reaction,
+            ServedTip.reacted_at,
+        )
+        .where(
+            (ServedTip.user == user_id) & (ServedTip.served_at > now - timedelta(days=HISTORY_DAYS))
+        )
+        .order_by(ServedTip.served_at, ascending=False)
+        .limit(HISTORY_LIMIT)
+    )
+    return rows
+
+
+def _recently_done(rows: list[dict[str, Any]], now: datetime) -> set[str]:
+    since = now - timedelta(seconds=DONE_GRACE_S)
+    return {
+        r["item_ref"]
+        for r in rows
+        if r["reaction"] == "done" and r["reacted_at"] is not None and r["reacted_at"] > since
+    }
+
+
+def _candidate_log(candidates: list[Candidate], raw: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Every candidate's raw features, columnar and rounded: replayable, and ~5 B per number."""
+    refs = [c.item_ref for c in candidates]
+    keys = sorted(raw[refs[0]])
+    return {
+        "refs": refs,
+        "keys": keys,
+        "values": [[round(float(raw[r].get(k, 0.0)), 4) for k in keys] for r in refs],
+    }
+
+
+def display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str, Any]:
+    """What pages show under a tip (project, priority, due date, overdue days)."""
+    return {
+        "project": candidate.project,
+        "priority": candidate.priority,
+        "is_recurring": candidate.is_recurring,
+        "due_date": candidate.due_date.isoformat() if candidate.due_date else None,
+        "days_overdue": int(features["days_overdue"]),
+    }
+
+
+def _shadow_row(
+    tip_id: Any, policy: Policy, d: Decision, candidates: list[Candidate], served: int
+) -> ShadowDecision:
+    probs = d.probabilities
+    return ShadowDecision(
+        tip=tip_id,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        item_ref=candidates[d.choice].item_ref,
+        score=float(d.scores[d.choice]),
+        propensity=d.propensity,
+        served_propensity=float(probs[served]) if len(probs) == len(candidates) else 0.0,
+        agrees=candidates[d.choice].item_ref == candidates[served].item_ref,
+        explored=d.explored,
+    )
+
+
+async def pick(user: Principal, now: datetime) -> Served | None:
+    """Score, pick, log (with shadows and the explanation); None when there is nothing to pick."""
+    started = time.perf_counter()
+    hidden, items, (active, shadows), stored, rows, priors, calendar = await asyncio.gather(
+        _hidden_refs(user.user_id, now),
+        open_items(user.user_id),
+        serving(),
+        stored_states(user.user_id),
+        _history_rows(user.user_id, now),
+        population_priors(),
+        calendar_context(user.user_id),
+    )
+    hidden |= _recently_done(rows, now)
+    # Eligibility: not hidden, and no long task right before the next meeting.
+    candidates = [
+        c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)
+    ]
+    if not candidates:
+        return None
+    base = Context(
+        now=now,
+        timezone=user.timezone,
+        history=UserHistory.from_rows(rows, user.timezone),
+        priors=priors,
+    )
+    raw = {c.item_ref: candidate_features(c, base) for c in candidates}
+    context = replace(base, features=raw)
+    decision = active.score(state_for(active, stored), context, candidates)
+    chosen = candidates[decision.choice]
+    shadow_decisions: list[tuple[Policy, Decision]] = []
+    for policy in shadows:
+        try:
+            shadow_decisions.append(
+                (policy, policy.score(state_for(policy, stored), context, candidates))
+            )
+        except Exception:  # a shadow must never cost a person their tip
+            log.exception("shadow policy %s failed to score", policy.id)
+    features = raw[chosen.item_ref]
+    why = explanation(active, decision, chosen, features, len(candidates))
+    latency_ms = (time.perf_counter() - started) * 1000
+    row = ServedTip(
+        user=user.user_id,
+        item_ref=chosen.item_ref,
+        source=chosen.source,
+        kind=chosen.kind,
+        content=chosen.content,
+        project=chosen.project,
+        detail=display_detail(chosen, features),
+        features=features,
+        candidates=_candidate_log(candidates, raw),
+        explanation=why,
+        candidate_count=len(candidates),
+        policy_id=active.id,
+        policy_version=active.version,
+        score=float(decision.scores[decision.choice]),
+        propensity=decision.propensity,
+        latency_ms=latency_ms,
+        served_at=now,
+    )
+    shadow_rows = [
+        _shadow_row(row.id, policy, d, candidates, decision.choice)
+        for policy, d in shadow_decisions
+    ]
+    async with write_transaction():
+        await ServedTip.insert(row)
+        if shadow_rows:
+            await ShadowDecision.insert(*shadow_rows)
+    return Served(
+        tip_id=str(row.id),
+        candidate=chosen,
+        features=features,
+        explanation=why,
+        policy=active,
+        decision=decision,
+        candidate_count=len(candidates),
+        latency_ms=latency_ms,
+    )
