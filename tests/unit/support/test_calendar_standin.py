@@ -15,7 +15,6 @@ from tests.support.calendar_standin import GoogleCalendarStandIn
 from tests.support.idp_google import CALENDAR_SCOPE, GoogleStandIn
 from tests.unit.support.client import GOOGLE_CB
 
-
 T0 = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 
 

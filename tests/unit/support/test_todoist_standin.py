@@ -15,7 +15,6 @@ import pytest
 from tests.support.idp_common import parse_form_post
 from tests.support.todoist_standin import TodoistStandIn
 
-
 CB = "http://127.0.0.1:9/integrations/todoist/callback"
 HOOK = "http://127.0.0.1:9/webhooks/todoist"
 TASK_KEYS = {
