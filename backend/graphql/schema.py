@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -11,28 +12,64 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from backend.events.graphql import EventsSubscription
 from backend.graphql.errors import ErrorCodes
 from backend.identity.graphql import IdentityMutation, IdentityQuery
+from backend.integrations.graphql import IntegrationsMutation, IntegrationsQuery
+from backend.privacy.graphql import PrivacyMutation, PrivacyQuery
+from backend.profile.admin_graphql import ProfileAdminMutation, ProfileAdminQuery
+from backend.profile.graphql import ProfileMutation, ProfileQuery
+from backend.recommender.admin_graphql import PolicyAdminMutation, PolicyAdminQuery
 from backend.recommender.graphql import RecommenderMutation, RecommenderQuery
 from backend.settings import get_settings
 
-Query = merge_types("Query", (IdentityQuery, RecommenderQuery))
+Query = merge_types(
+    "Query",
+    (
+        IdentityQuery,
+        RecommenderQuery,
+        IntegrationsQuery,
+        PrivacyQuery,
+        PolicyAdminQuery,
+        ProfileQuery,
+        ProfileAdminQuery,
+    ),
+)
 Mutation = merge_types(
     "Mutation",
     (
         IdentityMutation,
         RecommenderMutation,
+        IntegrationsMutation,
+        PrivacyMutation,
+        PolicyAdminMutation,
+        ProfileMutation,
+        ProfileAdminMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventsSubscription,))
 
 
+class Schema(strawberry.Schema):
+    """Strawberry's schema, minus its habit of logging every error with a traceback.
+
+    Expected errors (UNAUTHENTICATED, validation, typed codes) are answers, not incidents, and
+    logging their full context would put request details into the logs. Unexpected errors are
+    logged once, by ErrorCodes, before they are masked.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Nothing: see the class docstring."""
+
+
 def build_schema() -> strawberry.Schema:
     """The schema with its limits (depth, aliases, tokens) and error codes."""
     settings = get_settings()
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

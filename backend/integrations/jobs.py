@@ -15,7 +15,7 @@ from backend.integrations.errors import RateLimited, SourceError
 from backend.integrations.service import complete_item as close_at_source
 from backend.integrations.service import forget_items, sync
 from backend.integrations.sources import source_name
-from backend.integrations.status import active_pairs, user_for_account
+from backend.integrations.status import active_pairs, mark_failed, user_for_account
 from backend.queue import enqueue
 from backend.recommender.delayed import record_source_completion, user_for_served_item
 from backend.settings import get_settings
@@ -31,6 +31,9 @@ async def complete_item(ctx: dict[str, Any], user_id: str, item_ref: str, tip_id
         tries = int(ctx.get("job_try", 1))
         if tries < MAX_TRIES:
             raise Retry(defer=2**tries) from exc
+        await mark_failed(
+            user_id, source_name(item_ref), "oO could not mark a task done there after 5 tries."
+        )
         await publish(
             user_id,
             ItemCompleted(

@@ -124,20 +124,20 @@ def _shadow_row(
 async def pick(user: Principal, now: datetime) -> Served | None:
     """Score, pick, log (with shadows and the explanation); None when there is nothing to pick."""
     started = time.perf_counter()
-    hidden, items, (active, shadows), stored, rows, priors, calendar = await asyncio.gather(
-        _hidden_refs(user.user_id, now),
-        open_items(user.user_id),
-        serving(),
-        stored_states(user.user_id),
-        _history_rows(user.user_id, now),
-        population_priors(),
+    (hidden, items, (active, shadows), stored, rows, priors), calendar = await asyncio.gather(
+        asyncio.gather(  # typeshed types gather() up to six awaitables: nest the rest
+            _hidden_refs(user.user_id, now),
+            open_items(user.user_id),
+            serving(),
+            stored_states(user.user_id),
+            _history_rows(user.user_id, now),
+            population_priors(),
+        ),
         calendar_context(user.user_id),
     )
     hidden |= _recently_done(rows, now)
     # Eligibility: not hidden, and no long task right before the next meeting.
-    candidates = [
-        c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)
-    ]
+    candidates = [c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)]
     if not candidates:
         return None
     base = Context(
