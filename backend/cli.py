@@ -56,7 +56,7 @@ def demo() -> None:
 
 @main.command("export-schema")
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write here.")
-@click.option("--check", is_flag=True, help="Exit 1 when schema.graphql differs from the code.")
+@click.option("--check", is_flag=True, help="Exit non-zero (2) when schema.graphql differs from the code.")
 def export_schema(output: Path | None, check: bool) -> None:
     """Print the GraphQL SDL exported from the code."""
     from backend.graphql.schema import schema
@@ -103,9 +103,15 @@ def token_create(email: str, name: str) -> None:
 @main.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every vault secret under the newest key of OO_SECRET_KEYS."""
-    from backend.identity.vault import VaultError
-    from backend.identity.vault import rotate_keys as run
+    import importlib
 
+    from backend.identity.rekey import rotate_keys as run
+    from backend.identity.vault import VaultError
+
+    # Domains register their sealed columns when imported; the web app and the worker between
+    # them import every domain, so no sealed column is missed.
+    for module in ("backend.app", "worker.settings"):
+        importlib.import_module(module)
     try:
         report = asyncio.run(run())
     except VaultError as err:
@@ -165,6 +171,48 @@ def up() -> None:
     from backend.embedded import run_embedded
 
     run_embedded()
+
+
+@main.group()
+def agents() -> None:
+    """Agents: run one for a person on demand."""
+
+
+@agents.command("compute")
+@click.option("--email", required=True, help="Whose agent.")
+@click.option("--agent", "agent_id", required=True, help="Agent id, e.g. time-of-day.")
+def agents_compute(email: str, agent_id: str) -> None:
+    """Run one agent for one person now (in this process) and print its snippet."""
+    from agents.registry import UnknownAgent, all_agents
+
+    async def run() -> tuple[str, str]:
+        from backend.db import close_pool, open_pool
+        from backend.identity.service import user_id_by_email
+        from backend.profile.service import compute_agent_now
+        from backend.redis import close_redis
+
+        await open_pool()
+        try:
+            user_id = await user_id_by_email(email)
+            if user_id is None:
+                return "error", f"no user with e-mail {email}"
+            outcome = await compute_agent_now(user_id, agent_id)
+            if outcome.result is None:
+                return "skipped", f"skipped: {outcome.reason}"
+            return "computed", outcome.result.snippet
+        finally:
+            await close_redis()
+            await close_pool()
+
+    try:
+        status, text = asyncio.run(run())
+    except UnknownAgent:
+        known = ", ".join(m.id for m in all_agents())
+        _fail(f"no agent {agent_id!r}; known: {known}")
+        return
+    if status == "error":
+        _fail(text)
+    click.echo(text)
 
 
 if __name__ == "__main__":

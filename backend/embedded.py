@@ -49,13 +49,21 @@ async def _serve_and_work() -> None:
     )
     worker_task = asyncio.create_task(arq_worker.async_run())
     url = f"http://{settings.host}:{settings.port}"
-    click.echo(f"\n  oO is running at {url}")
-    if link:
-        click.echo(f"  Sign in as the demo user: {link}")
-    click.echo("  Press Ctrl-C to stop.\n")
+
+    async def announce() -> None:
+        # Say "running" only once the socket listens, so the printed link works at once.
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await asyncio.sleep(0.05)
+        click.echo(f"\n  oO is running at {url}")
+        if link:
+            click.echo(f"  Sign in as the demo user: {link}")
+        click.echo("  Press Ctrl-C to stop.\n")
+
+    announcer = asyncio.create_task(announce())
     try:
         await server.serve()
     finally:
+        announcer.cancel()
         worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task

@@ -1,0 +1,139 @@
+"""`oo up` with no services: embedded Redis and SQLite under OO_VAR_DIR; Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.support.fixtures import ROOT, free_port
+
+OO = str(Path(sys.executable).parent / "oo")
+START_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 10
+
+
+class Output:
+    """Collects a pipe's lines in a thread so reading never blocks the test."""
+
+    def __init__(self, stream: object) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(
+        self, pattern: str, process: subprocess.Popen[str], timeout: float
+    ) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.text)
+            if match:
+                return match
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in output of `oo up`:\n{self.text}")
+
+    def join(self) -> None:
+        self._thread.join(timeout=5)
+
+
+def redis_servers_of(var_dir: Path) -> list[psutil.Process]:
+    """redis-server processes whose command line mentions this var dir (inspect only)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            cmdline = " ".join(proc.info["cmdline"] or [])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if "redis-server" in cmdline and str(var_dir) in cmdline:
+            found.append(proc)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _stop_on_failure(process: subprocess.Popen[str], var_dir: Path) -> None:
+    """After a failed assertion: stop what this test started (by pid), never anything else."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for leftover in redis_servers_of(var_dir):  # started by this test's `oo up` only
+        leftover.terminate()
+        leftover.wait(timeout=5)
+
+
+def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "OO_BASE_URL", "OO_VAR_DIR", "OO_PORT"}
+    }
+    env.update({"OO_VAR_DIR": str(var_dir), "OO_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [OO, "up"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = Output(process.stdout), Output(process.stderr)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        out.wait_for(re.escape(f"oO is running at {url}"), process, START_TIMEOUT_S)
+        link = out.wait_for(r"Sign in as the demo user: (\S+)", process, 5).group(1)
+        assert link.startswith(f"{url}/auth/link/"), "the link points at this server"
+
+        assert httpx.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        with httpx.Client(timeout=10, follow_redirects=False) as client:
+            signed_in = client.get(link)
+            assert signed_in.status_code == 303
+            assert "sid" in signed_in.cookies
+            assert client.get(f"{url}/tip").status_code == 200
+
+        assert (var_dir / "oo.sqlite3").exists(), "SQLite lives under OO_VAR_DIR"
+        assert (var_dir / "redis.sock").exists()
+        servers = redis_servers_of(var_dir)
+        assert len(servers) == 1, "exactly one embedded redis-server for this var dir"
+        redis_pid = servers[0].pid
+
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=STOP_TIMEOUT_S)
+        out.join()
+        err.join()
+        assert code == 0, (out.text, err.text)
+        assert out.text.rstrip().endswith("oO stopped."), out.text
+        assert "Traceback" not in err.text, err.text
+        assert redis_servers_of(var_dir) == [], "the embedded redis-server is gone"
+        assert not _alive(redis_pid)
+        assert not (var_dir / "redis.sock").exists()
+    finally:
+        _stop_on_failure(process, var_dir)
