@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -18,6 +19,7 @@ from backend.events.graphql import EventsSubscription
 from backend.graphql.errors import ErrorCodes
 from backend.identity.graphql import IdentityMutation, IdentityQuery
 from backend.integrations.graphql import IntegrationsMutation, IntegrationsQuery
+from backend.llm.graphql import LlmAdminMutation, LlmAdminQuery
 from backend.privacy.graphql import PrivacyMutation, PrivacyQuery
 from backend.profile.admin_graphql import ProfileAdminMutation, ProfileAdminQuery
 from backend.profile.graphql import ProfileMutation, ProfileQuery
@@ -35,6 +37,7 @@ Query = merge_types(
         PolicyAdminQuery,
         ProfileQuery,
         ProfileAdminQuery,
+        LlmAdminQuery,
     ),
 )
 Mutation = merge_types(
@@ -47,6 +50,7 @@ Mutation = merge_types(
         PolicyAdminMutation,
         ProfileMutation,
         ProfileAdminMutation,
+        LlmAdminMutation,
     ),
 )
 Subscription = merge_types("Subscription", (EventsSubscription,))
@@ -69,6 +73,13 @@ class Schema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     """The schema with its limits (depth, aliases, tokens) and error codes."""
     settings = get_settings()
+    # The depth and alias limiters build their validation-rule classes in their constructors.
+    # Build them once: ValidationCache is keyed by the rule classes, so constructing the
+    # limiters per operation made every lookup miss and re-validated every query.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -76,8 +87,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             # Factories, not instances: each operation gets its own extension objects.
             # (The parser and validation caches are module-level LRUs, shared anyway.)
-            lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
