@@ -22,7 +22,9 @@ from backend.graphql.schema import schema
 from backend.identity.account_web import ROUTES as ACCOUNT_ROUTES
 from backend.identity.auth_web import ROUTES as AUTH_ROUTES
 from backend.identity.web import ROUTES as IDENTITY_ROUTES
+from backend.integrations.web import ROUTES as INTEGRATION_ROUTES
 from backend.privacy.web import ROUTES as PRIVACY_ROUTES
+from backend.profile.web import ROUTES as SETTINGS_ROUTES
 from backend.queue import close_queue
 from backend.recommender.web import ROUTES as TIP_ROUTES
 from backend.redis import close_redis
@@ -88,8 +90,10 @@ def create_app() -> Litestar:
             *IDENTITY_ROUTES,
             *AUTH_ROUTES,
             *ACCOUNT_ROUTES,
+            *INTEGRATION_ROUTES,
             *TIP_ROUTES,
             *PRIVACY_ROUTES,
+            *SETTINGS_ROUTES,
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),
@@ -105,7 +109,7 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
             # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
-            exclude=["/graphql", "/auth/apple/callback", "/auth/token"],
+            exclude=["/graphql", "/auth/apple/callback", "/auth/token", "/webhooks/"],
         ),
         exception_handlers=exception_handlers,
         middleware=[access_log_middleware],

@@ -11,5 +11,9 @@ APP_REGISTRY = AppRegistry(
         "backend.identity.piccolo_app",
         "backend.integrations.piccolo_app",
         "backend.recommender.piccolo_app",
+        "backend.privacy.piccolo_app",
+        "backend.admin.piccolo_app",
+        "backend.profile.piccolo_app",
+        "backend.llm.piccolo_app",
     ]
 )

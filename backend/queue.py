@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 
 from backend.settings import get_settings
 
@@ -45,3 +49,47 @@ async def close_queue() -> None:
     if _pool is not None:
         await _pool.aclose()
         _pool = None
+
+
+# Lua: arq's own enqueue check (no job, no kept result under this id), then the same two
+# writes arq does — atomically per job, and many jobs per round trip in one pipeline.
+_ENQUEUE_ONCE = """
+if redis.call('exists', KEYS[1]) == 1 or redis.call('exists', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
+
+
+async def enqueue_many(
+    function: str,
+    jobs: Sequence[tuple[str, tuple[Any, ...]]],
+    *,
+    expires_s: int = 24 * 3600,
+    chunk: int = 1000,
+) -> int:
+    """Enqueue `(job_id, args)` pairs for one function; returns how many were new.
+
+    Same dedupe as `enqueue(job_id=…)` — an id that is queued, running or whose result is
+    kept is skipped — but one round trip per `chunk` jobs instead of several per job, so a
+    fan-out over every person takes seconds, not minutes. `expires_s`: a job not started by
+    then is dropped (a later fan-out enqueues a fresh one).
+    """
+    queue = await get_queue()
+    script = queue.register_script(_ENQUEUE_ONCE)
+    name = queue_name()
+    added = 0
+    for start in range(0, len(jobs), chunk):
+        now_ms = int(time.time() * 1000)
+        async with queue.pipeline(transaction=False) as pipe:
+            for job_id, args in jobs[start : start + chunk]:
+                payload = serialize_job(function, args, {}, None, now_ms, serializer=None)
+                await script(
+                    keys=[job_key_prefix + job_id, result_key_prefix + job_id, name],
+                    args=[expires_s * 1000, payload, now_ms, job_id],
+                    client=pipe,
+                )
+            added += sum(int(r) for r in await pipe.execute())
+    return added

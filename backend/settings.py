@@ -171,6 +171,53 @@ class Settings:
     llm_embedder_api_base: str = ""
     """OO_LLM_EMBEDDER_API_BASE: the embedder's server URL (e.g. http://127.0.0.1:11434)."""
 
+    llm_config: str = ""
+    """OO_LLM_CONFIG: path of the model gateway's YAML (litellm's `model_list` and
+    `router_settings`, with the aliases tip-generator, embedder, judge). Optional; the
+    OO_LLM_* model settings below override the aliases they name."""
+
+    llm_tip_model: str = ""
+    """OO_LLM_TIP_MODEL: the litellm model behind `tip-generator` (e.g. `ollama/qwen2.5:3b`,
+    `openai/smollm2` with an api base). Empty and no YAML: the template writer (no model)."""
+
+    llm_tip_api_base: str = ""
+    """OO_LLM_TIP_API_BASE: the tip model's server (e.g. http://127.0.0.1:8088/v1)."""
+
+    llm_tip_api_key: str = ""
+    """OO_LLM_TIP_API_KEY: the tip model's key (local servers need none)."""
+
+    llm_tip_fallback_model: str = ""
+    """OO_LLM_TIP_FALLBACK_MODEL: a litellm model tried when the tip model fails (same api
+    base unless the YAML says otherwise)."""
+
+    llm_judge_model: str = ""
+    """OO_LLM_JUDGE: the litellm model behind `judge` (evaluation only; cloud is opt-in)."""
+
+    llm_timeout_s: int = 60
+    """OO_LLM_TIMEOUT: seconds one model call may take before it counts as an error."""
+
+    llm_retries: int = 1
+    """OO_LLM_RETRIES: transport-level retries of one call (the router's; clarification
+    retries of invalid answers are separate and at most 2)."""
+
+    llm_candidates: int = 4
+    """OO_LLM_CANDIDATES: tip candidates asked for (and kept) per person and generation."""
+
+    llm_candidate_ttl_s: int = 3 * 3600
+    """OO_LLM_CANDIDATE_TTL: seconds a generated candidate may be served (never past the
+    expiry of the agent notes it was written from)."""
+
+    llm_context_tokens: int = 900
+    """OO_LLM_CONTEXT_TOKENS: budget of the person's context in the prompt (estimated)."""
+
+    llm_refresh_min: int = 30
+    """OO_LLM_REFRESH_MIN: minutes between scheduled candidate refreshes (a person whose
+    context did not change and whose candidates are fresh is skipped)."""
+
+    llm_concurrency: int = 2
+    """OO_LLM_CONCURRENCY: model calls one worker process makes at once (local servers
+    answer one request at a time; queued jobs wait instead of timing out)."""
+
     todoist_client_id: str = ""
     """TODOIST_CLIENT_ID: OAuth app id for connecting Todoist (empty: Connect says what to set)."""
 
@@ -301,6 +348,19 @@ def load_settings() -> Settings:
         worker_max_jobs=_env_int("OO_WORKER_MAX_JOBS", 200),
         llm_embedder=_env("OO_LLM_EMBEDDER"),
         llm_embedder_api_base=_env("OO_LLM_EMBEDDER_API_BASE"),
+        llm_config=_env("OO_LLM_CONFIG"),
+        llm_tip_model=_env("OO_LLM_TIP_MODEL"),
+        llm_tip_api_base=_env("OO_LLM_TIP_API_BASE"),
+        llm_tip_api_key=_env("OO_LLM_TIP_API_KEY"),
+        llm_tip_fallback_model=_env("OO_LLM_TIP_FALLBACK_MODEL"),
+        llm_judge_model=_env("OO_LLM_JUDGE"),
+        llm_timeout_s=_env_int("OO_LLM_TIMEOUT", 60),
+        llm_retries=_env_int("OO_LLM_RETRIES", 1),
+        llm_candidates=max(1, min(_env_int("OO_LLM_CANDIDATES", 4), 8)),
+        llm_candidate_ttl_s=_env_int("OO_LLM_CANDIDATE_TTL", 3 * 3600),
+        llm_context_tokens=_env_int("OO_LLM_CONTEXT_TOKENS", 900),
+        llm_refresh_min=max(1, min(_env_int("OO_LLM_REFRESH_MIN", 30), 60)),
+        llm_concurrency=max(1, _env_int("OO_LLM_CONCURRENCY", 2)),
         admin_seed_email=_env("ADMIN_SEED_EMAIL").lower(),
         admin_token=_env("ADMIN_TOKEN"),
         google_client_id=_env("GOOGLE_CLIENT_ID"),

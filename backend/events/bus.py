@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,18 +28,62 @@ def stream_key() -> str:
     return key("events")
 
 
-async def publish(user_id: str, payload: msgspec.Struct) -> str:
-    """Append an event; the stream is capped (approximately) at OO_EVENT_STREAM_MAXLEN."""
-    fields: dict[Any, Any] = {
+def _fields(user_id: str, payload: msgspec.Struct, at: str) -> dict[Any, Any]:
+    return {
         "subject": subject_of(payload),
         "user_id": user_id,
-        "at": datetime.now(UTC).isoformat(),
+        "at": at,
         "payload": msgspec.json.encode(payload).decode(),
     }
-    event_id: str = await get_redis().xadd(
-        stream_key(), fields, maxlen=get_settings().event_stream_maxlen, approximate=True
-    )
-    return event_id
+
+
+def last_events_key(user_id: str) -> str:
+    """Hash of subject → time of the person's latest event of that subject."""
+    return key("last-event", user_id)
+
+
+async def publish(user_id: str, payload: msgspec.Struct) -> str:
+    """Append an event; the stream is capped (approximately) at OO_EVENT_STREAM_MAXLEN."""
+    return (await publish_many([(user_id, payload)]))[0]
+
+
+async def publish_many(events: Sequence[tuple[str, msgspec.Struct]]) -> list[str]:
+    """Append several events in one round trip (a batch of agent runs, say).
+
+    Each event also stamps its subject's time in the person's last-event hash, so "has anything
+    happened since X" (profile feature invalidation) is one HGETALL, however long the stream.
+    """
+    if not events:
+        return []
+    at = datetime.now(UTC).isoformat()
+    maxlen = get_settings().event_stream_maxlen
+    stamps: dict[str, dict[str, str]] = {}
+    async with get_redis().pipeline(transaction=False) as pipe:
+        for user_id, payload in events:
+            fields = _fields(user_id, payload, at)
+            pipe.xadd(stream_key(), fields, maxlen=maxlen, approximate=True)
+            stamps.setdefault(user_id, {})[fields["subject"]] = at
+        for user_id, mapping in stamps.items():
+            pipe.hset(last_events_key(user_id), mapping=mapping)
+        results = await pipe.execute()
+    return [str(r) for r in results[: len(events)]]
+
+
+async def last_event_times(user_id: str) -> dict[str, datetime]:
+    """When the person's latest event of each subject happened."""
+    return (await last_event_times_many([user_id]))[user_id]
+
+
+async def last_event_times_many(user_ids: Sequence[str]) -> dict[str, dict[str, datetime]]:
+    """`last_event_times` of several people in one round trip."""
+    async with get_redis().pipeline(transaction=False) as pipe:
+        for user_id in user_ids:
+            pipe.hgetall(last_events_key(user_id))
+        results: list[dict[str, str]] = await pipe.execute()
+    return {
+        user_id: {subject: datetime.fromisoformat(at) for subject, at in raw.items()}
+        for user_id, raw in zip(user_ids, results, strict=True)
+    }
 
 
 def _decode(event_id: str, fields: dict[str, str]) -> Event:

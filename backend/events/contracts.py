@@ -65,12 +65,30 @@ class TasksSynced(msgspec.Struct, frozen=True):
     duration_ms: float
 
 
+class TipCandidatesGenerated(msgspec.Struct, frozen=True):
+    """`signals.llm.generated`: a worker stored fresh tip candidates for a person.
+
+    outcome: ok (the model's answer passed the gate) · fell_back (no valid answer after the
+    clarification retries: template candidates stored) · error (the model call failed: template
+    candidates stored) · template (no model configured).
+    """
+
+    generation_id: str
+    model: str
+    prompt_version: str
+    outcome: str
+    attempts: int
+    candidates: int
+    latency_ms: float
+
+
 SUBJECTS: dict[str, type[msgspec.Struct]] = {
     "signals.tip.served": TipServed,
     "signals.tip.feedback": TipFeedback,
     "signals.item.completed": ItemCompleted,
     "signals.task.synced": TasksSynced,
     "signals.agent.computed": AgentComputed,
+    "signals.llm.generated": TipCandidatesGenerated,
 }
 
 

@@ -18,6 +18,7 @@ from backend.identity.service import (
 from backend.identity.signin import providers_configured
 from backend.integrations.demo import seed_demo_tasks
 from backend.integrations.tables import DemoTask
+from backend.privacy.service import record_sign_in_consent
 from backend.settings import get_settings
 from backend.web import error_page, page_user
 
@@ -50,6 +51,7 @@ async def redeem_link(request: Request[Any, Any, Any], token: str) -> Response[A
             "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
             400,
         )
+    await record_sign_in_consent(user_id)  # signing in accepts the current Terms and Privacy
     return await start_session(request, user_id)
 
 
@@ -67,6 +69,7 @@ async def demo_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     if not get_settings().demo_enabled:
         return error_page("Not available", "The demo sign-in is off on this server.", 403)
     user_id = await ensure_demo_user()
+    await record_sign_in_consent(user_id)  # signing in accepts the current Terms and Privacy
     return await start_session(request, user_id)
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from backend.db import write_transaction
 from backend.identity.service import Principal
 from backend.integrations.service import calendar_context, fits_calendar, open_items
+from backend.llm.service import DETAIL_KEYS as LLM_DETAIL_KEYS
+from backend.llm.service import llm_candidates
 from backend.recommender.explain import explanation
 from backend.recommender.features import Candidate, Context, candidate_features
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
@@ -95,13 +97,16 @@ def _candidate_log(candidates: list[Candidate], raw: dict[str, dict[str, float]]
 
 def display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str, Any]:
     """What pages show under a tip (project, priority, due date, overdue days)."""
-    return {
+    detail: dict[str, Any] = {
         "project": candidate.project,
         "priority": candidate.priority,
         "is_recurring": candidate.is_recurring,
         "due_date": candidate.due_date.isoformat() if candidate.due_date else None,
         "days_overdue": int(features["days_overdue"]),
     }
+    # A written tip logs which model and prompt wrote it (and the task "done" would close).
+    detail.update({k: candidate.detail[k] for k in LLM_DETAIL_KEYS if k in candidate.detail})
+    return detail
 
 
 def _shadow_row(
@@ -124,7 +129,11 @@ def _shadow_row(
 async def pick(user: Principal, now: datetime) -> Served | None:
     """Score, pick, log (with shadows and the explanation); None when there is nothing to pick."""
     started = time.perf_counter()
-    (hidden, items, (active, shadows), stored, rows, priors), calendar = await asyncio.gather(
+    (
+        (hidden, items, (active, shadows), stored, rows, priors),
+        calendar,
+        written,
+    ) = await asyncio.gather(
         asyncio.gather(  # typeshed types gather() up to six awaitables: nest the rest
             _hidden_refs(user.user_id, now),
             open_items(user.user_id),
@@ -134,7 +143,9 @@ async def pick(user: Principal, now: datetime) -> Served | None:
             population_priors(),
         ),
         calendar_context(user.user_id),
+        llm_candidates(user.user_id, now),  # pre-written by workers: a read, never a model call
     )
+    items = [*items, *written]
     hidden |= _recently_done(rows, now)
     # Eligibility: not hidden, and no long task right before the next meeting.
     candidates = [c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)]

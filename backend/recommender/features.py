@@ -1,11 +1,25 @@
-"""Candidate and context features (seed: is_overdue, task_age_days, priority, hour, weekday)."""
+"""Candidate and context features (seed: is_overdue, task_age_days, priority, hour, weekday).
+
+`candidate_features` gives the raw, human-unit features of one candidate in one context; they
+are logged with every decision and each policy maps them to its own scaled vector
+(backend/recommender/policies/vectors.py documents the scaling). Replaying a decision (learning
+from its reaction, off-policy evaluation) passes the logged features back in through
+`Context.features`, so a policy learns from exactly what it saw when it picked.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from backend.recommender.history import UserHistory, project_time_fit, time_fit
+
+NEVER_SERVED_HOURS = 720.0
+"""`hours_since_served` of an item not served in the history window (30 days, a cap)."""
 
 
 @dataclass(frozen=True)
@@ -26,10 +40,18 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Context:
-    """When and for whom the pick happens."""
+    """When and for whom the pick happens, and what the service knows around it.
+
+    `history` is the person's recent served/ignored log; `features` are raw features already
+    computed (or logged) by item_ref, used instead of recomputing; `priors` are population
+    states by policy id (cold start for policies that pool what all users taught them).
+    """
 
     now: datetime
     timezone: str = "UTC"
+    history: UserHistory | None = None
+    features: Mapping[str, Mapping[str, float]] | None = None
+    priors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def local(self) -> datetime:
@@ -49,21 +71,54 @@ class Context:
         """Local weekday, Monday = 0."""
         return self.local.weekday()
 
+    def features_for(self, candidate: Candidate) -> Mapping[str, float]:
+        """The candidate's raw features: the given/logged ones when present, else computed."""
+        if self.features is not None:
+            known = self.features.get(candidate.item_ref)
+            if known is not None:
+                return known
+        return candidate_features(candidate, self)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
 
 def candidate_features(candidate: Candidate, context: Context) -> dict[str, float]:
-    """The features logged with a decision and fed to policies."""
-    today = context.local.date()
+    """The raw features logged with a decision and fed to policies (human units)."""
+    local = context.local
+    today = local.date()
     due = candidate.due_date
     age_days = 0.0
     if candidate.added_at is not None:
         age_days = max(0.0, (context.now - candidate.added_at).total_seconds() / 86400)
+    days_to_due = (due - today).days if due is not None else None
+    history = context.history
+    item = history.items.get(candidate.item_ref) if history is not None else None
+    hours_since = NEVER_SERVED_HOURS
+    if item is not None and item.last_served is not None:
+        hours_since = (context.now - item.last_served).total_seconds() / 3600
+        hours_since = min(max(hours_since, 0.0), NEVER_SERVED_HOURS)
+    usual = history.usual_hour if history is not None else None
+    hour = local.hour + local.minute / 60
+    affinity = history.projects.get(candidate.project, 0.0) if history is not None else 0.0
     return {
-        "is_overdue": 1.0 if due is not None and due < today else 0.0,
-        "due_today": 1.0 if due is not None and due == today else 0.0,
-        "days_overdue": float(max(0, (today - due).days)) if due is not None else 0.0,
+        "is_overdue": 1.0 if days_to_due is not None and days_to_due < 0 else 0.0,
+        "due_today": 1.0 if days_to_due == 0 else 0.0,
+        "due_soon": 1.0 if days_to_due is not None and 1 <= days_to_due <= 3 else 0.0,
+        "days_overdue": float(max(0, -days_to_due)) if days_to_due is not None else 0.0,
         "task_age_days": round(age_days, 3),
         "priority": float(candidate.priority),
         "is_recurring": 1.0 if candidate.is_recurring else 0.0,
-        "hour_of_day": float(context.hour_of_day),
-        "day_of_week": float(context.day_of_week),
+        "kind_advice": 1.0 if candidate.kind in ("advice", "insight") else 0.0,
+        "kind_reminder": 1.0 if candidate.kind == "reminder" else 0.0,
+        "hour_of_day": float(local.hour),
+        "day_of_week": float(local.weekday()),
+        "served_count": float(item.served) if item is not None else 0.0,
+        "ignored_count": float(item.ignored) if item is not None else 0.0,
+        "hours_since_served": round(hours_since, 3),
+        "time_fit": round(_finite(time_fit(history, hour)), 4),
+        "project_time_fit": round(_finite(project_time_fit(history, candidate.project, hour)), 4),
+        "usual_hour": round(usual, 2) if usual is not None else -1.0,
+        "project_affinity": round(_finite(affinity), 4),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -34,6 +35,56 @@ class FeedbackAction(Enum):
 
 
 @strawberry.type
+class FeatureContribution:
+    """One feature's part in a score: its (scaled) value times the policy's weight for it."""
+
+    name: str
+    value: float
+    weight: float
+    contribution: float
+
+
+@strawberry.type
+class TipExplanation:
+    """Why this tip was picked."""
+
+    policy_id: str
+    policy_version: str
+    score: float
+    propensity: float = strawberry.field(description="The probability the policy had of this pick.")
+    explored: bool = strawberry.field(description="Picked to learn, not as the best guess.")
+    candidate_count: int
+    features: list[FeatureContribution] = strawberry.field(
+        description="The top contributing features, largest first."
+    )
+    summary: str = strawberry.field(description="One plain-language line.")
+
+    @classmethod
+    def from_stored(cls, why: dict[str, Any]) -> TipExplanation | None:
+        """From the explanation stored with the decision (None for tips logged before it)."""
+        if not why or "policy_id" not in why:
+            return None
+        return cls(
+            policy_id=str(why["policy_id"]),
+            policy_version=str(why.get("policy_version", "")),
+            score=float(why.get("score", 0.0)),
+            propensity=float(why.get("propensity", 0.0)),
+            explored=bool(why.get("explored", False)),
+            candidate_count=int(why.get("candidate_count", 0)),
+            features=[
+                FeatureContribution(
+                    name=str(f["name"]),
+                    value=float(f["value"]),
+                    weight=float(f["weight"]),
+                    contribution=float(f["contribution"]),
+                )
+                for f in why.get("features", [])
+            ],
+            summary=str(why.get("line", "")),
+        )
+
+
+@strawberry.type
 class Tip:
     """The one thing to do right now."""
 
@@ -45,12 +96,23 @@ class Tip:
     project: str | None
     due_date: date | None
     priority: int
+    explanation: TipExplanation | None = strawberry.field(
+        default=None, description="Why this tip was picked."
+    )
+    model: str | None = strawberry.field(
+        default=None,
+        description='Who wrote it: a litellm model, "template", or null for a source task.',
+    )
+    prompt_version: str | None = strawberry.field(
+        default=None, description="The version (content hash) of the prompt that wrote it."
+    )
 
     @classmethod
     def from_view(cls, view: service.TipView) -> Tip:
         """Build from the service's view."""
         due = view.detail.get("due_date")
         return cls(
+            explanation=TipExplanation.from_stored(view.explanation),
             id=strawberry.ID(view.id),
             content=view.content,
             kind=TipKind(view.kind),
@@ -59,6 +121,8 @@ class Tip:
             project=view.detail.get("project") or None,
             due_date=date.fromisoformat(due) if isinstance(due, str) else None,
             priority=int(view.detail.get("priority", 1)),
+            model=view.detail.get("model") or None,
+            prompt_version=view.detail.get("prompt_version") or None,
         )
 
 

@@ -2,12 +2,28 @@
 
 from piccolo.conf.apps import AppConfig
 
-from backend.recommender.tables import Feedback, PolicyState, ServedTip, Snooze
+from backend.recommender.tables import (
+    Feedback,
+    PolicyRegistry,
+    PolicyState,
+    PopulationState,
+    ServedTip,
+    ShadowDecision,
+    Snooze,
+)
 from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(
     app_name="recommender",
     migrations_folder_path=ROOT / "migrations" / "recommender",
-    table_classes=[ServedTip, Feedback, PolicyState, Snooze],
+    table_classes=[
+        ServedTip,
+        Feedback,
+        PolicyState,
+        Snooze,
+        PolicyRegistry,
+        ShadowDecision,
+        PopulationState,
+    ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

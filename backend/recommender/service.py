@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from piccolo.query.functions.aggregate import Count
 
 from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback, TipServed
 from backend.identity.service import Principal
-from backend.integrations.service import open_items
 from backend.queue import enqueue
-from backend.recommender.features import Candidate, Context, candidate_features
-from backend.recommender.policies import active_policy, get_policy
+from backend.recommender.decisions import display_detail, pick
+from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
-from backend.recommender.state import load_state, save_state
 from backend.recommender.tables import Feedback, ServedTip, Snooze
 from backend.redis import get_redis, key
 from backend.settings import get_settings
@@ -37,6 +36,8 @@ class TipView:
     item_ref: str
     served_at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+    explanation: dict[str, Any] = field(default_factory=dict)
+    """Why it was picked (policy, score, top features, explored, line); see explain.py."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ReactionError(Exception):
 
 def _view(row: dict[str, Any]) -> TipView:
     detail = row["detail"]
+    why = row.get("explanation")
     return TipView(
         id=str(row["id"]),
         content=row["content"],
@@ -70,6 +72,7 @@ def _view(row: dict[str, Any]) -> TipView:
         item_ref=row["item_ref"],
         served_at=row["served_at"],
         detail=detail if isinstance(detail, dict) else {},
+        explanation=why if isinstance(why, dict) else {},
     )
 
 
@@ -84,6 +87,7 @@ async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
             ServedTip.item_ref,
             ServedTip.served_at,
             ServedTip.detail,
+            ServedTip.explanation,
         )
         .where(
             (ServedTip.user == user_id)
@@ -95,26 +99,6 @@ async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
         .first()
     )
     return _view(row) if row else None
-
-
-async def _hidden_refs(user_id: str, now: datetime) -> set[str]:
-    rows = await Snooze.select(Snooze.item_ref).where(
-        (Snooze.user == user_id) & (Snooze.until > now)
-    )
-    return {r["item_ref"] for r in rows}
-
-
-def _display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str, Any]:
-    detail: dict[str, Any] = {
-        "project": candidate.project,
-        "priority": candidate.priority,
-        "is_recurring": candidate.is_recurring,
-        "due_date": candidate.due_date.isoformat()
-        if isinstance(candidate.due_date, date)
-        else None,
-        "days_overdue": int(features["days_overdue"]),
-    }
-    return detail
 
 
 async def current_tip(user: Principal) -> TipView | None:
@@ -132,57 +116,33 @@ async def current_tip(user: Principal) -> TipView | None:
 
 
 async def _pick(user: Principal, now: datetime) -> TipView | None:
-    started = time.perf_counter()
-    hidden = await _hidden_refs(user.user_id, now)
-    candidates = [c for c in await open_items(user.user_id) if c.item_ref not in hidden]
-    if not candidates:
+    served = await pick(user, now)
+    if served is None:
         return None
-    context = Context(now=now, timezone=user.timezone)
-    policy = active_policy()
-    state = await load_state(user.user_id, policy)
-    decision = policy.score(state, context, candidates)
-    chosen = candidates[decision.choice]
-    features = candidate_features(chosen, context)
-    latency_ms = (time.perf_counter() - started) * 1000
-    row = ServedTip(
-        user=user.user_id,
-        item_ref=chosen.item_ref,
-        source=chosen.source,
-        kind=chosen.kind,
-        content=chosen.content,
-        detail=_display_detail(chosen, features),
-        features=features,
-        candidate_count=len(candidates),
-        policy_id=policy.id,
-        policy_version=policy.version,
-        score=decision.scores[decision.choice],
-        propensity=decision.propensity,
-        latency_ms=latency_ms,
-        served_at=now,
-    )
-    await row.save()
+    chosen, decision, policy = served.candidate, served.decision, served.policy
     await publish(
         user.user_id,
         TipServed(
-            tip_id=str(row.id),
+            tip_id=served.tip_id,
             item_ref=chosen.item_ref,
             source=chosen.source,
             kind=chosen.kind,
             policy_id=policy.id,
             policy_version=policy.version,
             propensity=decision.propensity,
-            candidate_count=len(candidates),
-            latency_ms=round(latency_ms, 3),
+            candidate_count=served.candidate_count,
+            latency_ms=round(served.latency_ms, 3),
         ),
     )
     return TipView(
-        id=str(row.id),
+        id=served.tip_id,
         content=chosen.content,
         kind=chosen.kind,
         source=chosen.source,
         item_ref=chosen.item_ref,
         served_at=now,
-        detail=row.detail if isinstance(row.detail, dict) else {},
+        detail=display_detail(chosen, served.features),
+        explanation=served.explanation,
     )
 
 
@@ -191,12 +151,6 @@ def _parse_tip_id(tip_id: str) -> str:
         return str(uuid.UUID(tip_id))
     except (ValueError, AttributeError):
         raise ReactionError("NOT_FOUND", "No such tip.", "tipId") from None
-
-
-def _candidate_of(row: dict[str, Any]) -> Candidate:
-    return Candidate(
-        item_ref=row["item_ref"], source=row["source"], kind=row["kind"], content=row["content"]
-    )
 
 
 async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | None) -> Reaction:
@@ -236,7 +190,13 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
                 reward=reward,
                 created_at=now,
             ).save()
-            await ServedTip.update({ServedTip.reacted_at: now}).where(ServedTip.id == tid)
+            await ServedTip.update(
+                {
+                    ServedTip.reacted_at: now,
+                    ServedTip.reaction: action.value,
+                    ServedTip.reward: reward,
+                }
+            ).where(ServedTip.id == tid)
             if action is not Action.DONE:
                 hide_s = (
                     get_settings().snooze_s if action is Action.SNOOZE else get_settings().dismiss_s
@@ -247,7 +207,7 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
                     until=now + timedelta(seconds=hide_s),
                     reason=action.value,
                 ).save()
-            await _learn(user, row, reward, now)
+            await learn(user.user_id, user.timezone, row, reward)
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
         raise ReactionError(
             "ALREADY_REACTED", "This tip already has a reaction.", "tipId"
@@ -266,21 +226,117 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
         ),
     )
     if action is Action.DONE and tip.kind == "task":
-        await enqueue(
-            "complete_item", user.user_id, tip.item_ref, tip.id, job_id=f"complete:{tip.id}"
-        )
+        # A written task tip names the source task it is about; advice and the other kinds
+        # have no side effect at the source ("done" on them is just a reward).
+        target = str(tip.detail.get("task_ref") or tip.item_ref)
+        await enqueue("complete_item", user.user_id, target, tip.id, job_id=f"complete:{tip.id}")
     return Reaction(
         tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward
     )
 
 
-async def _learn(user: Principal, row: dict[str, Any], reward: float, now: datetime) -> None:
-    try:
-        policy = get_policy(row["policy_id"])
-    except KeyError:
-        return  # a retired policy: the reward is logged, there is no state to update
-    context = Context(now=now, timezone=user.timezone)
-    state = await load_state(user.user_id, policy)
-    await save_state(
-        user.user_id, policy, policy.update(state, context, _candidate_of(row), reward)
+@dataclass(frozen=True)
+class ReactionRecord:
+    """A reaction to a served tip, as other domains read history (e.g. the profile's agents)."""
+
+    user_id: str
+    at: datetime
+    item_ref: str
+    action: str
+    content: str
+    project: str
+    due_date: date | None
+
+
+async def reactions_since(user_ids: Sequence[str], since: datetime) -> list[ReactionRecord]:
+    """Reactions of these users since a time, oldest first (one query for all)."""
+    if not user_ids:
+        return []
+    rows = (
+        await Feedback.select(
+            Feedback.user,
+            Feedback.action,
+            Feedback.created_at,
+            Feedback.tip.item_ref.as_alias("item_ref"),
+            Feedback.tip.content.as_alias("content"),
+            Feedback.tip.detail.as_alias("detail"),
+        )
+        .where(Feedback.user.is_in(list(user_ids)) & (Feedback.created_at >= since))
+        .order_by(Feedback.created_at)
+        .output(load_json=True)
     )
+    records: list[ReactionRecord] = []
+    for r in rows:
+        detail = r["detail"] if isinstance(r["detail"], dict) else {}
+        due = detail.get("due_date")
+        records.append(
+            ReactionRecord(
+                user_id=str(r["user"]),
+                at=r["created_at"],
+                item_ref=str(r["item_ref"]),
+                action=str(r["action"]),
+                content=str(r["content"]),
+                project=str(detail.get("project") or ""),
+                due_date=date.fromisoformat(due) if isinstance(due, str) else None,
+            )
+        )
+    return records
+
+
+async def served_counts_since(user_ids: Sequence[str], since: datetime) -> dict[str, int]:
+    """How many tips each of these users was served since a time (one query for all)."""
+    if not user_ids:
+        return {}
+    rows = (
+        await ServedTip.select(ServedTip.user, Count(alias="n"))
+        .where(ServedTip.user.is_in(list(user_ids)) & (ServedTip.served_at >= since))
+        .group_by(ServedTip.user)
+    )
+    return {str(r["user"]): int(r["n"]) for r in rows}
+
+
+async def users_served_since(since: datetime) -> set[str]:
+    """Ids of users who were served a tip at or after `since` (the profile's "active" people)."""
+    rows = await ServedTip.select(ServedTip.user).where(ServedTip.served_at >= since).distinct()
+    return {str(r["user"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class KindReward:
+    """Rewards of served tips of one kind, written by one model and prompt ("" for tasks)."""
+
+    kind: str
+    model: str
+    prompt_version: str
+    served: int
+    reacted: int
+    mean_reward: float | None
+
+
+async def rewards_by_kind(since: datetime, limit: int = 100_000) -> list[KindReward]:
+    """Reward per tip kind (and writer) of tips served since a time, most served first."""
+    rows = (
+        await ServedTip.select(ServedTip.kind, ServedTip.reward, ServedTip.detail)
+        .where(ServedTip.served_at >= since)
+        .limit(limit)
+        .output(load_json=True)
+    )
+    groups: dict[tuple[str, str, str], list[float | None]] = {}
+    for r in rows:
+        detail = r["detail"] if isinstance(r["detail"], dict) else {}
+        group = (r["kind"], str(detail.get("model") or ""), str(detail.get("prompt_version") or ""))
+        groups.setdefault(group, []).append(r["reward"])
+    out = []
+    for (kind, model, version), rewards in groups.items():
+        got = [float(x) for x in rewards if x is not None]
+        out.append(
+            KindReward(
+                kind=kind,
+                model=model,
+                prompt_version=version,
+                served=len(rewards),
+                reacted=len(got),
+                mean_reward=round(sum(got) / len(got), 4) if got else None,
+            )
+        )
+    return sorted(out, key=lambda k: (-k.served, k.kind, k.model))

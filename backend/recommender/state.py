@@ -1,51 +1,152 @@
-"""Per-user policy state in the database, versioned by policy id and version."""
+"""Per-user policy state in the database, versioned by policy id and version.
+
+A state of another version than the policy's is ignored (the user starts fresh) and overwritten
+on the next save: bumping a policy's version resets what it learned, by design, because a new
+version may read its arrays differently. All of a user's states are read in one query and
+written in the reaction's transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from piccolo.custom_types import Combinable
+
+from backend.admin.service import record
+from backend.db import engine, write_transaction
 from backend.recommender.policies import Policy, UserState
 from backend.recommender.tables import PolicyState
 
 
-async def load_state(user_id: str, policy: Policy) -> UserState:
-    """The user's state for this policy; a fresh one when absent or of another version."""
-    row = (
-        await PolicyState.select(PolicyState.state, PolicyState.policy_version)
-        .where((PolicyState.user == user_id) & (PolicyState.policy_id == policy.id))
+@dataclass(frozen=True)
+class StoredState:
+    """A stored row: its id, version and update count (what saving needs)."""
+
+    id: Any
+    policy_version: str
+    updates: int
+    state: UserState
+
+
+async def stored_states(user_id: str) -> dict[str, StoredState]:
+    """Every policy state row of a user, by policy id (one query)."""
+    rows = (
+        await PolicyState.select(
+            PolicyState.id,
+            PolicyState.policy_id,
+            PolicyState.policy_version,
+            PolicyState.updates,
+            PolicyState.state,
+        )
+        .where(PolicyState.user == user_id)
         .output(load_json=True)
-        .first()
     )
-    if row is None or row["policy_version"] != policy.version:
+    return {
+        r["policy_id"]: StoredState(
+            id=r["id"],
+            policy_version=r["policy_version"],
+            updates=r["updates"],
+            state=r["state"] if isinstance(r["state"], dict) else {},
+        )
+        for r in rows
+    }
+
+
+def state_for(policy: Policy, stored: Mapping[str, StoredState]) -> UserState:
+    """The policy's state from stored rows; a fresh one when absent or of another version."""
+    row = stored.get(policy.id)
+    if row is None or row.policy_version != policy.version or not row.state:
         return policy.initial_state()
-    state = row["state"]
-    return state if isinstance(state, dict) else policy.initial_state()
+    return row.state
+
+
+async def load_states(user_id: str, policies: Iterable[Policy]) -> dict[str, UserState]:
+    """States of several policies for one user, in one query."""
+    stored = await stored_states(user_id)
+    return {p.id: state_for(p, stored) for p in policies}
+
+
+async def save_states(
+    user_id: str,
+    new_states: Mapping[str, tuple[Policy, UserState]],
+    stored: Mapping[str, StoredState],
+) -> None:
+    """Write new states (call inside the feedback transaction, with `stored` read in it).
+
+    Existing rows are updated one by one (a handful of policies); missing rows are inserted in
+    one statement.
+    """
+    now = datetime.now(UTC)
+    inserts: list[PolicyState] = []
+    for policy_id, (policy, state) in new_states.items():
+        row = stored.get(policy_id)
+        if row is None:
+            inserts.append(
+                PolicyState(
+                    user=user_id,
+                    policy_id=policy_id,
+                    policy_version=policy.version,
+                    state=state,
+                    updates=1,
+                    updated_at=now,
+                )
+            )
+            continue
+        same_version = row.policy_version == policy.version
+        await PolicyState.update(
+            {
+                PolicyState.state: state,
+                PolicyState.policy_version: policy.version,
+                PolicyState.updates: (row.updates + 1) if same_version else 1,
+                PolicyState.updated_at: now,
+            }
+        ).where(PolicyState.id == row.id)
+    if inserts:
+        await PolicyState.insert(*inserts)
+
+
+async def load_state(user_id: str, policy: Policy) -> UserState:
+    """The user's state for one policy (see `load_states`)."""
+    return (await load_states(user_id, [policy]))[policy.id]
 
 
 async def save_state(user_id: str, policy: Policy, state: UserState) -> None:
-    """Write the state (call inside the feedback transaction)."""
-    now = datetime.now(UTC)
-    row = (
-        await PolicyState.select(PolicyState.id, PolicyState.updates, PolicyState.policy_version)
-        .where((PolicyState.user == user_id) & (PolicyState.policy_id == policy.id))
-        .first()
-    )
-    if row is None:
-        await PolicyState(
-            user=user_id,
-            policy_id=policy.id,
-            policy_version=policy.version,
-            state=state,
-            updates=1,
-            updated_at=now,
-        ).save()
-        return
-    same_version = row["policy_version"] == policy.version
-    await PolicyState.update(
-        {
-            PolicyState.state: state,
-            PolicyState.policy_version: policy.version,
-            PolicyState.updates: (row["updates"] + 1) if same_version else 1,
-            PolicyState.updated_at: now,
-        }
-    ).where(PolicyState.id == row["id"])
+    """Write one policy's state (call inside the feedback transaction)."""
+    await save_states(user_id, {policy.id: (policy, state)}, await stored_states(user_id))
+
+
+async def lock_user_learning(user_id: str) -> None:
+    """Serialise learning per user inside the current transaction.
+
+    Two reactions of one person (two tabs, two replicas) would otherwise both read the same
+    state and the later write would drop the earlier update. SQLite already serialises writers
+    (IMMEDIATE transactions); on PostgreSQL a transaction-scoped advisory lock on the user does.
+    """
+    if engine().engine_type == "postgres":
+        await PolicyState.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"oo-learn:{user_id}")
+
+
+async def reset_states(
+    actor_user_id: str | None, user_id: str, policy_id: str | None = None, reason: str = ""
+) -> int:
+    """Forget what policies learned about a user (one policy, or all); returns rows deleted.
+
+    Audit-logged in the same transaction.
+    """
+    where: Combinable = PolicyState.user == user_id
+    if policy_id is not None:
+        where = where & (PolicyState.policy_id == policy_id)
+    async with write_transaction():
+        await lock_user_learning(user_id)
+        count = int(await PolicyState.count().where(where))
+        await PolicyState.delete().where(where)
+        await record(
+            actor_user_id,
+            "policy.reset_state",
+            user_id,
+            {"policy_id": policy_id, "deleted": count, "reason": reason},
+        )
+    return count

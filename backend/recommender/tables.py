@@ -1,8 +1,10 @@
-"""Recommender tables: the decision log of served tips, reactions, policy state, snoozes."""
+"""Recommender tables: the decision log of served tips, reactions, policy state, snoozes,
+the policy registry, shadow decisions and the pooled (population) policy states."""
 
 from piccolo.columns import (
     JSON,
     UUID,
+    Boolean,
     ForeignKey,
     Integer,
     Real,
@@ -36,6 +38,12 @@ class ServedTip(Table, tablename="served_tip"):
     latency_ms = Real()
     served_at = Timestamptz(default=TimestamptzNow(), index=True)
     reacted_at = Timestamptz(null=True, default=None)
+    project = Varchar(length=200, default="")
+    reaction = Varchar(length=10, null=True, default=None)
+    reward = Real(null=True, default=None)
+    explanation = JSON(default="{}")
+    candidates = JSON(default="{}")
+    """Raw features of every candidate scored ({refs, keys, values}): replay for evaluation."""
 
 
 class Feedback(Table, tablename="feedback"):
@@ -73,3 +81,47 @@ class Snooze(Table, tablename="snooze"):
     until = Timestamptz()
     reason = Varchar(length=10, default="snooze")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PolicyRegistry(Table, tablename="policy_registry"):
+    """Which policies run: exactly one active (served), any number of shadows, or disabled."""
+
+    id = UUID(primary_key=True)
+    policy_id = Varchar(length=50, unique=True)
+    version = Varchar(length=20)
+    status = Varchar(length=10, default="shadow")
+    # 1 for the active policy, NULL otherwise: the unique index makes a second active
+    # impossible even when two admins promote at the same moment.
+    active_slot = Integer(null=True, default=None, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    promoted_at = Timestamptz(null=True, default=None)
+
+
+class ShadowDecision(Table, tablename="shadow_decision"):
+    """What a shadow policy would have served for a served tip (logged, never shown)."""
+
+    id = UUID(primary_key=True)
+    tip = ForeignKey(ServedTip, on_delete=OnDelete.cascade, index=True)
+    policy_id = Varchar(length=50, index=True)
+    policy_version = Varchar(length=20)
+    item_ref = Varchar(length=200)
+    score = Real()
+    propensity = Real()
+    served_propensity = Real()
+    """The shadow's probability of the candidate actually served (off-policy evaluation)."""
+    agrees = Boolean(default=False)
+    explored = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class PopulationState(Table, tablename="population_state"):
+    """A pooled policy's population model, learned from every user's rewards by a job."""
+
+    id = UUID(primary_key=True)
+    policy_id = Varchar(length=50, unique=True)
+    policy_version = Varchar(length=20)
+    state = JSON(default="{}")
+    rows = Integer(default=0)
+    watermark = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -23,6 +23,8 @@ def tip_meta(view: service.TipView, today: date) -> list[str]:
     """The discreet line under a tip: project, when it is due, how urgent."""
     parts: list[str] = []
     detail = view.detail
+    if view.kind != "task":
+        parts.append(view.kind)  # advice / insight / reminder: said once, quietly
     if detail.get("project"):
         parts.append(str(detail["project"]))
     due_raw = detail.get("due_date")
@@ -47,7 +49,8 @@ def tip_meta(view: service.TipView, today: date) -> list[str]:
 
 def _tip_context(view: service.TipView | None, notice: str = "") -> dict[str, Any]:
     meta = tip_meta(view, datetime.now(UTC).date()) if view else []
-    return {"tip": view, "meta": meta, "notice": notice}
+    why = str(view.explanation.get("line") or "") if view else ""
+    return {"tip": view, "meta": meta, "notice": notice, "why": why}
 
 
 @get("/tip", include_in_schema=False)

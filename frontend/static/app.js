@@ -1,5 +1,6 @@
 // Dwell: visible time of the current tip (Page Visibility API); the server falls back to its own
-// clock when this is missing. Keys: d = done, s = snooze, x = dismiss.
+// clock when this is missing. Keys: d = done, s = snooze, x = dismiss, ? = why this tip
+// (also a click on "why?" or a long press on the tip).
 (function () {
   "use strict";
   var MAX_DWELL = 24 * 3600 * 1000;
@@ -37,8 +38,42 @@
   });
   document.addEventListener("htmx:afterSwap", resetIfNewTip);
   document.addEventListener("DOMContentLoaded", resetIfNewTip);
+  function toggleWhy(show) {
+    var line = document.getElementById("tip-why");
+    if (!line) { return; }
+    var open = typeof show === "boolean" ? show : line.hidden;
+    line.hidden = !open;
+    var button = document.querySelector("#tip .why");
+    if (button) { button.setAttribute("aria-expanded", String(open)); }
+  }
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("#tip .why")) { toggleWhy(); }
+  });
+  // Long press on the tip text (phones have no ? key); a moved finger is a scroll, not a press.
+  var pressTimer = null;
+  var pressed = false;
+  function cancelPress() { if (pressTimer) { clearTimeout(pressTimer); pressTimer = null; } }
+  document.addEventListener("pointerdown", function (e) {
+    pressed = false;
+    if (!e.target.closest || !e.target.closest("#tip .tip-body") || e.target.closest("button")) {
+      return;
+    }
+    cancelPress();
+    pressTimer = setTimeout(function () { pressTimer = null; pressed = true; toggleWhy(true); }, 550);
+  });
+  ["pointerup", "pointercancel", "pointermove"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      if (type !== "pointermove" || Math.abs(e.movementX) + Math.abs(e.movementY) > 4) {
+        cancelPress();
+      }
+    });
+  });
+  document.addEventListener("contextmenu", function (e) {
+    if (pressed) { e.preventDefault(); }  // the long press was ours, not the menu's
+  });
   document.addEventListener("keydown", function (e) {
     if (e.metaKey || e.ctrlKey || e.altKey) { return; }
+    if (e.key === "?") { e.preventDefault(); toggleWhy(); return; }
     var map = { d: "done", s: "snooze", x: "dismiss" };
     var action = map[e.key && e.key.toLowerCase()];
     if (!action) { return; }

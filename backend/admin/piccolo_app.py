@@ -1,0 +1,13 @@
+"""Piccolo app of the admin domain; migrations live in migrations/admin/."""
+
+from piccolo.conf.apps import AppConfig
+
+from backend.admin.tables import AdminAudit
+from backend.settings import ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="admin",
+    migrations_folder_path=ROOT / "migrations" / "admin",
+    table_classes=[AdminAudit],
+    migration_dependencies=[],
+)

@@ -1,0 +1,64 @@
+"""The admin audit log: every administrative change, from any domain, with who, what and why.
+
+Call `record` inside the transaction of the change it describes, so a change is never stored
+without its audit line (nor the line without the change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.admin.tables import AdminAudit
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit line."""
+
+    id: str
+    actor_user_id: str | None
+    action: str
+    target: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+async def record(
+    actor_user_id: str | None, action: str, target: str, detail: dict[str, Any] | None = None
+) -> None:
+    """Write an audit line. `action` is dotted (e.g. "policy.promote"); `detail` carries the why.
+
+    `actor_user_id` is None for changes the system makes by itself (e.g. a version bump).
+    """
+    await AdminAudit(
+        actor_user_id=actor_user_id,
+        action=action,
+        target=target,
+        detail=detail or {},
+        created_at=datetime.now(UTC),
+    ).save()
+
+
+async def recent(
+    limit: int = 50, action_prefix: str | None = None, target: str | None = None
+) -> list[AuditEntry]:
+    """The newest audit lines first, optionally for one kind of action or one target."""
+    query = AdminAudit.select().order_by(AdminAudit.created_at, ascending=False).limit(limit)
+    if action_prefix:
+        query = query.where(AdminAudit.action.like(f"{action_prefix}%"))
+    if target is not None:
+        query = query.where(AdminAudit.target == target)
+    rows = await query.output(load_json=True)
+    return [
+        AuditEntry(
+            id=str(r["id"]),
+            actor_user_id=str(r["actor_user_id"]) if r["actor_user_id"] else None,
+            action=r["action"],
+            target=r["target"],
+            detail=r["detail"] if isinstance(r["detail"], dict) else {},
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]

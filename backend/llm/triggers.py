@@ -1,0 +1,39 @@
+"""Asking for a generation: the one part of the LLM domain other domains' jobs call.
+
+Kept free of imports beyond the queue: the profile domain's jobs call it when a snippet changes,
+and the generation code itself imports the profile service (a cycle otherwise).
+"""
+
+from __future__ import annotations
+
+from backend.queue import get_queue
+
+GENERATE_JOB = "generate_tip_candidates"
+CHANGE_DELAY_S = 10.0
+"""A person's agents run side by side: wait a little so their changed notes make one
+generation, not five."""
+
+
+def generation_job_id(user_id: str) -> str:
+    """The one id of a person's generation job: queued twice, it runs once."""
+    return f"llm:generate:{user_id}"
+
+
+async def request_generation(
+    user_id: str, *, delay_s: float = CHANGE_DELAY_S, force: bool = False
+) -> bool:
+    """Queue a generation for the person; False when one is already queued or running.
+
+    A change that arrives while a generation runs is picked up by the next scheduled refresh:
+    it compares the context hash, so nothing is lost, only delayed.
+    """
+    queue = await get_queue()
+    job = await queue.enqueue_job(
+        GENERATE_JOB,
+        user_id,
+        force,
+        _job_id=generation_job_id(user_id),
+        _defer_by=delay_s or None,
+        _expires=3600,
+    )
+    return job is not None

@@ -1,0 +1,134 @@
+"""arq jobs of the profile domain: the agent fan-out, one agent run, the feature refresh."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq import cron
+from arq.worker import func
+
+from agents.registry import UnknownAgent
+from backend.identity.service import live_user_zones, users_created_since
+from backend.integrations.service import users_completed_since
+from backend.llm.triggers import request_generation
+from backend.profile.eligibility import eligible_agents, snapshots
+from backend.profile.features import refresh_stale
+from backend.profile.runner import Runner, run_agent
+from backend.queue import enqueue_many
+from backend.recommender.service import users_served_since
+from backend.settings import get_settings
+
+COMPUTE_JOB = "compute_agent"
+CHUNK = 1000
+_runners: dict[int, Runner] = {}
+
+
+def worker_runner() -> Runner:
+    """The batched runner shared by every agent job of this worker process.
+
+    Module-level, not in arq's ctx: arq gives each job its own copy of ctx, so a runner kept
+    there would batch nothing. One per event loop (a worker has one; tests may have several).
+    """
+    key = id(asyncio.get_running_loop())
+    runner = _runners.get(key)
+    if runner is None:
+        runner = _runners[key] = Runner.batched(get_settings().worker_max_jobs)
+    return runner
+
+
+async def active_user_ids(now: datetime | None = None) -> list[str]:
+    """Live people who signed up, were served a tip or completed a task recently."""
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=get_settings().agents_active_days)
+    ids = (
+        await users_created_since(since)
+        | await users_served_since(since)
+        | await users_completed_since(since)
+    )
+    return sorted(await live_user_zones(sorted(ids))) if ids else []
+
+
+def interval_s() -> int:
+    """Seconds between fan-outs."""
+    return get_settings().agents_interval_min * 60
+
+
+def slot(now: datetime) -> int:
+    """The fan-out slot `now` falls in; part of every job id, so each slot runs a job once."""
+    return int(now.timestamp()) // interval_s()
+
+
+def agent_job_id(agent_id: str, user_id: str, slot_no: int) -> str:
+    """The stable id of one (person, agent) run in one slot.
+
+    Person first: arq takes jobs of equal score in id order, so a person's agents run side by
+    side and share one batched read of their history.
+    """
+    return f"agent:{user_id}:{agent_id}:{slot_no}"
+
+
+async def fan_out(now: datetime | None = None) -> tuple[int, int]:
+    """Enqueue one job per (active person, eligible agent); returns (eligible pairs, new jobs).
+
+    Ids are stable within a slot, so running the fan-out twice (two workers' crons, a manual
+    run) enqueues each job once.
+    """
+    now = now or datetime.now(UTC)
+    slot_no = slot(now)
+    users = await active_user_ids(now)
+    pairs = added = 0
+    for start in range(0, len(users), CHUNK):
+        snaps = await snapshots(users[start : start + CHUNK], full=False)
+        jobs = [
+            (agent_job_id(m.id, uid, slot_no), (uid, m.id))
+            for uid, snap in snaps.items()
+            for m in eligible_agents(snap)
+        ]
+        pairs += len(jobs)
+        # A job not started within one interval is stale: the next fan-out makes a fresh one.
+        added += await enqueue_many(COMPUTE_JOB, jobs, expires_s=interval_s())
+    return pairs, added
+
+
+async def fan_out_agents(ctx: dict[str, Any]) -> dict[str, int]:
+    """Cron: the agent fan-out."""
+    pairs, added = await fan_out()
+    return {"eligible": pairs, "enqueued": added}
+
+
+async def compute_agent(ctx: dict[str, Any], user_id: str, agent_id: str) -> dict[str, str]:
+    """Run one agent for one person (eligibility is checked again now, at run time)."""
+    runner = worker_runner()
+    try:
+        run = await run_agent(user_id, agent_id, runner)
+    except UnknownAgent:
+        # An agent removed from the registry since the job was queued: nothing to do.
+        return {"status": "skipped", "reason": f"unknown agent {agent_id}"}
+    if run.result is not None and run.result.changed:
+        # New words in a note: the person's tip candidates are rewritten (deduped per person).
+        await request_generation(user_id)
+    return {"status": run.status, "reason": run.reason}
+
+
+async def refresh_features(ctx: dict[str, Any]) -> dict[str, int]:
+    """Cron: recompute stale (missing, expired, invalidated) features of active people."""
+    users = await active_user_ids()
+    refreshed = 0
+    for start in range(0, len(users), CHUNK):
+        refreshed += await refresh_stale(users[start : start + CHUNK])
+    return {"people": len(users), "features": refreshed}
+
+
+def _minutes() -> set[int]:
+    return set(range(0, 60, get_settings().agents_interval_min))
+
+
+JOBS = [func(compute_agent, name=COMPUTE_JOB, keep_result=interval_s() + 60, max_tries=3)]
+"""Results are kept one interval: the dedupe window of a slot's job ids."""
+
+CRON_JOBS = [
+    cron(fan_out_agents, minute=_minutes(), second=0, unique=True, run_at_startup=False),
+    cron(refresh_features, minute=_minutes(), second=30, unique=True, run_at_startup=False),
+]

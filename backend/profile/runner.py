@@ -1,0 +1,298 @@
+"""Running one agent for one person: eligibility → history → inference → snippet → stored.
+
+Workers share a `Runner` across their concurrent jobs so reads and writes are batched
+(backend.profile.batch); an on-demand run (CLI) uses an unbatched one. Either way the steps
+and the result are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from piccolo.engine.postgres import PostgresEngine
+
+from agents.inference import run_inference
+from agents.registry import get_agent
+from agents.types import AgentContext, History, JsonValue
+from backend.db import engine, write_transaction
+from backend.events.bus import publish_many
+from backend.events.contracts import AgentComputed
+from backend.profile.batch import BatchWriter, Coalescer
+from backend.profile.eligibility import Snapshot, ineligible_reason, snapshots
+from backend.profile.history import histories
+from backend.profile.store import agent_scope
+from backend.profile.tables import AgentOutput, Preference, ProfileConsent, pack
+
+log = logging.getLogger("oo.profile.runner")
+
+
+@dataclass(frozen=True)
+class Computed:
+    """One agent run's result, as stored."""
+
+    user_id: str
+    agent_id: str
+    agent_version: str
+    consent_key: str
+    snippet: str
+    snippet_hash: str
+    params: dict[str, JsonValue]
+    inferred: dict[str, JsonValue]
+    evidence: int
+    computed_at: datetime
+    expires_at: datetime
+    changed: bool
+
+
+@dataclass(frozen=True)
+class AgentRun:
+    """What happened when an agent was asked to run for a person."""
+
+    user_id: str
+    agent_id: str
+    status: str  # "computed" | "skipped"
+    reason: str = ""
+    result: Computed | None = None
+
+
+def snippet_hash(snippet: str) -> str:
+    """The content hash consumers compare to know a snippet changed."""
+    return hashlib.sha256(snippet.encode()).hexdigest()
+
+
+async def write_results(items: Sequence[Computed]) -> None:
+    """Store results (outputs + inferred preferences) in one transaction, then announce them.
+
+    Results of agents whose consent was revoked meanwhile are dropped here, inside the
+    transaction: a job that read the profile before the revocation must not write back what
+    the revocation removed. Preference upserts only touch rows whose source is 'inferred', so
+    a value the person set is never overwritten.
+    """
+    latest: dict[tuple[str, str], Computed] = {}
+    for item in items:  # one row per (person, agent): the newest run wins
+        latest[(item.user_id, item.agent_id)] = item
+    async with write_transaction():
+        users = list({uid for uid, _ in latest})
+        revoked = {
+            (str(r["user"]), r["key"])
+            for r in await ProfileConsent.select(ProfileConsent.user, ProfileConsent.key).where(
+                ProfileConsent.user.is_in(users) & (ProfileConsent.granted == False)  # noqa: E712
+            )
+        }
+        keep = [i for i in latest.values() if (i.user_id, i.consent_key) not in revoked]
+        if not keep:
+            return
+        if isinstance(engine(), PostgresEngine):
+            await _upsert_postgres(keep)
+        else:
+            await _upsert_piccolo(keep)
+    await publish_many(
+        [
+            (
+                i.user_id,
+                AgentComputed(
+                    agent_id=i.agent_id,
+                    agent_version=i.agent_version,
+                    snippet_hash=i.snippet_hash,
+                    changed=i.changed,
+                    evidence=i.evidence,
+                    expires_at=i.expires_at.isoformat(),
+                ),
+            )
+            for i in keep
+        ]
+    )
+
+
+async def _upsert_piccolo(keep: Sequence[Computed]) -> None:
+    prefs = [
+        Preference(
+            user=i.user_id,
+            scope=agent_scope(i.agent_id),
+            key=key,
+            value=pack(value),
+            source="inferred",
+            evidence=i.evidence,
+            updated_at=i.computed_at,
+        )
+        for i in keep
+        for key, value in i.inferred.items()
+    ]
+    if prefs:
+        await Preference.insert(*prefs).on_conflict(
+            target=(Preference.user, Preference.scope, Preference.key),
+            action="DO UPDATE",
+            values=[Preference.value, Preference.evidence, Preference.updated_at],
+            where=Preference.source == "inferred",
+        )
+    await AgentOutput.insert(
+        *[
+            AgentOutput(
+                user=i.user_id,
+                agent_id=i.agent_id,
+                agent_version=i.agent_version,
+                snippet=i.snippet,
+                snippet_hash=i.snippet_hash,
+                params={"values": i.params, "inferred": i.inferred},
+                evidence=i.evidence,
+                computed_at=i.computed_at,
+                expires_at=i.expires_at,
+            )
+            for i in keep
+        ]
+    ).on_conflict(
+        target=(AgentOutput.user, AgentOutput.agent_id),
+        action="DO UPDATE",
+        values=[
+            AgentOutput.agent_version,
+            AgentOutput.snippet,
+            AgentOutput.snippet_hash,
+            AgentOutput.params,
+            AgentOutput.evidence,
+            AgentOutput.computed_at,
+            AgentOutput.expires_at,
+        ],
+    )
+
+
+_PREFS_SQL = """
+INSERT INTO preference (id, "user", scope, key, value, source, evidence, updated_at)
+SELECT u.id, u.usr, u.scope, u.key, u.value::json, 'inferred', u.evidence, u.at
+FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::int[],
+            {}::timestamptz[]) AS u(id, usr, scope, key, value, evidence, at)
+ON CONFLICT ("user", scope, key) DO UPDATE
+SET value = EXCLUDED.value, evidence = EXCLUDED.evidence, updated_at = EXCLUDED.updated_at
+WHERE preference.source = 'inferred'
+"""
+_OUTPUTS_SQL = """
+INSERT INTO agent_output (id, "user", agent_id, agent_version, snippet, snippet_hash, params,
+                          evidence, computed_at, expires_at)
+SELECT u.id, u.usr, u.agent_id, u.version, u.snippet, u.hash, u.params::json, u.evidence,
+       u.computed_at, u.expires_at
+FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[],
+            {}::int[], {}::timestamptz[], {}::timestamptz[])
+     AS u(id, usr, agent_id, version, snippet, hash, params, evidence, computed_at, expires_at)
+ON CONFLICT ("user", agent_id) DO UPDATE
+SET agent_version = EXCLUDED.agent_version, snippet = EXCLUDED.snippet,
+    snippet_hash = EXCLUDED.snippet_hash, params = EXCLUDED.params,
+    evidence = EXCLUDED.evidence, computed_at = EXCLUDED.computed_at,
+    expires_at = EXCLUDED.expires_at
+"""
+
+
+async def _upsert_postgres(keep: Sequence[Computed]) -> None:
+    """The same upserts as `_upsert_piccolo`, as two statements over arrays (unnest).
+
+    A worker writes hundreds of results per batch; building one Piccolo row object per value
+    cost more than the database's work. Same columns, same conflict rules.
+    """
+    prefs = [(i, key, value) for i in keep for key, value in i.inferred.items()]
+    if prefs:
+        await Preference.raw(
+            _PREFS_SQL,
+            [uuid.uuid4() for _ in prefs],
+            [i.user_id for i, _, _ in prefs],
+            [agent_scope(i.agent_id) for i, _, _ in prefs],
+            [key for _, key, _ in prefs],
+            [pack(value) for _, _, value in prefs],
+            [i.evidence for i, _, _ in prefs],
+            [i.computed_at for i, _, _ in prefs],
+        )
+    await AgentOutput.raw(
+        _OUTPUTS_SQL,
+        [uuid.uuid4() for _ in keep],
+        [i.user_id for i in keep],
+        [i.agent_id for i in keep],
+        [i.agent_version for i in keep],
+        [i.snippet for i in keep],
+        [i.snippet_hash for i in keep],
+        [json.dumps({"values": i.params, "inferred": i.inferred}) for i in keep],
+        [i.evidence for i in keep],
+        [i.computed_at for i in keep],
+        [i.expires_at for i in keep],
+    )
+
+
+@dataclass
+class Runner:
+    """Where runs read and write; `batched()` shares queries across concurrent jobs."""
+
+    batching: bool = False
+    _snapshots: Coalescer[str, Snapshot] | None = field(default=None, repr=False)
+    _histories: Coalescer[str, History] | None = field(default=None, repr=False)
+    _writer: BatchWriter[Computed] | None = field(default=None, repr=False)
+
+    @classmethod
+    def batched(cls, max_batch: int = 500) -> Runner:
+        """A runner for a worker process (one per process; it is not thread-safe)."""
+        return cls(
+            batching=True,
+            # Reads may be a couple of seconds old: a person's five agent jobs arrive together,
+            # and consent is checked again inside the write transaction anyway.
+            _snapshots=Coalescer(lambda ids: snapshots(ids), max_batch=max_batch, cache_s=2.0),
+            _histories=Coalescer(lambda ids: histories(ids), max_batch=max_batch, cache_s=2.0),
+            _writer=BatchWriter(write_results, max_batch=max_batch),
+        )
+
+    async def snapshot(self, user_id: str) -> Snapshot | None:
+        """The person's snapshot."""
+        if self._snapshots is not None:
+            return await self._snapshots.load(user_id)
+        return (await snapshots([user_id])).get(user_id)
+
+    async def history(self, user_id: str) -> History | None:
+        """The person's history."""
+        if self._histories is not None:
+            return await self._histories.load(user_id)
+        return (await histories([user_id])).get(user_id)
+
+    async def write(self, result: Computed) -> None:
+        """Store a result."""
+        if self._writer is not None:
+            await self._writer.submit(result)
+        else:
+            await write_results([result])
+
+
+async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -> AgentRun:
+    """Run one agent for one person, if they are eligible; raises UnknownAgent for bad ids."""
+    manifest = get_agent(agent_id)
+    runner = runner or Runner()
+    snap = await runner.snapshot(user_id)
+    if snap is None:
+        return AgentRun(user_id, agent_id, "skipped", "no such person")
+    reason = ineligible_reason(manifest, snap)
+    if reason is not None:
+        return AgentRun(user_id, agent_id, "skipped", reason)
+    history = await runner.history(user_id)
+    if history is None:
+        return AgentRun(user_id, agent_id, "skipped", "no such person")
+    inferred = run_inference(manifest, history)
+    own = snap.user_prefs.get(agent_scope(agent_id), {})
+    params = {k: own.get(k, v) for k, v in inferred.values.items()}
+    snippet = await manifest.compute(AgentContext(history, params, inferred.evidence))
+    digest = snippet_hash(snippet)
+    previous = snap.output_hashes.get(agent_id)
+    now = datetime.now(UTC)
+    result = Computed(
+        user_id=user_id,
+        agent_id=agent_id,
+        agent_version=manifest.version,
+        consent_key=manifest.consent_key,
+        snippet=snippet,
+        snippet_hash=digest,
+        params=params,
+        inferred={k: inferred.values[k] for k in sorted(inferred.inferred_keys)},
+        evidence=inferred.evidence,
+        computed_at=now,
+        expires_at=now + timedelta(seconds=manifest.ttl_s),
+        changed=previous != (manifest.version, digest),
+    )
+    await runner.write(result)
+    return AgentRun(user_id, agent_id, "computed", result=result)

@@ -1,0 +1,315 @@
+"""Preferences, consents and contexts: what the person told us, validated and stored.
+
+Consents default to granted: agents only read what oO already holds (reactions and
+completions), which the person accepted on sign-in (implicit consent, SEED_NOTES); each key
+can be revoked here at any time and revoking takes effect at once (see `set_consent`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agents.registry import all_agents, consent_keys, get_agent
+from agents.types import JsonValue
+from backend.db import write_transaction
+from backend.profile.tables import (
+    AgentOutput,
+    Preference,
+    ProfileConsent,
+    pack,
+    unpack,
+)
+
+GLOBAL = "global"
+AGENT_SCOPE = "agent:"
+ENABLED_KEY = "enabled"
+TIP_KINDS = ("task", "advice", "insight", "reminder")
+MAX_KEYS_PER_UPDATE = 50
+MAX_VALUE_BYTES = 2000
+_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,79}$")
+
+
+class ProfileError(Exception):
+    """Bad input for a profile change; nothing was stored. Carries a UserError's fields."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PreferenceView:
+    """One stored preference."""
+
+    scope: str
+    key: str
+    value: JsonValue
+    source: str  # "user" | "inferred"
+    evidence: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """One consent key and its state (defaults filled in for keys never touched)."""
+
+    key: str
+    granted: bool
+    granted_at: datetime | None
+    revoked_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ContextView:
+    """A named context."""
+
+    id: str
+    name: str
+    silenced_agents: tuple[str, ...]
+    silenced_kinds: tuple[str, ...]
+    active: bool
+    updated_at: datetime
+
+
+def agent_scope(agent_id: str) -> str:
+    """The preference scope of one agent."""
+    return AGENT_SCOPE + agent_id
+
+
+def _pref_view(row: dict[str, Any]) -> PreferenceView:
+    return PreferenceView(
+        scope=row["scope"],
+        key=row["key"],
+        value=unpack(row["value"]),
+        source=row["source"],
+        evidence=int(row["evidence"] or 0),
+        updated_at=row["updated_at"],
+    )
+
+
+def context_view(row: dict[str, Any]) -> ContextView:
+    return ContextView(
+        id=str(row["id"]),
+        name=row["name"],
+        silenced_agents=tuple(row["silenced_agents"] or ()),
+        silenced_kinds=tuple(row["silenced_kinds"] or ()),
+        active=bool(row["active"]),
+        updated_at=row["updated_at"],
+    )
+
+
+# Preferences ------------------------------------------------------------------------------
+
+
+async def preferences(user_id: str, scope: str | None = None) -> list[PreferenceView]:
+    """The person's stored preferences (of one scope, or all), by scope then key."""
+    query = Preference.select().where(Preference.user == user_id)
+    if scope is not None:
+        query = query.where(Preference.scope == scope)
+    rows = await query.order_by(Preference.scope).order_by(Preference.key).output(load_json=True)
+    return [_pref_view(r) for r in rows]
+
+
+def _check_value(scope: str, key: str, value: JsonValue) -> None:
+    field = f"values.{key}"
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):
+        raise ProfileError("INVALID_VALUE", f"{key}: not a JSON value.", field) from None
+    if len(encoded) > MAX_VALUE_BYTES:
+        raise ProfileError("INVALID_VALUE", f"{key}: at most {MAX_VALUE_BYTES} bytes.", field)
+    if not scope.startswith(AGENT_SCOPE):
+        return
+    manifest = get_agent(scope.removeprefix(AGENT_SCOPE))
+    if key == ENABLED_KEY:
+        if not isinstance(value, bool):
+            raise ProfileError("INVALID_VALUE", "enabled must be true or false.", field)
+        return
+    try:
+        spec = manifest.param(key)
+    except KeyError:
+        known = ", ".join([ENABLED_KEY, *(p.key for p in manifest.params)])
+        raise ProfileError(
+            "UNKNOWN_KEY", f"{manifest.name} has no setting {key!r} (known: {known}).", field
+        ) from None
+    problem = spec.check(value)
+    if problem:
+        raise ProfileError("INVALID_VALUE", f"{key}: {problem}", field)
+
+
+def check_scope(scope: str) -> None:
+    """Raise ProfileError unless `scope` is 'global' or 'agent:<known agent id>'."""
+    if scope == GLOBAL:
+        return
+    agent_id = scope.removeprefix(AGENT_SCOPE)
+    if scope.startswith(AGENT_SCOPE):
+        try:
+            get_agent(agent_id)
+            return
+        except KeyError:
+            pass
+    known = ", ".join(agent_scope(m.id) for m in all_agents())
+    raise ProfileError("UNKNOWN_SCOPE", f"Scope must be global or one of {known}.", "scope")
+
+
+async def set_preferences(
+    user_id: str, scope: str, values: dict[str, JsonValue]
+) -> list[PreferenceView]:
+    """Set values as the person's own (source 'user'); a null value resets the key.
+
+    Resetting removes the person's value; an agent's key goes back to what the agent last
+    inferred (from its latest output) so the settings page never shows a gap. All keys are
+    checked before anything is written: one bad key rejects the whole update.
+    """
+    check_scope(scope)
+    if not isinstance(values, dict) or not values:
+        raise ProfileError("INVALID_VALUE", "Give at least one key to set.", "values")
+    if len(values) > MAX_KEYS_PER_UPDATE:
+        raise ProfileError(
+            "INVALID_VALUE", f"At most {MAX_KEYS_PER_UPDATE} keys at once.", "values"
+        )
+    for key, value in values.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ProfileError(
+                "INVALID_KEY",
+                "Keys are lower-case letters, digits, '_', '-' or '.', up to 80 characters.",
+                f"values.{key}",
+            )
+        if value is not None:
+            _check_value(scope, key, value)
+    now = datetime.now(UTC)
+    inferred = await _last_inferred(user_id, scope)
+    async with write_transaction():
+        for key, value in values.items():
+            await Preference.delete().where(
+                (Preference.user == user_id) & (Preference.scope == scope) & (Preference.key == key)
+            )
+            if value is not None:
+                row = Preference(
+                    user=user_id,
+                    scope=scope,
+                    key=key,
+                    value=pack(value),
+                    source="user",
+                    updated_at=now,
+                )
+            elif key in inferred:
+                value, evidence = inferred[key]
+                row = Preference(
+                    user=user_id,
+                    scope=scope,
+                    key=key,
+                    value=pack(value),
+                    source="inferred",
+                    evidence=evidence,
+                    updated_at=now,
+                )
+            else:
+                continue
+            await row.save()
+    return await preferences(user_id, scope)
+
+
+async def _last_inferred(user_id: str, scope: str) -> dict[str, tuple[JsonValue, int]]:
+    if not scope.startswith(AGENT_SCOPE):
+        return {}
+    row = (
+        await AgentOutput.select(AgentOutput.params, AgentOutput.evidence)
+        .where(
+            (AgentOutput.user == user_id)
+            & (AgentOutput.agent_id == scope.removeprefix(AGENT_SCOPE))
+        )
+        .output(load_json=True)
+        .first()
+    )
+    if row is None or not isinstance(row["params"], dict):
+        return {}
+    inferred = row["params"].get("inferred") or {}
+    return {k: (v, int(row["evidence"] or 0)) for k, v in inferred.items()}
+
+
+# Consents -----------------------------------------------------------------------------------
+
+
+def known_consents() -> tuple[str, ...]:
+    """Consent keys a person can grant or revoke."""
+    return consent_keys()
+
+
+async def consents(user_id: str) -> list[ConsentView]:
+    """Every known consent key with its state; untouched keys are granted (see module doc)."""
+    rows = await ProfileConsent.select().where(ProfileConsent.user == user_id)
+    stored = {r["key"]: r for r in rows}
+    out: list[ConsentView] = []
+    for key in known_consents():
+        row = stored.get(key)
+        out.append(
+            ConsentView(key, True, None, None, None)
+            if row is None
+            else ConsentView(
+                key, bool(row["granted"]), row["granted_at"], row["revoked_at"], row["updated_at"]
+            )
+        )
+    return out
+
+
+async def set_consent(user_id: str, key: str, granted: bool) -> ConsentView:
+    """Grant or revoke one consent key, timestamped.
+
+    Revoking removes, in the same transaction, the outputs and inferred preferences of every
+    agent the key gates (the person's own settings stay). Queued agent jobs check consent when
+    they run, so none of them writes a snippet back afterwards.
+    """
+    if key not in known_consents():
+        raise ProfileError(
+            "UNKNOWN_CONSENT", f"No consent {key!r}; known: {', '.join(known_consents())}.", "key"
+        )
+    now = datetime.now(UTC)
+    gated = [m.id for m in all_agents() if m.consent_key == key]
+    async with write_transaction():
+        existing = (
+            await ProfileConsent.select()
+            .where((ProfileConsent.user == user_id) & (ProfileConsent.key == key))
+            .first()
+        )
+        granted_at = now if granted else (existing or {}).get("granted_at")
+        revoked_at = None if granted else now
+        if granted and existing is not None and existing["granted"]:
+            granted_at = existing["granted_at"] or now  # granting twice keeps the first time
+        if existing is None:
+            await ProfileConsent(
+                user=user_id,
+                key=key,
+                granted=granted,
+                granted_at=granted_at,
+                revoked_at=revoked_at,
+                updated_at=now,
+            ).save()
+        else:
+            await ProfileConsent.update(
+                {
+                    ProfileConsent.granted: granted,
+                    ProfileConsent.granted_at: granted_at,
+                    ProfileConsent.revoked_at: revoked_at
+                    if not granted
+                    else existing["revoked_at"],
+                    ProfileConsent.updated_at: now,
+                }
+            ).where(ProfileConsent.id == existing["id"])
+        if not granted and gated:
+            await AgentOutput.delete().where(
+                (AgentOutput.user == user_id) & AgentOutput.agent_id.is_in(gated)
+            )
+            await Preference.delete().where(
+                (Preference.user == user_id)
+                & (Preference.source == "inferred")
+                & Preference.scope.is_in([agent_scope(a) for a in gated])
+            )
+    return next(c for c in await consents(user_id) if c.key == key)

@@ -1,0 +1,72 @@
+"""Policies behind one protocol, and the in-code registry of them by id.
+
+Which policy is active and which run in shadow is decided at run time by the database registry
+(backend/recommender/registry.py); this module only knows which policies exist.
+"""
+
+from __future__ import annotations
+
+from backend.recommender.policies.base import (
+    Contribution,
+    Decision,
+    Policy,
+    PooledPolicy,
+    UserState,
+)
+from backend.recommender.policies.egreedy import EpsilonGreedy
+from backend.recommender.policies.lints import LinearThompson
+from backend.recommender.policies.linucb import LinUCB
+from backend.recommender.policies.oo import OOPolicy
+from backend.recommender.policies.random_policy import RandomPolicy
+
+__all__ = [
+    "ACTIVE_POLICY_ID",
+    "DEFAULT_ACTIVE_ID",
+    "Contribution",
+    "Decision",
+    "EpsilonGreedy",
+    "LinUCB",
+    "LinearThompson",
+    "OOPolicy",
+    "Policy",
+    "PooledPolicy",
+    "RandomPolicy",
+    "UserState",
+    "active_policy",
+    "all_policies",
+    "get_policy",
+    "register",
+]
+
+_REGISTRY: dict[str, Policy] = {}
+
+DEFAULT_ACTIVE_ID = RandomPolicy.id
+"""The policy an empty registry table starts with as active; every learner starts in shadow
+(docs/adr/0010-policy-registry-random-first.md)."""
+
+ACTIVE_POLICY_ID = DEFAULT_ACTIVE_ID
+"""Kept for older imports: the default active policy (the database registry decides)."""
+
+
+def register(policy: Policy) -> None:
+    """Add a policy to the registry."""
+    _REGISTRY[policy.id] = policy
+
+
+def get_policy(policy_id: str) -> Policy:
+    """A registered policy by id (KeyError when unknown)."""
+    return _REGISTRY[policy_id]
+
+
+def all_policies() -> list[Policy]:
+    """Every registered policy, in registration order."""
+    return list(_REGISTRY.values())
+
+
+def active_policy() -> Policy:
+    """The default active policy (used where there is no database, e.g. benchmarks)."""
+    return _REGISTRY[DEFAULT_ACTIVE_ID]
+
+
+for _policy in (RandomPolicy(), EpsilonGreedy(), LinUCB(), LinearThompson(), OOPolicy()):
+    register(_policy)

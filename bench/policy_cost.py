@@ -1,0 +1,116 @@
+"""Per-decision cost of each policy: score + update, at 5, 20 and 100 candidates.
+
+Run:  .venv/bin/python bench/policy_cost.py [--decisions 2000] [--warmup 200] [--seed 0]
+
+For each policy and candidate count: a state warmed up with `--warmup` updates, then
+`--decisions` rounds of score (all candidates, from raw feature dicts as the service passes
+them, including unpacking the stored arrays) and update (the served candidate, including packing
+the arrays back). Prints µs per decision (score + update) and each part; also the JSON size of
+the state, which the database stores and reads per request. Single process, no database.
+
+Times are CPU time of this process (time.process_time), so a busy machine slows the figures
+less than wall-clock time would; BLAS is pinned to one thread (these matrices are tiny).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import UTC, datetime
+
+# Before numpy loads: one BLAS thread, so CPU time is the cost of one decision, not of a pool.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from backend.recommender.features import Candidate, Context  # noqa: E402
+from backend.recommender.policies import Policy, all_policies  # noqa: E402
+
+SIZES = (5, 20, 100)
+
+
+def pools(rng: np.random.Generator, n: int, count: int) -> list[tuple[list[Candidate], Context]]:
+    """`count` candidate sets of size n with raw features, as the service builds them."""
+    now = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    out = []
+    for k in range(count):
+        cands, feats = [], {}
+        for i in range(n):
+            ref = f"{k}:{i}"
+            cands.append(Candidate(item_ref=ref, source="bench", kind="task", content=""))
+            overdue = float(rng.random() < 0.3)
+            feats[ref] = {
+                "is_overdue": overdue,
+                "due_today": float(rng.random() < 0.1),
+                "due_soon": float(rng.random() < 0.1),
+                "days_overdue": overdue * float(rng.integers(1, 20)),
+                "task_age_days": float(rng.exponential(30)),
+                "priority": float(rng.integers(1, 5)),
+                "is_recurring": float(rng.random() < 0.2),
+                "kind_advice": 0.0,
+                "kind_reminder": 0.0,
+                "hour_of_day": 9.0,
+                "day_of_week": 1.0,
+                "served_count": float(rng.integers(0, 4)),
+                "ignored_count": float(rng.integers(0, 3)),
+                "hours_since_served": float(rng.uniform(0, 720)),
+                "time_fit": float(rng.uniform(-1, 1)),
+                "project_time_fit": float(rng.uniform(-1, 1)),
+                "usual_hour": 9.0,
+                "project_affinity": float(rng.uniform(-1, 1)),
+            }
+        out.append((cands, Context(now=now, features=feats)))
+    return out
+
+
+def measure(policy: Policy, n: int, decisions: int, warmup: int, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    sets = pools(rng, n, 64)
+    state = policy.initial_state()
+    for k in range(warmup):
+        cands, ctx = sets[k % len(sets)]
+        state = policy.update(state, ctx, cands[k % n], float(rng.uniform(-1, 1)))
+    rewards = rng.uniform(-1, 1, size=decisions)
+    score_s = update_s = 0.0
+    for k in range(decisions):
+        cands, ctx = sets[k % len(sets)]
+        t0 = time.process_time()
+        d = policy.score(state, ctx, cands)
+        t1 = time.process_time()
+        state = policy.update(state, ctx, cands[d.choice], float(rewards[k]))
+        t2 = time.process_time()
+        score_s += t1 - t0
+        update_s += t2 - t1
+    return {
+        "score": score_s / decisions * 1e6,
+        "update": update_s / decisions * 1e6,
+        "total": (score_s + update_s) / decisions * 1e6,
+        "state_bytes": float(len(json.dumps(state))),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--decisions", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(f"policy cost: {args.decisions} decisions after {args.warmup} warm-up updates\n")
+    header = f"{'policy':<12}{'candidates':>11}{'µs/decision':>13}{'score µs':>10}"
+    print(header + f"{'update µs':>11}{'state B':>9}")
+    for policy in all_policies():
+        for n in SIZES:
+            cls = type(policy)
+            fresh: Policy = cls(seed=args.seed)  # type: ignore[call-arg]
+            m = measure(fresh, n, args.decisions, args.warmup, args.seed)
+            print(
+                f"{policy.id:<12}{n:>11}{m['total']:>13.1f}{m['score']:>10.1f}"
+                f"{m['update']:>11.1f}{int(m['state_bytes']):>9}"
+            )
+
+
+if __name__ == "__main__":
+    main()

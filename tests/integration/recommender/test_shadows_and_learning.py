@@ -1,0 +1,162 @@
+"""In-process: shadows score every served tip, every running policy learns, promotion, reset."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.admin.tables import AdminAudit
+from backend.recommender import registry, service
+from backend.recommender.population import forget_priors, population_priors, refresh_population
+from backend.recommender.reward import Action
+from backend.recommender.state import reset_states
+from backend.recommender.tables import PolicyState, PopulationState, ServedTip, ShadowDecision
+from tests.integration.recommender.conftest import person_with_tasks
+
+TASKS = [("Water the plants", 1), ("Call the bank", 4), ("Book the dentist", 2), ("Fix it", 3)]
+
+
+async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
+    user = await person_with_tasks(*TASKS)
+    active, shadows = await registry.serving()
+    assert active.id == "random"
+    assert {p.id for p in shadows} == {"egreedy-v1", "linucb-v1", "lints-v1", "oo-v1"}
+    served = []
+    for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):
+        tip = await service.current_tip(user)
+        assert tip is not None
+        served.append(tip.id)
+        await service.react(user, tip.id, action, 3_000)
+    for tip_id in served:
+        rows = await ShadowDecision.select().where(ShadowDecision.tip == tip_id)
+        assert {r["policy_id"] for r in rows} == {p.id for p in shadows}
+        tip = await ServedTip.select().where(ServedTip.id == tip_id).output(load_json=True).first()
+        assert tip is not None
+        for r in rows:
+            assert 0 < r["propensity"] <= 1
+            assert 0 < r["served_propensity"] <= 1
+            assert r["agrees"] == (r["item_ref"] == tip["item_ref"])
+        why = tip["explanation"]
+        assert (why["policy_id"], why["candidate_count"]) == ("random", tip["candidate_count"])
+        assert why["line"]
+        assert tip["candidates"]["refs"][0].startswith("demo:")
+        assert len(tip["candidates"]["values"]) == tip["candidate_count"]
+        assert tip["reaction"] in ("snooze", "dismiss")
+    # Every running policy learned from every reaction.
+    rows = await PolicyState.select(PolicyState.policy_id, PolicyState.updates).where(
+        PolicyState.user == user.user_id
+    )
+    assert {r["policy_id"]: r["updates"] for r in rows} == {p.id: 3 for p in (active, *shadows)}
+
+
+async def test_tip_view_carries_the_explanation() -> None:
+    user = await person_with_tasks(*TASKS)
+    tip = await service.current_tip(user)
+    assert tip is not None
+    again = await service.current_tip(user)  # the stable tip, read back from the log
+    assert again is not None
+    assert again.explanation == tip.explanation
+    assert tip.explanation["policy_id"] == "random"
+
+
+@pytest.mark.usefixtures("registry_restored")
+async def test_disabled_policies_neither_score_nor_learn() -> None:
+    user = await person_with_tasks(*TASKS)
+    await registry.set_status(None, "linucb-v1", "disabled", "test")
+    tip = await service.current_tip(user)
+    assert tip is not None
+    assert (
+        await ShadowDecision.count().where(
+            (ShadowDecision.tip == tip.id) & (ShadowDecision.policy_id == "linucb-v1")
+        )
+        == 0
+    )
+    await service.react(user, tip.id, Action.DONE, 30_000)
+    ids = {
+        r["policy_id"] for r in await PolicyState.select().where(PolicyState.user == user.user_id)
+    }
+    assert "linucb-v1" not in ids
+    assert "oo-v1" in ids
+
+
+@pytest.mark.usefixtures("registry_restored")
+async def test_promotion_is_refused_without_evidence_and_forced_with_audit() -> None:
+    with pytest.raises(registry.RegistryError) as refused:
+        await registry.promote(None, "oo-v1", force=False, reason="try")
+    err = refused.value
+    assert err.code == "INSUFFICIENT_EVIDENCE"
+    assert err.evidence is not None
+    assert err.evidence.required_decisions == registry.MIN_SHADOW_DECISIONS
+    assert err.evidence.shadow_decisions < registry.MIN_SHADOW_DECISIONS
+    assert "force: true" in err.message
+    assert str(err.evidence.shadow_decisions) in err.message
+
+    entry, _ = await registry.promote(None, "oo-v1", force=True, reason="dogfood")
+    assert entry.status == "active"
+    active, shadows = await registry.serving()
+    assert active.id == "oo-v1"
+    assert "random" in {p.id for p in shadows}
+    audit = (
+        await AdminAudit.select()
+        .where((AdminAudit.action == "policy.promote") & (AdminAudit.target == "oo-v1"))
+        .output(load_json=True)
+    )
+    assert audit[-1]["detail"]["forced"] is True
+    assert audit[-1]["detail"]["reason"] == "dogfood"
+    assert audit[-1]["detail"]["from"] == "random"
+
+    user = await person_with_tasks(*TASKS)
+    tip = await service.current_tip(user)
+    assert tip is not None
+    assert tip.explanation["policy_id"] == "oo-v1"
+    assert tip.explanation["features"], "a learning policy explains with features"
+
+
+@pytest.mark.usefixtures("registry_restored")
+async def test_status_rules() -> None:
+    for status, code in (("active", "USE_PROMOTE"), ("paused", "INVALID_STATUS")):
+        with pytest.raises(registry.RegistryError) as err:
+            await registry.set_status(None, "lints-v1", status)
+        assert err.value.code == code
+    with pytest.raises(registry.RegistryError) as err:
+        await registry.set_status(None, "random", "disabled")
+    assert err.value.code == "ACTIVE_POLICY"
+    with pytest.raises(registry.RegistryError) as err:
+        await registry.promote(None, "random", force=True)
+    assert err.value.code == "ALREADY_ACTIVE"
+    with pytest.raises(registry.RegistryError) as err:
+        await registry.promote(None, "nope", force=True)
+    assert err.value.code == "NOT_FOUND"
+
+
+async def test_reset_forgets_and_is_audited() -> None:
+    user = await person_with_tasks(*TASKS)
+    tip = await service.current_tip(user)
+    assert tip is not None
+    await service.react(user, tip.id, Action.DISMISS, 2_000)
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 5
+    assert await reset_states(None, user.user_id, "oo-v1", "support ticket") == 1
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 4
+    assert await reset_states(None, user.user_id) == 4
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 0
+    audit = (
+        await AdminAudit.select()
+        .where((AdminAudit.action == "policy.reset_state") & (AdminAudit.target == user.user_id))
+        .output(load_json=True)
+    )
+    assert [a["detail"]["deleted"] for a in audit] == [1, 4]
+
+
+async def test_population_prior_learns_from_everyone() -> None:
+    for _ in range(2):
+        user = await person_with_tasks(*TASKS)
+        tip = await service.current_tip(user)
+        assert tip is not None
+        await service.react(user, tip.id, Action.DONE, 30_000)
+    done = await refresh_population(settle_s=0)
+    assert done["oo-v1"] >= 2
+    row = await PopulationState.select().where(PopulationState.policy_id == "oo-v1").first()
+    assert row is not None
+    assert row["rows"] >= 2
+    assert await refresh_population(settle_s=0) == {"oo-v1": 0}, "the watermark moved"
+    forget_priors()
+    assert "oo-v1" in await population_priors()
