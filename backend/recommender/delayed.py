@@ -15,6 +15,7 @@ from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback
 from backend.identity.service import principal_for_user
+from backend.recommender import tip_cache
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.tables import Feedback, ServedTip
@@ -79,6 +80,7 @@ async def record_source_completion(
             await learn(user_id, principal.timezone, row, reward)
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
         return False  # reacted to in oO at the same moment: that reaction stands
+    await tip_cache.drop(user_id)
     await publish(
         user_id,
         TipFeedback(

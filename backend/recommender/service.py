@@ -17,6 +17,7 @@ from backend.events.bus import publish
 from backend.events.contracts import TipFeedback, TipServed
 from backend.identity.service import Principal
 from backend.queue import enqueue
+from backend.recommender import tip_cache
 from backend.recommender.decisions import display_detail, pick
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
@@ -77,7 +78,11 @@ def _view(row: dict[str, Any]) -> TipView:
 
 
 async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
-    valid_after = now - timedelta(seconds=get_settings().tip_valid_s)
+    valid_for = timedelta(seconds=get_settings().tip_valid_s)
+    valid_after = now - valid_for
+    cached = await tip_cache.get(user_id)
+    if cached is not None and cached.served_at > valid_after:
+        return cached
     row = (
         await ServedTip.select(
             ServedTip.id,
@@ -98,7 +103,11 @@ async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
         .output(load_json=True)
         .first()
     )
-    return _view(row) if row else None
+    if row is None:
+        return None
+    tip = _view(row)
+    await tip_cache.put(user_id, tip, valid_for, now)
+    return tip
 
 
 async def current_tip(user: Principal) -> TipView | None:
@@ -208,10 +217,16 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
                     reason=action.value,
                 ).save()
             await learn(user.user_id, user.timezone, row, reward)
+    except ReactionError as err:
+        if err.code == "ALREADY_REACTED":
+            await tip_cache.drop(user.user_id)  # whatever cached it is out of date
+        raise
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
+        await tip_cache.drop(user.user_id)
         raise ReactionError(
             "ALREADY_REACTED", "This tip already has a reaction.", "tipId"
         ) from None
+    await tip_cache.drop(user.user_id)
     tip = _view(row)
     await publish(
         user.user_id,

@@ -1,0 +1,46 @@
+"""The current tip of each person, cached in Redis: the hot path's one read when nothing changed.
+
+Written when the current tip is read from the database, dropped after any reaction commits (a
+tap, a delayed reward from the source) and when a reaction finds the tip already answered. The
+TTL is the tip's remaining validity capped at MAX_TTL_S: a read racing a reaction in another
+process could re-cache an answered tip, and the cap bounds how long that can show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from backend.redis import get_redis, key
+
+if TYPE_CHECKING:
+    from backend.recommender.service import TipView
+
+
+MAX_TTL_S = 60
+
+
+def _key(user_id: str) -> str:
+    return key("current-tip", user_id)
+
+
+async def get(user_id: str) -> TipView | None:
+    """The cached current tip, if any."""
+    from backend.recommender.service import TipView
+
+    raw = await get_redis().get(_key(user_id))
+    return msgspec.json.decode(raw, type=TipView) if raw else None
+
+
+async def put(user_id: str, tip: TipView, valid_for: timedelta, now: datetime) -> None:
+    """Cache the tip until it stops being valid."""
+    remaining = min(MAX_TTL_S, int((tip.served_at + valid_for - now).total_seconds()))
+    if remaining > 0:
+        await get_redis().set(_key(user_id), msgspec.json.encode(tip), ex=remaining)
+
+
+async def drop(user_id: str) -> None:
+    """Forget the cached tip (call after the reaction's transaction commits)."""
+    await get_redis().delete(_key(user_id))
