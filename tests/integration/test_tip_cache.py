@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from backend.identity.service import principal_for_user
 from backend.recommender import service, tip_cache
 from backend.recommender.reward import Action
@@ -47,12 +49,9 @@ async def test_a_stale_cached_tip_is_dropped_when_its_reaction_is_refused() -> N
     # A read racing the reaction in another process re-cached the answered tip.
     await tip_cache.put(person.user_id, first, timedelta(hours=6), datetime.now(UTC))
     assert (await service.current_tip(user)) == first
-    try:
+    with pytest.raises(service.ReactionError) as refused:
         await service.react(user, first.id, Action.DONE, 30_000)
-    except service.ReactionError as err:
-        assert err.code == "ALREADY_REACTED"
-    else:
-        raise AssertionError("a second reaction must be refused")
+    assert refused.value.code == "ALREADY_REACTED"
     fresh = await service.current_tip(user)
     assert fresh is None or fresh.id != first.id
 
