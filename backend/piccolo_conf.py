@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "backend.admin.piccolo_app",
         "backend.profile.piccolo_app",
         "backend.llm.piccolo_app",
+        "backend.simulation.piccolo_app",
     ]
 )

@@ -193,6 +193,11 @@ class Settings:
     llm_judge_model: str = ""
     """OO_LLM_JUDGE: the litellm model behind `judge` (evaluation only; cloud is opt-in)."""
 
+    llm_json_mode: str = "object"
+    """OO_LLM_JSON_MODE: how the tip model is held to JSON: `object` (OpenAI-style JSON mode,
+    widely supported), `schema` (JSON mode with the answer's schema: grammar-constrained
+    decoding on llama.cpp servers such as `oo llm-serve`), or `off` (the gate alone)."""
+
     llm_timeout_s: int = 60
     """OO_LLM_TIMEOUT: seconds one model call may take before it counts as an error."""
 
@@ -308,6 +313,8 @@ def load_settings() -> Settings:
     if production and demo:
         raise SettingsError("OO_DEMO cannot be enabled when OO_ENV=production")
     var_dir = Path(_env("OO_VAR_DIR") or ROOT / "var")
+    if _env("OO_LLM_JSON_MODE", "object").lower() not in {"object", "schema", "off"}:
+        raise SettingsError("OO_LLM_JSON_MODE must be object, schema or off")
     if not 1 <= _env_int("OO_AGENTS_INTERVAL_MIN", 15) <= 60:
         raise SettingsError("OO_AGENTS_INTERVAL_MIN must be between 1 and 60 (minutes)")
     host = _env("OO_HOST", "127.0.0.1")
@@ -354,6 +361,7 @@ def load_settings() -> Settings:
         llm_tip_api_key=_env("OO_LLM_TIP_API_KEY"),
         llm_tip_fallback_model=_env("OO_LLM_TIP_FALLBACK_MODEL"),
         llm_judge_model=_env("OO_LLM_JUDGE"),
+        llm_json_mode=_env("OO_LLM_JSON_MODE", "object").lower(),
         llm_timeout_s=_env_int("OO_LLM_TIMEOUT", 60),
         llm_retries=_env_int("OO_LLM_RETRIES", 1),
         llm_candidates=max(1, min(_env_int("OO_LLM_CANDIDATES", 4), 8)),

@@ -11,8 +11,9 @@ What it does
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
   3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs);
   4. runs the fan-out once (the same `fan_out()` the cron calls: one job per person and
-     eligible agent, enqueued in batches) and waits until every job has finished, printing
-     progress and jobs/s each second;
+     eligible agent, enqueued in batches) and waits until every job has stored its output,
+     printing progress and jobs/s each second (the workers also run what changed snippets
+     trigger — tip-candidate generation, deferred 10 s — as they would in production);
   5. checks every job stored its output, prints the figures and a final line
      `total wall time: N s` (fan-out start → last job done; target ≤ 60 s);
   6. cleans up: stops the workers, drops the database, deletes the run's Redis keys.
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -48,6 +50,7 @@ PERSONAS = {
     "evening": [0] * 8 + [1, 1, 1, 1, 2, 2, 2, 2, 3, 4, 6, 8, 8, 6, 3, 1],
 }
 RUN = secrets.token_hex(4)
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DB_NAME = f"oo_bench_agents_{RUN}"
 PREFIX = f"oo-bench-agents-{RUN}:"
 
@@ -174,37 +177,32 @@ def oo(*args: str, max_jobs: int = 0) -> subprocess.Popen[bytes]:
     )
 
 
-async def run_pass(total_hint: int) -> tuple[float, int]:
-    """Fan out once and wait for every job; returns (wall seconds, jobs)."""
-    from backend.profile.jobs import fan_out
-    from backend.queue import get_queue, queue_name
+async def run_pass() -> tuple[float, int]:
+    """Fan out once and wait until every job's output is stored; returns (wall seconds, jobs).
 
-    queue = await get_queue()
+    Progress counts stored outputs, not the queue: the queue also holds what agent runs
+    trigger downstream (tip-candidate generation, deferred 10 s), which is not this pass.
+    """
+    from backend.profile.jobs import fan_out
+
     started = time.perf_counter()
     _pairs, added = await fan_out()
     print(f"fan-out: {added} jobs enqueued in {time.perf_counter() - started:.1f} s", flush=True)
     last_done, last_t = 0, started
     while True:
         await asyncio.sleep(1.0)
-        waiting = int(await queue.zcard(queue_name()))
-        done = added - waiting
+        done = await count_outputs()
         now = time.perf_counter()
         rate = (done - last_done) / (now - last_t)
         print(
-            f"progress: {done}/{added} jobs started or done · {rate:,.0f} jobs/s now · "
+            f"progress: {done}/{added} agent jobs done · {rate:,.0f} jobs/s now · "
             f"{done / (now - started):,.0f} jobs/s overall",
             flush=True,
         )
         last_done, last_t = done, now
-        if waiting == 0 and not await _running(queue):
+        if done >= added:
             break
     return time.perf_counter() - started, added
-
-
-async def _running(queue: Any) -> bool:
-    async for _ in queue.scan_iter(match="arq:in-progress:agent:*", count=1000):
-        return True
-    return False
 
 
 async def count_outputs() -> int:
@@ -215,7 +213,7 @@ async def count_outputs() -> int:
 
 
 async def cleanup_redis(user_ids: set[str]) -> None:
-    """The run's prefixed keys, and arq's own keys of this run's jobs (named by our users)."""
+    """The run's prefixed keys, and arq's own keys of this run's jobs (ids name our users)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(SHARED_REDIS)
@@ -223,9 +221,9 @@ async def cleanup_redis(user_ids: set[str]) -> None:
         doomed: list[bytes] = []
         async for k in client.scan_iter(match=f"{PREFIX}*", count=5000):
             doomed.append(k)
-        for pattern in ("arq:job:agent:*", "arq:result:agent:*", "arq:retry:agent:*"):
+        for pattern in ("arq:job:*", "arq:result:*", "arq:retry:*", "arq:in-progress:*"):
             async for k in client.scan_iter(match=pattern, count=5000):
-                if k.decode().split(":")[3] in user_ids:
+                if any(u in user_ids for u in UUID_RE.findall(k.decode())):
                     doomed.append(k)
         for start in range(0, len(doomed), 5000):
             await client.delete(*doomed[start : start + 5000])
@@ -264,7 +262,7 @@ async def main_async(args: argparse.Namespace) -> int:
             if w.poll() is not None:
                 print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
                 return 1
-        wall, jobs = await run_pass(args.users * 5)
+        wall, jobs = await run_pass()
         stored = await count_outputs()
         print(f"jobs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} jobs/s")
         print(f"workers: {args.workers} × max_jobs {args.max_jobs} · target ≤ {TARGET_S:.0f} s")

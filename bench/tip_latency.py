@@ -2,6 +2,8 @@
 
 Run:  .venv/bin/python bench/tip_latency.py [--variant embedded|postgres|all] [--clients 50]
                                              [--requests 5000] [--warmup 500]
+      .venv/bin/python bench/tip_latency.py --variant slow-model   (see bench/slow_model.py:
+                                             fresh picks with a worker whose model takes 2 s)
 
 For each variant this script
   1. prepares a private deployment:
@@ -481,7 +483,9 @@ def report(name: str, clients: int, result: dict[str, Any]) -> bool:
 def main() -> None:
     """Parse the flags; run the benchmark, or one of the helper modes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--variant", choices=["embedded", "postgres", "all"], default="all")
+    parser.add_argument(
+        "--variant", choices=["embedded", "postgres", "all", "slow-model"], default="all"
+    )
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients (and users)")
     parser.add_argument("--requests", type=int, default=5000, help="measured requests/endpoint")
     parser.add_argument("--warmup", type=int, default=500, help="warm-up requests per endpoint")
@@ -501,6 +505,12 @@ def main() -> None:
 
     # SIGTERM behaves like Ctrl-C, so the finally blocks stop what was started.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if args.variant == "slow-model":
+        # tip p99 with a worker whose model answers after 2 s vs. none: bench/slow_model.py
+        import slow_model
+
+        print(f"--- slow-model: seed {args.clients} users, serve, worker A/B …", flush=True)
+        sys.exit(0 if slow_model.run(args.clients, args.requests) else 1)
     variants = ["embedded", "postgres"] if args.variant == "all" else [args.variant]
     all_ok = True
     for name in variants:

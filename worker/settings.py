@@ -18,6 +18,8 @@ from backend.recommender.jobs import CRON_JOBS as RECOMMENDER_CRON_JOBS
 from backend.recommender.jobs import JOBS as RECOMMENDER_JOBS
 from backend.redis import close_redis
 from backend.settings import get_settings
+from backend.simulation.jobs import CRON_JOBS as SIMULATION_CRON_JOBS
+from backend.simulation.jobs import JOBS as SIMULATION_JOBS
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
@@ -40,6 +42,7 @@ class WorkerSettings:
         *RECOMMENDER_JOBS,
         *PROFILE_JOBS,
         *LLM_JOBS,
+        *SIMULATION_JOBS,
     ]
     cron_jobs: ClassVar[list[Any]] = [
         *INTEGRATION_CRON_JOBS,
@@ -47,6 +50,7 @@ class WorkerSettings:
         *RECOMMENDER_CRON_JOBS,
         *PROFILE_CRON_JOBS,
         *LLM_CRON_JOBS,
+        *SIMULATION_CRON_JOBS,
     ]
     on_startup = on_startup
     on_shutdown = on_shutdown

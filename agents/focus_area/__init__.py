@@ -3,7 +3,7 @@
 - preferred_areas: the two projects with the most completions in the last 90 days.
 - The snippet also names themes: the person's recent completed task texts grouped by
   similarity (embeddings from the `embedder` alias when configured, else the lexical fallback
-  documented in `agents.focus_area.cluster`).
+  documented in `agents.focus_area.cluster`: grouping by shared content words).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections import Counter
 
 from agents.focus_area.cluster import (
     EMBEDDING_THRESHOLD,
-    LEXICAL_THRESHOLD,
     Theme,
     cluster,
     dense_as_vectors,
-    lexical_vectors,
+    keyword_themes,
 )
 from agents.focus_area.embed import embed
 from agents.types import AgentContext, History, Manifest, ParamSpec
@@ -41,10 +40,9 @@ async def themes(history: History) -> list[Theme]:
         return []
     weights = [counts[t] for t in texts]
     embeddings = await embed(texts)
-    if embeddings is not None:
-        found = cluster(texts, weights, dense_as_vectors(embeddings), EMBEDDING_THRESHOLD)
-    else:
-        found = cluster(texts, weights, lexical_vectors(texts), LEXICAL_THRESHOLD)
+    if embeddings is None:
+        return keyword_themes(texts, weights, MAX_THEMES)
+    found = cluster(texts, weights, dense_as_vectors(embeddings), EMBEDDING_THRESHOLD)
     return [t for t in found if t.size >= 2][:MAX_THEMES]
 
 

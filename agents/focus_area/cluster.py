@@ -1,11 +1,18 @@
-"""Grouping task texts into themes: vectors (embeddings or lexical) and leader clustering.
+"""Grouping task texts into themes.
 
-The lexical fallback, used whenever no `embedder` model is configured (the embedded default
-and the tests): each distinct text becomes a TF-IDF vector over its content words (lower-cased,
-three letters or more, common English and task words removed); texts join the most similar
-existing cluster when the cosine similarity reaches a threshold (0.3 lexical, 0.75 for
-embeddings, whose cosines run higher), else start a new one. Clusters are named by their
-heaviest words in either case, so a theme reads the same whichever vectors built it.
+With an `embedder` model configured: leader clustering of the embeddings — a text joins the
+most similar cluster when the cosine similarity to its centroid reaches 0.75, else starts a new
+one (`cluster`).
+
+The lexical fallback, used whenever no embedder is configured (the embedded default and the
+tests), groups by shared content words (`keyword_themes`): a text's content words are its
+words of three letters or more, lower-cased, minus common English and task words; the word
+carried by the most completions (ties: the word seen first) makes a theme of every text that
+contains it; those texts leave the pool and the next theme is found the same way. It is linear
+in the number of texts, which matters when a worker runs thousands of agents a second, and it
+names themes the way people would ("review / pull", "call / plumber").
+
+Either way a theme is labelled by its heaviest words, so it reads the same whichever built it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-LEXICAL_THRESHOLD = 0.3
 EMBEDDING_THRESHOLD = 0.75
 _STOPWORDS_TEXT = """
     the and for with from into onto about after before over under this that these those then
@@ -36,21 +42,6 @@ Vector = dict[str, float]
 def words(text: str) -> tuple[str, ...]:
     """The content words of a text (cached: the same titles come back again and again)."""
     return tuple(w.strip("'-") for w in _WORD.findall(text.lower()) if w not in STOPWORDS)
-
-
-def lexical_vectors(texts: Sequence[str]) -> list[Vector]:
-    """TF-IDF vectors, L2-normalised, over this person's texts."""
-    docs = [Counter(words(t)) for t in texts]
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    n = len(docs)
-    vectors: list[Vector] = []
-    for doc in docs:
-        vec = {w: tf * (math.log((1 + n) / (1 + df[w])) + 1) for w, tf in doc.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({w: v / norm for w, v in vec.items()})
-    return vectors
 
 
 def dense_as_vectors(embeddings: Sequence[Sequence[float]]) -> list[Vector]:
@@ -107,18 +98,48 @@ def cluster(
             index.setdefault(key, set()).add(best)
     themes: list[Theme] = []
     for group in members:
-        weight: Counter[str] = Counter()
-        for i in group:
-            for w in words(texts[i]):
-                weight[w] += weights[i]
-        label = " / ".join(w for w, _ in weight.most_common(2)) or texts[group[0]][:40]
         ordered = sorted(group, key=lambda i: -weights[i])
         themes.append(
             Theme(
-                label=label,
+                label=_label(texts, weights, group),
                 size=sum(weights[i] for i in group),
                 examples=tuple(texts[i] for i in ordered[:2]),
             )
         )
     themes.sort(key=lambda t: (-t.size, t.label))
+    return themes
+
+
+def _label(texts: Sequence[str], weights: Sequence[int], group: Sequence[int]) -> str:
+    weight: Counter[str] = Counter()
+    for i in group:
+        for w in words(texts[i]):
+            weight[w] += weights[i]
+    return " / ".join(w for w, _ in weight.most_common(2)) or texts[group[0]][:40]
+
+
+def keyword_themes(texts: Sequence[str], weights: Sequence[int], limit: int = 3) -> list[Theme]:
+    """The lexical fallback (see the module docstring); themes by size, largest first."""
+    pool = list(range(len(texts)))
+    themes: list[Theme] = []
+    while pool and len(themes) < limit:
+        weight: Counter[str] = Counter()  # insertion order = first seen: the tie-break
+        for i in pool:
+            for w in dict.fromkeys(words(texts[i])):
+                weight[w] += weights[i]
+        if not weight:
+            break
+        best, size = weight.most_common(1)[0]
+        if size < 2:
+            break
+        group = [i for i in pool if best in words(texts[i])]
+        ordered = sorted(group, key=lambda i: -weights[i])
+        themes.append(
+            Theme(
+                label=_label(texts, weights, group),
+                size=size,
+                examples=tuple(texts[i] for i in ordered[:2]),
+            )
+        )
+        pool = [i for i in pool if i not in set(group)]
     return themes

@@ -82,6 +82,23 @@ class TipCandidatesGenerated(msgspec.Struct, frozen=True):
     latency_ms: float
 
 
+class SimProgress(msgspec.Struct, frozen=True):
+    """`signals.sim.progress`: a simulation run moved on (published by whoever runs it).
+
+    status: queued · running · finished · failed. `done`/`total` count simulated decisions over
+    every policy; `policy_id` is the policy being simulated and `mean_reward` its mean so far.
+    The last event of a run (finished or failed) carries no policy and the run's error, if any.
+    """
+
+    run_id: str
+    status: str
+    done: int
+    total: int
+    policy_id: str = ""
+    mean_reward: float | None = None
+    error: str = ""
+
+
 SUBJECTS: dict[str, type[msgspec.Struct]] = {
     "signals.tip.served": TipServed,
     "signals.tip.feedback": TipFeedback,
@@ -89,6 +106,7 @@ SUBJECTS: dict[str, type[msgspec.Struct]] = {
     "signals.task.synced": TasksSynced,
     "signals.agent.computed": AgentComputed,
     "signals.llm.generated": TipCandidatesGenerated,
+    "signals.sim.progress": SimProgress,
 }
 
 

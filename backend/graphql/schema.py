@@ -26,6 +26,11 @@ from backend.profile.graphql import ProfileMutation, ProfileQuery
 from backend.recommender.admin_graphql import PolicyAdminMutation, PolicyAdminQuery
 from backend.recommender.graphql import RecommenderMutation, RecommenderQuery
 from backend.settings import get_settings
+from backend.simulation.graphql import (
+    SimulationMutation,
+    SimulationQuery,
+    SimulationSubscription,
+)
 
 Query = merge_types(
     "Query",
@@ -38,6 +43,7 @@ Query = merge_types(
         ProfileQuery,
         ProfileAdminQuery,
         LlmAdminQuery,
+        SimulationQuery,
     ),
 )
 Mutation = merge_types(
@@ -51,9 +57,10 @@ Mutation = merge_types(
         ProfileMutation,
         ProfileAdminMutation,
         LlmAdminMutation,
+        SimulationMutation,
     ),
 )
-Subscription = merge_types("Subscription", (EventsSubscription,))
+Subscription = merge_types("Subscription", (EventsSubscription, SimulationSubscription))
 
 
 class Schema(strawberry.Schema):

@@ -7,6 +7,7 @@ due dates in the past (overdue), today, the coming weeks or none, and some recur
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -80,11 +81,22 @@ class GeneratedTask:
 
 
 def generate_tasks(
-    rng: random.Random, now: datetime, count: int | None = None
+    rng: random.Random,
+    now: datetime,
+    count: int | None = None,
+    *,
+    projects: Sequence[str] | None = None,
+    overdue: bool = True,
 ) -> list[GeneratedTask]:
-    """20–40 tasks (or `count`) across 3–5 projects; some overdue, due today, recurring."""
+    """20–40 tasks (or `count`) across 3–5 projects; some overdue, due today, recurring.
+
+    `projects` fixes the projects (the simulator's tasks arriving later belong to the same
+    person's projects); `overdue=False` moves the past-due share into the coming weeks, for
+    people who keep up (about 30% have no overdue task at all). Defaults give the demo's mix.
+    """
     n_projects = rng.randint(3, 5)
-    projects = rng.sample(sorted(PROJECT_TASKS), n_projects)
+    if projects is None:
+        projects = rng.sample(sorted(PROJECT_TASKS), n_projects)
     total = count if count is not None else rng.randint(20, 40)
     pool = [(p, title) for p in projects for title in PROJECT_TASKS[p]]
     rng.shuffle(pool)
@@ -100,7 +112,8 @@ def generate_tasks(
         # A fixed share of each kind so every demo has overdue, today and recurring tasks.
         slot = i % 10
         if slot in (0, 1, 2):
-            due: date | None = today - timedelta(days=rng.randint(1, 21))
+            days = rng.randint(1, 21)
+            due: date | None = today + timedelta(days=-days if overdue else days)
         elif slot in (3, 4):
             due = today
         elif slot in (5, 6, 7):

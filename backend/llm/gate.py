@@ -21,6 +21,9 @@ MAX_CONTENT = 240
 MAX_ERRORS = 5
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+MIN_WORDS = 3
+"""Words (of letters) a tip needs: small models answer "..." or "1.2" in a valid shape."""
 
 
 def candidate_schema(max_items: int) -> dict[str, Any]:
@@ -54,6 +57,17 @@ def candidate_schema(max_items: int) -> dict[str, Any]:
             }
         },
     }
+
+
+def decoding_schema(max_items: int) -> dict[str, Any]:
+    """The schema given to servers that constrain decoding with it (llama.cpp's grammar).
+
+    Their converters accept a subset of JSON Schema (no unanchored `pattern`); what the subset
+    cannot say, the gate still checks.
+    """
+    schema = candidate_schema(max_items)
+    schema["properties"]["candidates"]["items"]["properties"]["content"].pop("pattern")
+    return schema
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,11 @@ def check(
         if item["kind"] == "task" and task_refs is not None and ref not in task_refs:
             errors.append(
                 f"candidates/{i}: a task must name one of the given task ids in source_ref"
+            )
+            continue
+        if len(_WORD.findall(content)) < MIN_WORDS:
+            errors.append(
+                f"candidates/{i}: content must be a sentence to the person, not a placeholder"
             )
             continue
         if content.lower() in seen:

@@ -50,8 +50,10 @@ def _import_litellm() -> Any:
 class Gateway:
     """Calls by alias through one router, built on first use from the configuration."""
 
-    def __init__(self, config: GatewayConfig | None = None) -> None:
+    def __init__(self, config: GatewayConfig | None = None, json_mode: str | None = None) -> None:
         self.config = config or load_gateway_config()
+        self.json_mode = json_mode
+        """object | schema | off; None: OO_LLM_JSON_MODE."""
         self._router: Any = None
         # Local model servers answer one request at a time: excess jobs wait here, not in a
         # server queue where they would time out.
@@ -84,18 +86,25 @@ class Gateway:
         *,
         max_tokens: int = 700,
         temperature: float = 0.4,
-        json_mode: bool = True,
+        schema: dict[str, Any] | None = None,
     ) -> Completion:
-        """One chat completion; raises GatewayError when every try failed."""
+        """One chat completion; raises GatewayError when every try failed.
+
+        With `schema`, the answer is asked for as JSON as OO_LLM_JSON_MODE says: `object`
+        (JSON mode), `schema` (JSON mode with the schema: grammar-constrained decoding on
+        llama.cpp) or `off`. The gate checks the answer either way.
+        """
         extra: dict[str, Any] = {}
-        if json_mode:
-            # OpenAI-compatible servers (llama.cpp, Ollama, vLLM) constrain decoding to JSON;
-            # the gate still checks the shape.
+        mode = self.json_mode or get_settings().llm_json_mode
+        if schema is not None and mode == "object":
             extra["response_format"] = {"type": "json_object"}
+        elif schema is not None and mode == "schema":
+            extra["response_format"] = {"type": "json_object", "schema": schema}
+        router = self.router()  # built (and litellm imported) outside the measured time
         async with self._slots:
             started = time.perf_counter()
             try:
-                response = await self.router().acompletion(
+                response = await router.acompletion(
                     model=alias,
                     messages=messages,
                     max_tokens=max_tokens,

@@ -20,7 +20,7 @@ from backend.events.contracts import TipCandidatesGenerated
 from backend.llm import prompt, template
 from backend.llm.config import TEMPLATE_MODEL, TIP_GENERATOR
 from backend.llm.context import TipContext, gather_context
-from backend.llm.gate import Drafted, check
+from backend.llm.gate import Drafted, check, decoding_schema
 from backend.llm.gateway import Gateway, GatewayError
 from backend.llm.store import CallRecord, CandidateRecord, is_fresh, replace_candidates
 from backend.recommender.features import Candidate
@@ -29,7 +29,15 @@ from backend.settings import get_settings
 log = logging.getLogger("oo.llm.orchestrator")
 
 MAX_CLARIFICATIONS = 2
-MAX_ANSWER_TOKENS = 700
+
+
+def answer_tokens(n: int) -> int:
+    """Room for n candidates (≈ 100 tokens each with their keys) and the braces.
+
+    Tight on purpose: JSON-mode grammars allow trailing whitespace, and a small model given
+    room fills it, one slow token at a time.
+    """
+    return 50 + 100 * n
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,9 @@ async def _ask(
     out = _Attempts(calls=[], drafted=[], model=configured)
     for attempt in range(1, MAX_CLARIFICATIONS + 2):
         try:
-            answer = await gateway.complete(TIP_GENERATOR, messages, max_tokens=MAX_ANSWER_TOKENS)
+            answer = await gateway.complete(
+                TIP_GENERATOR, messages, max_tokens=answer_tokens(n), schema=decoding_schema(n)
+            )
         except GatewayError as err:
             out.calls.append(
                 CallRecord(

@@ -48,6 +48,10 @@ def _blocked(row: dict[str, Any], elig: Eligibility | None) -> str | None:
     if elig is None:
         return "no such person"
     for agent in _agents(row):
+        revoked = elig.revoked_at.get(agent)
+        if revoked is not None and revoked >= row["created_at"]:
+            # Granting again later does not bring back words written from the deleted notes.
+            return f"consent for {agent} was revoked after it was written"
         if agent not in elig.agents:
             return f"agent {agent} is no longer eligible"
     if row["kind"] in elig.silenced_kinds:

@@ -45,8 +45,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "Today is the day for “{task}”.{window}",
     ),
     "due_soon": (
-        "“{task}” is {due}. Doing it a day early takes the rush out of tomorrow.",
-        "Coming up: “{task}”, {due}. Future you will be glad it's already done.",
+        "“{task}” is due tomorrow. Doing it today takes the rush out of tomorrow.",
+        "Coming up: “{task}”, due tomorrow. Future you will be glad it's already done.",
     ),
     "window_ahead": (" Your best hours start around {hh} — that's a good slot for it.",),
     "window_now": (" You're in one of your strongest hours right now.",),
@@ -69,15 +69,15 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "better tomorrow around {hh}.",
     ),
     "momentum_up": (
-        "You're on a roll — this week is well above your usual {base} a day. Keep it going, "
+        "You're on a roll — this week is well above your usual {base} things a day. Keep going, "
         "and remember a breather is part of the pace.",
-        "Strong week: you're finishing more than your usual {base} a day. Nice. "
+        "Strong week: you're finishing more than your usual {base} things a day. Nice. "
         "Don't forget to notice it.",
     ),
     "momentum_down": (
         "This week has been slower than usual, and that's okay. One small done thing is often "
         "all it takes to get going again{suggest}.",
-        "Quieter week than your usual {base} a day. No need to catch up all at once — "
+        "Quieter week than your usual {base} things a day. No need to catch up all at once; "
         "one easy win is enough for today{suggest}.",
     ),
     "momentum_steady": (
@@ -190,8 +190,8 @@ def _reminder_tip(w: _Writer, used: set[str]) -> Drafted | None:
         if days == 0:
             window, agents = _window(w)
             text = w.say("due_today", task=_short(task), window=window)
-        elif days in (1, 2):
-            text = w.say("due_soon", task=_short(task), due=due_words(task.due_date, w.ctx.today))
+        elif days == 1:
+            text = w.say("due_soon", task=_short(task))
         else:
             continue
         used.add(task.item_ref)

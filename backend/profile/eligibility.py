@@ -54,13 +54,17 @@ def eligible_agents(snap: Snapshot) -> list[Manifest]:
     return [m for m in all_agents() if ineligible_reason(m, snap) is None]
 
 
-async def snapshots(user_ids: Sequence[str], *, full: bool = True) -> dict[str, Snapshot]:
+async def snapshots(
+    user_ids: Sequence[str], *, full: bool = True, zones: dict[str, str] | None = None
+) -> dict[str, Snapshot]:
     """Snapshots of the live users among `user_ids` (a handful of queries for all of them).
 
     `full=False` reads only what eligibility needs (the fan-out over every active person);
-    agent runs read the person's own settings and the stored output hashes too.
+    agent runs read the person's own settings and the stored output hashes too. `zones`: the
+    live users' zones when the caller already read them.
     """
-    zones = await live_user_zones(list(user_ids))
+    if zones is None:
+        zones = await live_user_zones(list(user_ids))
     if not zones:
         return {}
     ids = list(zones)

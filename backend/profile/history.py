@@ -18,7 +18,9 @@ SAME_COMPLETION = timedelta(hours=1)
 """A "done" reaction and a completion of the same item this close together are one event."""
 
 
-async def histories(user_ids: Sequence[str], now: datetime | None = None) -> dict[str, History]:
+async def histories(
+    user_ids: Sequence[str], now: datetime | None = None, zones: dict[str, str] | None = None
+) -> dict[str, History]:
     """Histories of live users among `user_ids` (three queries, whatever the count).
 
     A done reaction on a tip closes its task at the source a moment later; both records
@@ -26,7 +28,8 @@ async def histories(user_ids: Sequence[str], now: datetime | None = None) -> dic
     reaction dropped. Snoozes and dismissals are kept as they are.
     """
     now = now or datetime.now(UTC)
-    zones = await live_user_zones(list(user_ids))
+    if zones is None:
+        zones = await live_user_zones(list(user_ids))
     if not zones:
         return {}
     ids = list(zones)

@@ -23,6 +23,7 @@ from agents.types import AgentContext, History, JsonValue
 from backend.db import engine, write_transaction
 from backend.events.bus import publish_many
 from backend.events.contracts import AgentComputed
+from backend.identity.service import live_user_zones
 from backend.profile.batch import BatchWriter, Coalescer
 from backend.profile.eligibility import Snapshot, ineligible_reason, snapshots
 from backend.profile.history import histories
@@ -219,38 +220,46 @@ async def _upsert_postgres(keep: Sequence[Computed]) -> None:
     )
 
 
+PersonData = tuple[Snapshot, History]
+
+
+async def person_data(user_ids: Sequence[str]) -> dict[str, PersonData]:
+    """Snapshot and history of each live person, read on one connection.
+
+    One connection for the batch's seven queries: taken from the pool once, not per query
+    (asyncpg resets a connection each time it goes back, a round trip of its own).
+    """
+    async with engine().transaction():
+        zones = await live_user_zones(list(user_ids))
+        if not zones:
+            return {}
+        snaps = await snapshots(list(zones), zones=zones)
+        found = await histories(list(zones), zones=zones)
+    return {uid: (snaps[uid], found[uid]) for uid in zones if uid in snaps and uid in found}
+
+
 @dataclass
 class Runner:
     """Where runs read and write; `batched()` shares queries across concurrent jobs."""
 
-    batching: bool = False
-    _snapshots: Coalescer[str, Snapshot] | None = field(default=None, repr=False)
-    _histories: Coalescer[str, History] | None = field(default=None, repr=False)
+    _people: Coalescer[str, PersonData] | None = field(default=None, repr=False)
     _writer: BatchWriter[Computed] | None = field(default=None, repr=False)
 
     @classmethod
     def batched(cls, max_batch: int = 500) -> Runner:
         """A runner for a worker process (one per process; it is not thread-safe)."""
         return cls(
-            batching=True,
             # Reads may be a couple of seconds old: a person's five agent jobs arrive together,
             # and consent is checked again inside the write transaction anyway.
-            _snapshots=Coalescer(lambda ids: snapshots(ids), max_batch=max_batch, cache_s=2.0),
-            _histories=Coalescer(lambda ids: histories(ids), max_batch=max_batch, cache_s=2.0),
+            _people=Coalescer(person_data, max_batch=max_batch, cache_s=2.0),
             _writer=BatchWriter(write_results, max_batch=max_batch),
         )
 
-    async def snapshot(self, user_id: str) -> Snapshot | None:
-        """The person's snapshot."""
-        if self._snapshots is not None:
-            return await self._snapshots.load(user_id)
-        return (await snapshots([user_id])).get(user_id)
-
-    async def history(self, user_id: str) -> History | None:
-        """The person's history."""
-        if self._histories is not None:
-            return await self._histories.load(user_id)
-        return (await histories([user_id])).get(user_id)
+    async def person(self, user_id: str) -> PersonData | None:
+        """The person's snapshot and history."""
+        if self._people is not None:
+            return await self._people.load(user_id)
+        return (await person_data([user_id])).get(user_id)
 
     async def write(self, result: Computed) -> None:
         """Store a result."""
@@ -264,15 +273,13 @@ async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -
     """Run one agent for one person, if they are eligible; raises UnknownAgent for bad ids."""
     manifest = get_agent(agent_id)
     runner = runner or Runner()
-    snap = await runner.snapshot(user_id)
-    if snap is None:
+    data = await runner.person(user_id)
+    if data is None:
         return AgentRun(user_id, agent_id, "skipped", "no such person")
+    snap, history = data
     reason = ineligible_reason(manifest, snap)
     if reason is not None:
         return AgentRun(user_id, agent_id, "skipped", reason)
-    history = await runner.history(user_id)
-    if history is None:
-        return AgentRun(user_id, agent_id, "skipped", "no such person")
     inferred = run_inference(manifest, history)
     own = snap.user_prefs.get(agent_scope(agent_id), {})
     params = {k: own.get(k, v) for k, v in inferred.values.items()}

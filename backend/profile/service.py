@@ -5,8 +5,9 @@ Other domains (and this domain's GraphQL and pages) import from here only.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from arq.jobs import Job, JobStatus
@@ -39,7 +40,7 @@ from backend.profile.store import (
     set_consent,
     set_preferences,
 )
-from backend.profile.tables import AgentOutput
+from backend.profile.tables import AgentOutput, ProfileConsent
 from backend.queue import enqueue, get_queue, queue_name
 
 __all__ = [
@@ -277,6 +278,9 @@ class Eligibility:
     """Tip kinds the active context mutes."""
     context: str | None
     """The active context's name."""
+    revoked_at: dict[str, datetime] = field(default_factory=dict)
+    """agent id → when its consent was last revoked (also after a new grant): anything
+    written from the agent's notes before then must never be shown again."""
 
 
 async def eligibility(user_id: str) -> Eligibility | None:
@@ -284,15 +288,23 @@ async def eligibility(user_id: str) -> Eligibility | None:
 
     Reads only what eligibility needs (`full=False`): it runs when a tip is served.
     """
-    snap = (await snapshots([user_id], full=False)).get(user_id)
+    found, revocations = await asyncio.gather(
+        snapshots([user_id], full=False),
+        ProfileConsent.select(ProfileConsent.key, ProfileConsent.revoked_at).where(
+            (ProfileConsent.user == user_id) & ProfileConsent.revoked_at.is_not_null()
+        ),
+    )
+    snap = found.get(user_id)
     if snap is None:
         return None
     ctx = snap.active_context
+    by_key = {r["key"]: r["revoked_at"] for r in revocations}
     return Eligibility(
         timezone=snap.timezone,
         agents=frozenset(m.id for m in eligible_agents(snap)),
         silenced_kinds=frozenset(ctx.silenced_kinds) if ctx else frozenset(),
         context=ctx.name if ctx else None,
+        revoked_at={m.id: by_key[m.consent_key] for m in all_agents() if m.consent_key in by_key},
     )
 
 

@@ -26,12 +26,7 @@ from backend.settings import get_settings
 from tests.support.fixtures import make_person
 
 OLD = "rotation-old-key-0123456789abcdef0123456789"
-NEW = "rotation-new-key-fedcba9876543210fedcba9876"
 ROOT = Path(__file__).resolve().parents[3]
-
-
-async def _reseal_to_run_key() -> None:
-    await rotate_keys(Vault([get_settings().secret_keys[0], NEW, OLD]))
 
 
 async def test_store_get_list_delete() -> None:
@@ -86,57 +81,79 @@ async def test_a_sealed_value_moved_to_another_row_does_not_open() -> None:
     await ProviderCredential.delete().where(ProviderCredential.user == b.user_id)
 
 
+# The suite's own key plays the "new" key: rotating from OLD to it touches only the rows these
+# tests sealed under OLD, so live servers and workers of other tests never see a key they lack.
+
+
 async def test_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
     person = await make_person(tasks=False)
-    run_key = get_settings().secret_keys[0]
+    new = get_settings().secret_keys[0]
     monkeypatch.setattr(vault, "get_vault", lambda: Vault([OLD]))
     await store_credential(person.user_id, "google", "s", "acc", "ref", None)
-    try:
-        # Deploy step 1: the new key in front, the old one kept — old values still open.
-        monkeypatch.setattr(vault, "get_vault", lambda: Vault([NEW, OLD, run_key]))
-        credential = await get_credential(person.user_id, "google")
-        assert credential is not None
-        assert credential.access_token.reveal() == "acc"
+    sealed = await ProviderCredential.select().where(ProviderCredential.user == person.user_id)
+    # Deploy step 1: the new key in front, the old one kept — old values still open.
+    monkeypatch.setattr(vault, "get_vault", lambda: Vault([new, OLD]))
+    credential = await get_credential(person.user_id, "google")
+    assert credential is not None
+    assert credential.access_token.reveal() == "acc"
 
-        report = await rotate_keys(Vault([NEW, OLD, run_key]))
-        assert report.resealed >= 2  # this person's two, plus any other row of the suite
-        assert report.total >= report.resealed
-        assert (await rotate_keys(Vault([NEW, OLD, run_key]))).resealed == 0  # idempotent
+    report = await rotate_keys(Vault([new, OLD]))
+    assert report.resealed == 2  # this person's access and refresh token; nothing else moved
+    assert report.total >= 2
+    assert (await rotate_keys(Vault([new, OLD]))).resealed == 0  # idempotent
+    resealed = await ProviderCredential.select().where(ProviderCredential.user == person.user_id)
+    assert resealed[0]["access_token_enc"] != sealed[0]["access_token_enc"]
 
-        # Step 2: the old key removed — everything still opens.
-        monkeypatch.setattr(vault, "get_vault", lambda: Vault([NEW]))
-        credential = await get_credential(person.user_id, "google")
-        assert credential is not None
-        assert credential.refresh_token is not None
-        assert credential.refresh_token.reveal() == "ref"
-    finally:
-        await rotate_keys(Vault([run_key, NEW, OLD]))  # leave the suite's rows readable
+    # Step 2: the old key removed — everything still opens; the old key alone no longer does.
+    monkeypatch.setattr(vault, "get_vault", lambda: Vault([new]))
+    credential = await get_credential(person.user_id, "google")
+    assert credential is not None
+    assert credential.refresh_token is not None
+    assert credential.refresh_token.reveal() == "ref"
+    monkeypatch.setattr(vault, "get_vault", lambda: Vault([OLD]))
+    with pytest.raises(VaultError):
+        await get_credential(person.user_id, "google")
 
 
 async def test_oo_rotate_keys_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     person = await make_person(tasks=False)
     monkeypatch.setattr(vault, "get_vault", lambda: Vault([OLD]))
     await store_credential(person.user_id, "google", "cli", "cli-acc", "cli-ref", None)
-    run_key = get_settings().secret_keys[0]
-    env = {**os.environ, "OO_SECRET_KEYS": f"{NEW},{OLD},{run_key}"}
+    new = get_settings().secret_keys[0]
+    env = {**os.environ, "OO_SECRET_KEYS": f"{new},{OLD}"}
+    oo = str(Path(sys.executable).parent / "oo")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [oo, "rotate-keys"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("re-encrypted 2 of ")
+    assert "cli-acc" not in done.stdout + done.stderr
+    monkeypatch.setattr(vault, "get_vault", lambda: Vault([new]))
+    credential = await get_credential(person.user_id, "google")
+    assert credential is not None
+    assert credential.access_token.reveal() == "cli-acc"
+
+
+async def test_oo_rotate_keys_refuses_when_a_key_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = await make_person(tasks=False)
+    monkeypatch.setattr(vault, "get_vault", lambda: Vault([OLD]))
+    await store_credential(person.user_id, "google", "lost", "lost-acc", None, None)
+    env = {**os.environ, "OO_SECRET_KEYS": get_settings().secret_keys[0]}
     oo = str(Path(sys.executable).parent / "oo")
     try:
         done = await asyncio.to_thread(
-            subprocess.run,
-            [oo, "rotate-keys"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
+            subprocess.run, [oo, "rotate-keys"], env=env, cwd=ROOT, capture_output=True, text=True
         )
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("re-encrypted ")
-        assert int(done.stdout.split()[1]) >= 2
-        assert "cli-acc" not in done.stdout + done.stderr
-        monkeypatch.setattr(vault, "get_vault", lambda: Vault([NEW]))
-        credential = await get_credential(person.user_id, "google")
-        assert credential is not None
-        assert credential.access_token.reveal() == "cli-acc"
+        assert done.returncode == 2
+        assert "no key in OO_SECRET_KEYS opens" in done.stderr
+        assert "lost-acc" not in done.stdout + done.stderr
     finally:
-        await _reseal_to_run_key()
+        await ProviderCredential.delete().where(ProviderCredential.user == person.user_id)

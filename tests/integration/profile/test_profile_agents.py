@@ -71,22 +71,19 @@ async def test_revoking_consent_removes_outputs_and_stops_runs() -> None:
 
 async def test_a_late_write_after_revocation_is_dropped() -> None:
     uid = await _person_with_history()
-    runner = Runner.batched()
-    snap = await runner.snapshot(uid)  # read before the revocation…
-    assert snap is not None
+    data = await Runner().person(uid)  # read before the revocation…
+    assert data is not None
     await service.set_consent(uid, "agent.focus-area", granted=False)
-    run = await run_agent(uid, "focus-area", Runner())
-    assert run.status == "skipped"
-    # …and a run that read eligibility before the revocation cannot write back.
-    from backend.profile import runner as runner_module
+    assert (await run_agent(uid, "focus-area")).status == "skipped"
 
-    stale = Runner(_snapshots=None)
+    # …so a run working from that read still computes, but its write is dropped.
+    stale = Runner()
 
-    async def old_snapshot(user_id: str) -> object:
-        return snap
+    async def old_read(user_id: str) -> object:
+        return data
 
-    stale.snapshot = old_snapshot  # type: ignore[method-assign]
-    assert (await runner_module.run_agent(uid, "focus-area", stale)).status == "computed"
+    stale.person = old_read  # type: ignore[method-assign, assignment]
+    assert (await run_agent(uid, "focus-area", stale)).status == "computed"
     assert await service.agent_outputs(uid) == []
 
 

@@ -1,0 +1,147 @@
+"""Simulation runs end to end: start (queue a job), execute (job or CLI), follow (subscription).
+
+The simulator itself is pure CPU work (runner.py); `execute` runs it in a thread so the event
+loop of the worker (or the CLI) keeps publishing progress, and stores the outcome. Progress is
+published on the bus as `signals.sim.progress` — about once per percent — and written to the run
+row, so `simulations` shows how far a run is even to someone who did not subscribe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from backend.admin.service import record
+from backend.events import bus
+from backend.events.contracts import SimProgress
+from backend.queue import enqueue
+from backend.redis import get_redis
+from backend.simulation import store
+from backend.simulation.metrics import summarise
+from backend.simulation.runner import Progress, SimConfig, make_users, simulate
+
+log = logging.getLogger("oo.simulation")
+
+SUBJECT = "signals.sim.progress"
+JOB = "run_simulation"
+MAX_DECISIONS = 2_000_000
+"""Most simulated decisions (over every policy) one run may ask for through the API."""
+
+
+def total_decisions(config: SimConfig) -> int:
+    """Decisions the run will simulate, the oracle included."""
+    policies = {p for p in config.policies if p != "oracle"}
+    return len(make_users(config)) * config.decisions * (len(policies) + 1)
+
+
+class Publisher:
+    """Publishes progress for one run; the CLI keeps going when Redis is not there."""
+
+    def __init__(self, run_id: str, user_id: str, required: bool) -> None:
+        self.run_id = run_id
+        self.user_id = user_id
+        self.required = required
+        self.enabled = True
+
+    async def send(self, status: str, done: int, total: int, **extra: Any) -> None:
+        """One progress event (best effort unless `required`)."""
+        if not self.enabled:
+            return
+        try:
+            await bus.publish(self.user_id, SimProgress(self.run_id, status, done, total, **extra))
+        except Exception:
+            if self.required:
+                raise
+            self.enabled = False
+            log.warning("no event bus: progress of run %s is not published", self.run_id)
+
+
+async def start(config: SimConfig, actor_user_id: str) -> store.RunView:
+    """Validate, store a queued run, audit it, and queue the job (ValueError: refused)."""
+    config.validate()
+    total = total_decisions(config)
+    if total > MAX_DECISIONS:
+        raise ValueError(
+            f"this run would simulate {total} decisions; at most {MAX_DECISIONS} through the API "
+            "(use `oo sim` for larger runs)"
+        )
+    run_id = await store.create_run(config.as_dict(), "graphql", total)
+    await record(actor_user_id, "simulation.start", run_id, {"config": config.as_dict()})
+    await Publisher(run_id, actor_user_id, required=True).send(store.QUEUED, 0, total)
+    await enqueue(JOB, run_id, actor_user_id, job_id=f"sim:{run_id}")
+    view = await store.get_run(run_id)
+    assert view is not None
+    return view
+
+
+async def execute(
+    run_id: str,
+    user_id: str = "",
+    on_progress: Callable[[Progress], None] | None = None,
+    publish_required: bool = True,
+) -> store.RunView | None:
+    """Run a stored (queued) run to its end; None when there is no such run.
+
+    A run that is not queued (already running elsewhere, or done) is returned untouched.
+    """
+    view = await store.get_run(run_id)
+    if view is None or view.status != store.QUEUED:
+        return view
+    config = SimConfig.from_dict(view.config)
+    publisher = Publisher(run_id, user_id, publish_required)
+    await store.mark_running(run_id)
+    await publisher.send(store.RUNNING, 0, view.total)
+    loop = asyncio.get_running_loop()
+    updates: asyncio.Queue[Progress] = asyncio.Queue()
+
+    def progress(p: Progress) -> None:  # called in the simulator's thread
+        if on_progress is not None:
+            on_progress(p)
+        loop.call_soon_threadsafe(updates.put_nowait, p)
+
+    job = asyncio.ensure_future(asyncio.to_thread(simulate, config, progress))
+    try:
+        while not job.done():
+            getter = asyncio.ensure_future(updates.get())
+            await asyncio.wait({job, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                getter.cancel()
+                continue
+            p = getter.result()
+            await publisher.send(
+                store.RUNNING, p.done, p.total, policy_id=p.policy_id, mean_reward=p.mean_reward
+            )
+            await store.set_progress(run_id, p.done)
+        result = job.result()
+        await store.finish_run(run_id, summarise(result), result.events, view.total)
+    except Exception as err:
+        await store.fail_run(run_id, f"{type(err).__name__}: {err}")
+        await publisher.send(store.FAILED, 0, view.total, error=str(err)[:500])
+        raise
+    await publisher.send(store.FINISHED, view.total, view.total)
+    return await store.get_run(run_id)
+
+
+async def follow(run_id: str) -> AsyncIterator[SimProgress]:
+    """The run's state now, then its progress events until it finishes or fails.
+
+    The stream position is taken before the run is read, so an event published in between is
+    delivered rather than lost.
+    """
+    newest = await get_redis().xrevrange(bus.stream_key(), count=1)
+    after = newest[0][0] if newest else "0-0"
+    view = await store.get_run(run_id)
+    if view is None:
+        return
+    yield SimProgress(view.id, view.status, view.done, view.total, error=view.error)
+    if view.status in store.TERMINAL:
+        return
+    async for event in bus.tail([SUBJECT], None, after=after):
+        if event.payload.get("run_id") != view.id:
+            continue
+        progress = SimProgress(**event.payload)
+        yield progress
+        if progress.status in store.TERMINAL:
+            return

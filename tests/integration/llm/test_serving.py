@@ -1,0 +1,162 @@
+"""Serving written candidates: stale ones never, revoked or silenced agents' ones never; kinds
+have their own side effects (done on advice is only a reward; done on a written task closes the
+task it names)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from arq.jobs import Job, JobStatus
+
+from backend.llm.orchestrator import generate
+from backend.llm.service import candidates_for, llm_candidates
+from backend.llm.tables import TipCandidate
+from backend.profile.service import activate_context, set_consent, upsert_context
+from backend.queue import get_queue, queue_name
+from backend.recommender import service
+from backend.recommender.reward import Action
+from backend.recommender.tables import ServedTip, Snooze
+from tests.integration.llm.conftest import gateway_for, person_with_notes, task_refs
+from tests.support.openai_standin import StandIn, good_answer
+
+
+async def job_status(job_id: str) -> JobStatus:
+    return await Job(job_id, await get_queue(), _queue_name=queue_name()).status()
+
+
+async def test_candidates_expire_and_stale_ones_are_never_served(standin: StandIn) -> None:
+    user = await person_with_notes(open_tasks=False)
+    standin.set_script([good_answer()])
+    await generate(user.user_id, gateway_for(standin))
+    assert len(await llm_candidates(user.user_id)) == 2
+    later = datetime.now(UTC) + timedelta(days=2)
+    assert await llm_candidates(user.user_id, later) == [], "past their expiry"
+
+    await TipCandidate.update(
+        {TipCandidate.expires_at: datetime.now(UTC) - timedelta(seconds=1)}
+    ).where(TipCandidate.user == user.user_id)
+    assert await llm_candidates(user.user_id) == []
+    assert await service.current_tip(user) is None, "nothing else to serve"
+    views = await candidates_for(user.user_id)
+    assert views
+    assert all(v.expired for v in views)
+
+
+async def test_expiry_never_outlives_the_notes_it_was_written_from(standin: StandIn) -> None:
+    user = await person_with_notes(open_tasks=False)
+    standin.set_script([good_answer()])
+    await generate(user.user_id, gateway_for(standin))
+    rows = await TipCandidate.select().where(TipCandidate.user == user.user_id)
+    # momentum's notes live 3 h (the shortest TTL of the contributing agents).
+    for row in rows:
+        assert row["expires_at"] - row["created_at"] <= timedelta(hours=3, seconds=5)
+
+
+async def test_consent_revoked_after_generation_removes_that_agents_candidates(
+    standin: StandIn,
+) -> None:
+    user = await person_with_notes(open_tasks=False)
+    standin.set_script([good_answer()])
+    await generate(user.user_id, gateway_for(standin))
+    assert len(await llm_candidates(user.user_id)) == 2
+
+    await set_consent(user.user_id, "agent.momentum", False)
+    assert await llm_candidates(user.user_id) == [], "every note in the prompt shaped them"
+    assert await service.current_tip(user) is None
+    blocked = {v.blocked for v in await candidates_for(user.user_id)}
+    assert blocked == {"consent for momentum was revoked after it was written"}
+
+    await set_consent(user.user_id, "agent.momentum", True)
+    assert await llm_candidates(user.user_id) == [], "a new grant does not bring them back"
+
+
+async def test_template_candidates_only_drop_the_revoked_agents_own() -> None:
+    user = await person_with_notes()
+    await generate(user.user_id, None)
+    before = await llm_candidates(user.user_id)
+    uses_time = [c for c in before if "time-of-day" in c.detail["agents"]]
+    assert uses_time, "some template tips quote time-of-day"
+    await set_consent(user.user_id, "agent.time-of-day", False)
+    after = await llm_candidates(user.user_id)
+    assert {c.item_ref for c in after} == {c.item_ref for c in before} - {
+        c.item_ref for c in uses_time
+    }
+
+
+async def test_an_active_context_mutes_kinds_and_silences_agents(standin: StandIn) -> None:
+    user = await person_with_notes(open_tasks=False)
+    standin.set_script([good_answer(("advice", "insight"))])
+    await generate(user.user_id, gateway_for(standin))
+    await upsert_context(user.user_id, "deep work", silenced_kinds=["advice"])
+    await activate_context(user.user_id, "deep work")
+    assert [c.kind for c in await llm_candidates(user.user_id)] == ["insight"]
+    await upsert_context(
+        user.user_id, "deep work", silenced_agents=["focus-area"], silenced_kinds=[]
+    )
+    assert await llm_candidates(user.user_id) == []
+
+
+async def test_done_on_advice_is_only_a_reward(standin: StandIn) -> None:
+    user = await person_with_notes(open_tasks=False)
+    standin.set_script([good_answer(("advice",))])
+    await generate(user.user_id, gateway_for(standin))
+    tip = await service.current_tip(user)
+    assert tip is not None
+    assert tip.kind == "advice"
+    assert tip.item_ref.startswith("llm:")
+    assert tip.detail["model"] == "openai/standin-model"
+    assert tip.detail["prompt_version"].startswith("v4-orchestrator-")
+
+    reaction = await service.react(user, tip.id, Action.DONE, 40_000)
+    assert reaction.reward == 1.0
+    row = await ServedTip.select().where(ServedTip.id == tip.id).first()
+    assert row is not None
+    assert (row["kind"], row["reward"]) == ("advice", 1.0)
+    assert await job_status(f"complete:{tip.id}") is JobStatus.not_found
+
+
+async def test_done_on_a_written_task_closes_the_task_it_names(standin: StandIn) -> None:
+    user = await person_with_notes()
+
+    def answer(request: dict[str, object]) -> str:
+        ref = task_refs(request)[0]  # type: ignore[arg-type]
+        return json.dumps(
+            {
+                "candidates": [
+                    {
+                        "content": "The quarterly numbers: ten minutes now closes the loop.",
+                        "kind": "task",
+                        "source": "overdue-task",
+                        "source_ref": ref,
+                    }
+                ]
+            }
+        )
+
+    standin.set_script([answer])
+    await generate(user.user_id, gateway_for(standin))
+    # Hide the source tasks themselves, so the written one is what the policy serves.
+    now = datetime.now(UTC)
+    from backend.integrations.service import open_items
+
+    await Snooze.insert(
+        *[
+            Snooze(user=user.user_id, item_ref=c.item_ref, until=now + timedelta(hours=1))
+            for c in await open_items(user.user_id)
+        ]
+    )
+    tip = await service.current_tip(user)
+    assert tip is not None
+    assert tip.kind == "task"
+    assert tip.item_ref.startswith("llm:")
+    task_ref = tip.detail["task_ref"]
+    assert task_ref.startswith("demo:")
+    assert tip.detail["project"] == "Work", "a task shows its project"
+
+    await service.react(user, tip.id, Action.DONE, 30_000)
+    job = Job(f"complete:{tip.id}", await get_queue(), _queue_name=queue_name())
+    assert await job.status() is not JobStatus.not_found
+    info = await job.info()
+    assert info is not None
+    assert info.args[1] == task_ref, "the source task is closed, not the written tip"
