@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from backend.settings import ROOT, SettingsError, get_settings
+from backend.simulation.cli import ope as ope_command
+from backend.simulation.cli import sim as sim_command
 
 
 def _fail(message: str) -> None:
@@ -296,6 +298,11 @@ def llm_generate(email: str) -> None:
     if lines[0].startswith("error: "):
         _fail(lines[0].removeprefix("error: "))
     click.echo("\n".join(lines))
+
+
+# The simulator and off-policy evaluation (their heavy imports happen inside the commands).
+main.add_command(sim_command, "sim")
+main.add_command(ope_command, "ope")
 
 
 if __name__ == "__main__":

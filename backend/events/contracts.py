@@ -19,6 +19,9 @@ class TipServed(msgspec.Struct, frozen=True):
     propensity: float
     candidate_count: int
     latency_ms: float
+    model: str = ""
+    """Who wrote a written tip (a litellm model or "template"); "" for a source task."""
+    prompt_version: str = ""
 
 
 class TipFeedback(msgspec.Struct, frozen=True):

@@ -76,6 +76,8 @@ CRON_JOBS = [
         minute=set(range(0, 60, get_settings().llm_refresh_min)),
         second=45,
         unique=True,
-        run_at_startup=False,
+        # A fresh worker (`oo up`) gives people candidates at once instead of at the next
+        # slot; people whose context did not change are skipped, so restarts cost little.
+        run_at_startup=True,
     )
 ]

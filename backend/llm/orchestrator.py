@@ -124,6 +124,7 @@ def _task_detail(task: Candidate | None, kind: str) -> dict[str, Any]:
     if task is None:
         return {}
     detail: dict[str, Any] = {
+        "about": task.item_ref,  # served only while this task is open and not hidden
         "project": task.project,
         "priority": task.priority,
         "due_date": task.due_date.isoformat() if task.due_date else None,

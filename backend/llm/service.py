@@ -28,6 +28,7 @@ __all__ = [
     "llm_candidates",
     "regenerate",
     "request_generation",
+    "still_relevant",
 ]
 
 ITEM_PREFIX = "llm:"
@@ -74,8 +75,9 @@ def _candidate(row: dict[str, Any]) -> Candidate:
         "confidence": float(row["confidence"]),
         "source_ref": row["source_ref"],
     }
-    if detail.get("task_ref"):
-        extra["task_ref"] = detail["task_ref"]
+    for key in ("task_ref", "about"):
+        if detail.get(key):
+            extra[key] = detail[key]
     return Candidate(
         item_ref=f"{ITEM_PREFIX}{row['id']}",
         source=row["source"],
@@ -97,6 +99,15 @@ async def llm_candidates(user_id: str, now: datetime | None = None) -> list[Cand
         return []  # the common cold case costs one indexed query
     elig = await _eligibility(user_id)
     return [_candidate(r) for r in rows if _blocked(r, elig) is None]
+
+
+def still_relevant(
+    written: list[Candidate], items: list[Candidate], hidden: set[str]
+) -> list[Candidate]:
+    """Written tips about a task only while that task is open and not hidden (snoozed,
+    dismissed, just done): a reminder of something finished is worse than no tip."""
+    open_refs = {c.item_ref for c in items} - hidden
+    return [c for c in written if "about" not in c.detail or c.detail["about"] in open_refs]
 
 
 @dataclass(frozen=True)

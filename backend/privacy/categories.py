@@ -56,7 +56,7 @@ CATEGORIES: tuple[Category, ...] = (
             "profile.agent_output",
             "profile.profile_feature",
         ),
-        apps=("profile", "agents"),
+        apps=("profile", "agents", "llm"),  # tip drafts are written from the notes
         keep=(("profile.preference", "source", "user"),),
     ),
     Category(

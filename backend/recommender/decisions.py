@@ -19,7 +19,7 @@ from backend.db import write_transaction
 from backend.identity.service import Principal
 from backend.integrations.service import calendar_context, fits_calendar, open_items
 from backend.llm.service import DETAIL_KEYS as LLM_DETAIL_KEYS
-from backend.llm.service import llm_candidates
+from backend.llm.service import llm_candidates, still_relevant
 from backend.recommender.explain import explanation
 from backend.recommender.features import Candidate, Context, candidate_features
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
@@ -145,8 +145,8 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         calendar_context(user.user_id),
         llm_candidates(user.user_id, now),  # pre-written by workers: a read, never a model call
     )
-    items = [*items, *written]
     hidden |= _recently_done(rows, now)
+    items = [*items, *still_relevant(written, items, hidden)]
     # Eligibility: not hidden, and no long task right before the next meeting.
     candidates = [c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)]
     if not candidates:

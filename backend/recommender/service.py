@@ -141,6 +141,8 @@ async def _pick(user: Principal, now: datetime) -> TipView | None:
             propensity=decision.propensity,
             candidate_count=served.candidate_count,
             latency_ms=round(served.latency_ms, 3),
+            model=str(chosen.detail.get("model") or ""),
+            prompt_version=str(chosen.detail.get("prompt_version") or ""),
         ),
     )
     return TipView(

@@ -155,8 +155,13 @@ def ope(
     on_policy: bool,
 ) -> None:
     """Off-policy estimates (IPS, SNIPS, DR with 95% bootstrap CIs) of policies on the log."""
-    from backend.recommender.policies import all_policies
+    from backend.recommender.policies import all_policies, get_policy
 
+    for pid in policies:
+        try:
+            get_policy(pid)
+        except KeyError:
+            _fail(f"no policy {pid!r}; known: {', '.join(p.id for p in all_policies())}")
     if validate:
         from backend.simulation.validation import report_table
         from backend.simulation.validation import validate as run_validation

@@ -8,16 +8,15 @@ model file with llama_cpp present is a failure, not a skip.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from backend.integrations.service import open_items
 from backend.llm.localmodel import (
     INSTALL_HINT,
     litellm_model,
@@ -30,7 +29,8 @@ from backend.llm.prompt import ORCHESTRATOR, prompt_version
 from backend.llm.stats import llm_stats
 from backend.llm.tables import LlmCall, TipCandidate
 from backend.recommender import service
-from backend.recommender.tables import Snooze
+from backend.recommender.reward import Action
+from backend.recommender.tables import ServedTip
 from backend.settings import get_settings
 from tests.integration.llm.conftest import NOTE_AGENTS, openai_gateway, person_with_notes
 from tests.support.fixtures import free_port
@@ -101,23 +101,37 @@ async def test_the_pipeline_end_to_end_with_a_real_model(local_model: str) -> No
     if outcomes[-1] == "fell_back":
         assert all(c["error"] for c in calls), "each rejection says why"
 
-    rows = await TipCandidate.select().where(TipCandidate.user == user.user_id)
+    rows = (
+        await TipCandidate.select().where(TipCandidate.user == user.user_id).output(load_json=True)
+    )
     assert rows
     expected_model = litellm_model() if done.outcome == "ok" else "template"
     assert {r["model"] for r in rows} == {expected_model}
     if done.outcome == "ok":
         assert all(set(r["agents"]) == set(NOTE_AGENTS) for r in rows)
 
-    # Served by the policy: hide the source tasks so the pick is among the written tips.
-    now = datetime.now(UTC)
-    await Snooze.insert(
-        *[
-            Snooze(user=user.user_id, item_ref=c.item_ref, until=now + timedelta(hours=1))
-            for c in await open_items(user.user_id)
-        ]
+    # Served by the policy: the written tips are ranked with the tasks. Dismiss the tasks it
+    # prefers until it serves a written one (dismissing a task also drops tips about it).
+    first = await service.current_tip(user)
+    assert first is not None
+    logged = await ServedTip.select(ServedTip.candidates).where(ServedTip.id == first.id).first()
+    assert logged is not None
+    scored = (
+        json.loads(logged["candidates"])
+        if isinstance(logged["candidates"], str)
+        else logged["candidates"]
     )
-    tip = await service.current_tip(user)
-    assert tip is not None
+    assert any(ref.startswith("llm:") for ref in scored["refs"]), "written tips were ranked"
+    tip = first
+    for _ in range(12):
+        if tip is None or tip.item_ref.startswith("llm:"):
+            break
+        await service.react(user, tip.id, Action.DISMISS, 2_000)
+        tip = await service.current_tip(user)
+    if tip is None:
+        assert all("about" in r["detail"] for r in rows), "only tips about dismissed tasks"
+        print("\nall written tips were about tasks the policy ranked higher")
+        return
     assert tip.item_ref.startswith("llm:")
     assert tip.detail["model"] == expected_model
     assert tip.content in {r["content"] for r in rows}

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from arq.jobs import Job, JobStatus
 
+from backend.integrations.service import open_items
 from backend.llm.orchestrator import generate
-from backend.llm.service import candidates_for, llm_candidates
+from backend.llm.service import candidates_for, llm_candidates, still_relevant
 from backend.llm.tables import TipCandidate
 from backend.profile.service import activate_context, set_consent, upsert_context
 from backend.queue import get_queue, queue_name
 from backend.recommender import service
+from backend.recommender.decisions import display_detail
+from backend.recommender.features import Context, candidate_features
 from backend.recommender.reward import Action
-from backend.recommender.tables import ServedTip, Snooze
+from backend.recommender.tables import ServedTip
 from tests.integration.llm.conftest import gateway_for, person_with_notes, task_refs
 from tests.support.openai_standin import StandIn, good_answer
 
@@ -119,8 +123,8 @@ async def test_done_on_advice_is_only_a_reward(standin: StandIn) -> None:
 async def test_done_on_a_written_task_closes_the_task_it_names(standin: StandIn) -> None:
     user = await person_with_notes()
 
-    def answer(request: dict[str, object]) -> str:
-        ref = task_refs(request)[0]  # type: ignore[arg-type]
+    def answer(request: dict[str, Any]) -> str:
+        ref = task_refs(request)[0]
         return json.dumps(
             {
                 "candidates": [
@@ -136,23 +140,33 @@ async def test_done_on_a_written_task_closes_the_task_it_names(standin: StandIn)
 
     standin.set_script([answer])
     await generate(user.user_id, gateway_for(standin))
-    # Hide the source tasks themselves, so the written one is what the policy serves.
-    now = datetime.now(UTC)
-    from backend.integrations.service import open_items
-
-    await Snooze.insert(
-        *[
-            Snooze(user=user.user_id, item_ref=c.item_ref, until=now + timedelta(hours=1))
-            for c in await open_items(user.user_id)
-        ]
+    (written,) = await llm_candidates(user.user_id)
+    task_ref = written.detail["task_ref"]
+    assert task_ref.startswith("demo:")
+    assert written.project == "Work", "a task shows its project"
+    # Log it as served, exactly as the decision log does, whichever the policy would pick.
+    features = candidate_features(written, Context(now=datetime.now(UTC)))
+    row = ServedTip(
+        user=user.user_id,
+        item_ref=written.item_ref,
+        source=written.source,
+        kind=written.kind,
+        content=written.content,
+        project=written.project,
+        detail=display_detail(written, features),
+        features=features,
+        candidate_count=1,
+        policy_id="random",
+        policy_version="1",
+        score=0.0,
+        propensity=1.0,
+        latency_ms=1.0,
     )
+    await row.save()
     tip = await service.current_tip(user)
     assert tip is not None
-    assert tip.kind == "task"
-    assert tip.item_ref.startswith("llm:")
-    task_ref = tip.detail["task_ref"]
-    assert task_ref.startswith("demo:")
-    assert tip.detail["project"] == "Work", "a task shows its project"
+    assert tip.id == str(row.id)
+    assert tip.detail["model"] == "openai/standin-model"
 
     await service.react(user, tip.id, Action.DONE, 30_000)
     job = Job(f"complete:{tip.id}", await get_queue(), _queue_name=queue_name())
@@ -160,3 +174,30 @@ async def test_done_on_a_written_task_closes_the_task_it_names(standin: StandIn)
     info = await job.info()
     assert info is not None
     assert info.args[1] == task_ref, "the source task is closed, not the written tip"
+
+
+async def test_a_written_tip_about_a_task_goes_with_the_task(standin: StandIn) -> None:
+    user = await person_with_notes()
+
+    def answer(request: dict[str, Any]) -> str:
+        ref = task_refs(request)[0]
+        return json.dumps(
+            {
+                "candidates": [
+                    {"content": "The numbers for Anna are due, send them.", "kind": "reminder",
+                     "source_ref": ref},
+                    {"content": "Mornings suit you best for focused work.", "kind": "insight"},
+                ]
+            }
+        )  # fmt: skip
+
+    standin.set_script([answer])
+    await generate(user.user_id, gateway_for(standin))
+    written = await llm_candidates(user.user_id)
+    reminder = next(c for c in written if c.kind == "reminder")
+    about = reminder.detail["about"]
+    items = await open_items(user.user_id)
+    assert {c.kind for c in still_relevant(written, items, set())} == {"reminder", "insight"}
+    assert [c.kind for c in still_relevant(written, items, {about})] == ["insight"], "snoozed"
+    others = [c for c in items if c.item_ref != about]
+    assert [c.kind for c in still_relevant(written, others, set())] == ["insight"], "closed"

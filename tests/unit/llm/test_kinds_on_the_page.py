@@ -1,0 +1,34 @@
+"""The tip page says a tip's kind discreetly; a task shows its project instead."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from backend.recommender.service import TipView
+from backend.recommender.web import tip_meta
+
+
+def view(kind: str, **detail: object) -> TipView:
+    return TipView(
+        id="t",
+        content="Something kind",
+        kind=kind,
+        source="momentum",
+        item_ref="llm:1",
+        served_at=datetime(2026, 11, 18, tzinfo=UTC),
+        detail=dict(detail),
+    )
+
+
+def test_advice_says_so_once_and_nothing_else() -> None:
+    assert tip_meta(view("advice", priority=1), date(2026, 11, 18)) == ["advice"]
+
+
+def test_a_reminder_shows_its_kind_and_when() -> None:
+    meta = tip_meta(view("reminder", project="Home", due_date="2026-11-18"), date(2026, 11, 18))
+    assert meta == ["reminder", "Home", "due today"]
+
+
+def test_a_task_shows_its_project_not_its_kind() -> None:
+    meta = tip_meta(view("task", project="Work", priority=4), date(2026, 11, 18))
+    assert meta == ["Work", "urgent"]
