@@ -209,7 +209,7 @@ async def test_database_never_holds_feed_titles_except_served_tips(
     email = _email()
     account = todoist.add_user(email)
     marker = uuid.uuid4().hex[:10]
-    titles = [f"Secret title {marker} {i}" for i in range(12)]
+    titles = [f"Secret title <{marker}:{i}>" for i in range(12)]  # no title inside another
     for title in titles:
         todoist.add_task(account, title, due=datetime.now(UTC).date() - timedelta(days=1))
     connect_todoist(integrations_server, todoist, client, email)
