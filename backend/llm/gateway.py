@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from backend.llm.config import GatewayConfig, load_gateway_config
+from backend.llm.config import EMBEDDER, GatewayConfig, load_gateway_config
 from backend.settings import get_settings
 
 
@@ -119,6 +119,15 @@ class Gateway:
         return Completion(
             text=text, model=self._answered_by(response, alias), latency_ms=latency_ms
         )
+
+    async def embed(self, texts: list[str], alias: str = EMBEDDER) -> list[list[float]]:
+        """One vector per text from the alias (the `embedder` by default)."""
+        router = self.router()
+        try:
+            response = await router.aembedding(model=alias, input=texts)
+        except Exception as exc:  # same contract as complete(): one error type
+            raise GatewayError(f"{type(exc).__name__}: {str(exc)[:300]}") from exc
+        return [list(map(float, item["embedding"])) for item in response.data]
 
 
 _gateways: dict[int, Gateway] = {}

@@ -5,7 +5,7 @@ the recommender's decision_log), replay each policy over them (replay.py) and es
 value with IPS, SNIPS and DR (ope.py). Replays are CPU work: they run in a thread so the web
 process keeps answering while an admin waits for a promotion decision.
 
-Promotion (docs/adr/0011-simulator-and-off-policy-evaluation.md): a shadow is promotable when
+Promotion (docs/adr/0014-simulator-and-off-policy-evaluation.md): a shadow is promotable when
 the lower bound of its `PROMOTION_ESTIMATOR` estimate beats the incumbent's estimate — the mean
 reward the incumbent actually earned on the decisions it served in the window (on-policy, the
 best estimate there is), or its own off-policy estimate when it served too few of them.

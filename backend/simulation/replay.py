@@ -142,9 +142,14 @@ def prepare(log: Sequence[LoggedDecision]) -> PreparedLog:
     X = [design(d.rows) for d in log]
     served = np.vstack([x[d.chosen] for x, d in zip(X, log, strict=True)])
     rewards = np.array([d.reward for d in log])
-    folds = np.array([zlib.crc32(d.user.encode()) % 2 for d in log])
-    models = cross_fitted_models(served, rewards, folds)
-    q = [x @ models[int(k)] for x, k in zip(X, folds, strict=True)]
+    users = np.array([d.user for d in log])
+    seen: dict[str, int] = {}
+    folds = np.empty(len(log), dtype=int)
+    for i, d in enumerate(log):  # alternate decisions of each person: both folds know everyone
+        folds[i] = seen.get(d.user, 0) % 2
+        seen[d.user] = seen.get(d.user, 0) + 1
+    models = cross_fitted_models(served, rewards, users, folds)
+    q = [x @ models[(int(k), d.user)] for x, k, d in zip(X, folds, log, strict=True)]
     logging = np.array([d.propensity for d in log])
     return PreparedLog(log, rewards, logging, q)
 

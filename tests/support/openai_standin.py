@@ -103,6 +103,15 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path.rstrip("/").endswith("/embeddings"):
+                texts = body.get("input") or []
+                texts = [texts] if isinstance(texts, str) else texts
+                data = [
+                    {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0]}
+                    for i, t in enumerate(texts)
+                ]
+                self._send(200, {"object": "list", "data": data, "model": body.get("model")})
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": "not found"}})
                 return

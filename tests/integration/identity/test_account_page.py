@@ -38,7 +38,7 @@ async def test_token_is_shown_once_and_revocation_is_immediate(live_server: Live
     assert body["data"]["me"]["id"] == person.user_id
     again = client.get("/account").text
     assert secret not in again  # shown once only
-    token_id = re.search(r'/account/tokens/([0-9a-f-]{36})/revoke', again)
+    token_id = re.search(r"/account/tokens/([0-9a-f-]{36})/revoke", again)
     assert token_id
     client.post(f"/account/tokens/{token_id.group(1)}/revoke", data=_csrf(client))
     refused = httpx.post(f"{live_server.url}/graphql", json=ME, headers=bearer, timeout=10).json()
@@ -58,7 +58,7 @@ async def test_signing_out_another_session(live_server: LiveServer) -> None:
     laptop = await _signed_in(live_server, person.user_id)
     phone = await _signed_in(live_server, person.user_id)
     page = laptop.get("/account").text
-    others = re.findall(r'/account/sessions/([0-9a-f]{32})/revoke', page)
+    others = re.findall(r"/account/sessions/([0-9a-f]{32})/revoke", page)
     assert len(others) == 1  # the phone; the current session has no button
     laptop.post(f"/account/sessions/{others[0]}/revoke", data=_csrf(laptop))
     gone = phone.post("/graphql", json=ME).json()
