@@ -16,6 +16,7 @@ import httpx
 from backend.identity.vault import Credential, get_credential, store_credential
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
 from backend.recommender.features import Candidate
+from backend.redis import get_redis, key
 from backend.settings import get_settings
 
 PROVIDER = "todoist"
@@ -100,7 +101,22 @@ class TodoistClient:
         return self._credential
 
     async def refresh(self) -> Credential:
-        """Trade the refresh token for new tokens; Todoist rotates it, so store the new one."""
+        """Trade the refresh token for new tokens; Todoist rotates it, so store the new one.
+
+        Refresh tokens are single-use, so two processes refreshing at once (a scheduled sync
+        and "sync now") would leave the loser with a dead token: refreshes of one person are
+        serialised, and one that finds the tokens already renewed by another simply uses them.
+        """
+        seen = await self._load()
+        lock = get_redis().lock(key("refresh-lock", self.user_id, PROVIDER), timeout=30)
+        async with lock:
+            latest = await get_credential(self.user_id, PROVIDER)
+            if latest is not None and latest.access_token != seen.access_token:
+                self._credential = latest
+                return latest
+            return await self._refresh_now()
+
+    async def _refresh_now(self) -> Credential:
         cred = await self._load()
         if cred.refresh_token is None:
             raise NeedsReconnect("Todoist's access expired. Reconnect Todoist to continue.")
