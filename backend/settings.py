@@ -215,6 +215,11 @@ class Settings:
     llm_context_tokens: int = 900
     """OO_LLM_CONTEXT_TOKENS: budget of the person's context in the prompt (estimated)."""
 
+    llm_background: bool = True
+    """OO_LLM_BACKGROUND: write tip candidates in the background (when an agent's note changes
+    and on the refresh schedule). Off: only when asked (admin, `oo llm-generate`); the test
+    harness turns it off so a cron tick never changes which tip another domain's test sees."""
+
     llm_refresh_min: int = 30
     """OO_LLM_REFRESH_MIN: minutes between scheduled candidate refreshes (a person whose
     context did not change and whose candidates are fresh is skipped)."""
@@ -367,6 +372,7 @@ def load_settings() -> Settings:
         llm_candidates=max(1, min(_env_int("OO_LLM_CANDIDATES", 4), 8)),
         llm_candidate_ttl_s=_env_int("OO_LLM_CANDIDATE_TTL", 3 * 3600),
         llm_context_tokens=_env_int("OO_LLM_CONTEXT_TOKENS", 900),
+        llm_background=_env_bool("OO_LLM_BACKGROUND", True),
         llm_refresh_min=max(1, min(_env_int("OO_LLM_REFRESH_MIN", 30), 60)),
         llm_concurrency=max(1, _env_int("OO_LLM_CONCURRENCY", 2)),
         admin_seed_email=_env("ADMIN_SEED_EMAIL").lower(),

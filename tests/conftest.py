@@ -29,6 +29,9 @@ os.environ["OO_REDIS_PREFIX"] = f"oo-test-{RUN_ID}:"
 os.environ["OO_VAR_DIR"] = str(VAR_DIR)
 os.environ.setdefault("OO_ENV", "development")
 os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
+# Tip candidates are written only when a test asks: a worker's cron tick must not change which
+# tip another test is served (tests/integration/llm turns it on where it tests it).
+os.environ.setdefault("OO_LLM_BACKGROUND", "false")
 
 import asyncio  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402

@@ -45,10 +45,12 @@ def refresh_interval_s() -> int:
 
 async def refresh_tip_candidates(ctx: dict[str, Any]) -> dict[str, int]:
     """Cron: a generation job per active person (skipped at run time when nothing changed)."""
+    pruned = await prune(datetime.now(UTC))
+    if not get_settings().llm_background:
+        return {"people": 0, "enqueued": 0, "pruned": pruned}
     users = await active_user_ids()
     jobs = [(generation_job_id(uid), (uid, False)) for uid in users]
     added = await enqueue_many(GENERATE_JOB, jobs, expires_s=refresh_interval_s())
-    pruned = await prune(datetime.now(UTC))
     return {"people": len(users), "enqueued": added, "pruned": pruned}
 
 

@@ -100,6 +100,20 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "saving for then.",
     ),
     "daily": ("You finish most things in the {part}. Plan the demanding ones for then.",),
+    # Before oO knows any habits: the clock alone, no claims about the person.
+    "moment_morning": (
+        "Morning. Pick the one thing that would make today feel done, and start there.",
+        "A fresh morning: the first task you finish sets the tone. Make it an easy one.",
+    ),
+    "moment_afternoon": (
+        "Afternoon dip? A short, concrete task is easier to start than a big one.",
+        "Halfway through the day. One more small thing done, then a real break.",
+    ),
+    "moment_evening": (
+        "Evening already. If something small is left, close it; the rest can wait.",
+        "Winding down is a task too. Write tomorrow's first step down and let today go.",
+    ),
+    "moment_night": ("It's late. Nothing here is worth losing sleep over.",),
 }
 KIND_ORDER = ("task", "reminder", "insight", "advice")
 
@@ -120,11 +134,18 @@ class _Writer:
     def __init__(self, ctx: TipContext) -> None:
         self.ctx = ctx
         self.day = ctx.today.isoformat()
+        self.used: dict[str, set[int]] = {}
 
     def say(self, key: str, **values: Any) -> str:
         pool = PHRASES[key]
         digest = hashlib.sha256(f"{self.ctx.user_id}|{self.day}|{key}".encode()).digest()
-        text = pool[int.from_bytes(digest[:4], "big") % len(pool)].format(**values)
+        index = int.from_bytes(digest[:4], "big") % len(pool)
+        used = self.used.setdefault(key, set())
+        # Two tips of one generation never share a phrasing while the pool has another.
+        while index in used and len(used) < len(pool):
+            index = (index + 1) % len(pool)
+        used.add(index)
+        text = pool[index].format(**values)
         return text if len(text) <= MAX_CONTENT else text[: MAX_CONTENT - 1].rstrip() + "…"
 
     def params(self, agent_id: str) -> dict[str, Any] | None:
@@ -268,6 +289,19 @@ def _pattern_tip(w: _Writer, used: set[str]) -> Drafted | None:
     return Drafted(text, "insight", "recent-patterns", 0.45, "", ("recent-patterns",))
 
 
+def _moment_tip(w: _Writer, used: set[str]) -> Drafted | None:
+    if w.params("time-of-day") is not None:
+        return None  # habits known: _time_tip speaks instead
+    hour = w.ctx.local.hour
+    part = (
+        "night" if hour < 5 or hour >= 22 else
+        "morning" if hour < 12 else
+        "afternoon" if hour < 18 else
+        "evening"
+    )  # fmt: skip
+    return Drafted(w.say(f"moment_{part}"), "advice", "time", 0.35, "", ())
+
+
 Builder = Callable[[_Writer, set[str]], Drafted | None]
 BUILDERS: tuple[Builder, ...] = (
     _task_tip,
@@ -276,12 +310,15 @@ BUILDERS: tuple[Builder, ...] = (
     _momentum_tip,
     _pattern_tip,
     _focus_tip,
+    _moment_tip,
     _task_tip,  # a second task when the ideas above did not fill the slots
 )
 
 
 def write(ctx: TipContext, n: int) -> list[Drafted]:
     """Up to `n` candidates, different kinds first, none of a kind the context mutes."""
+    if not ctx.tasks and not ctx.notes:
+        return []  # nothing known: the clock alone is no reason to interrupt anyone
     w = _Writer(ctx)
     used: set[str] = set()
     drafted = [d for build in BUILDERS if (d := build(w, used)) is not None]

@@ -7,6 +7,7 @@ and the generation code itself imports the profile service (a cycle otherwise).
 from __future__ import annotations
 
 from backend.queue import get_queue
+from backend.settings import get_settings
 
 GENERATE_JOB = "generate_tip_candidates"
 CHANGE_DELAY_S = 10.0
@@ -37,3 +38,11 @@ async def request_generation(
         _expires=3600,
     )
     return job is not None
+
+
+async def snippet_changed(user_id: str) -> bool:
+    """An agent wrote new words for the person: rewrite their candidates (unless background
+    generation is off)."""
+    if not get_settings().llm_background:
+        return False
+    return await request_generation(user_id)

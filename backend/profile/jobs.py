@@ -12,7 +12,7 @@ from arq.worker import func
 from agents.registry import UnknownAgent
 from backend.identity.service import live_user_zones, users_created_since
 from backend.integrations.service import users_completed_since
-from backend.llm.triggers import request_generation
+from backend.llm.triggers import snippet_changed
 from backend.profile.eligibility import eligible_agents, snapshots
 from backend.profile.features import refresh_stale
 from backend.profile.runner import Runner, run_agent
@@ -108,7 +108,7 @@ async def compute_agent(ctx: dict[str, Any], user_id: str, agent_id: str) -> dic
         return {"status": "skipped", "reason": f"unknown agent {agent_id}"}
     if run.result is not None and run.result.changed:
         # New words in a note: the person's tip candidates are rewritten (deduped per person).
-        await request_generation(user_id)
+        await snippet_changed(user_id)
     return {"status": run.status, "reason": run.reason}
 
 

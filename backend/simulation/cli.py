@@ -113,7 +113,7 @@ async def _stored_run(config: Any, bar: _Bar, queued: bool) -> dict[str, Any] | 
         run_id = await store.create_run(config.as_dict(), "cli", service.total_decisions(config))
         if queued:
             await enqueue(service.JOB, run_id, "", job_id=f"sim:{run_id}")
-            click.echo(f"queued run {run_id}; `oo sim` workers pick it up (see `simulations`)")
+            click.echo(f"queued run {run_id}: an `oo worker` runs it (see `simulations`)")
             return None
         click.echo(f"run {run_id}", err=True)
         view = await service.execute(run_id, on_progress=bar, publish_required=False)

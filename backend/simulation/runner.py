@@ -136,6 +136,11 @@ class RunResult:
     """Share of simulated people with at least one overdue task on day one."""
 
 
+def policy_order(config: SimConfig) -> list[str]:
+    """The oracle first, then each policy once, in the order given."""
+    return list(dict.fromkeys([ORACLE_ID, *config.policies]))
+
+
 def make_users(config: SimConfig) -> list[SimUser]:
     """The run's people: personas × seeds × users_per_persona."""
     users: list[SimUser] = []
@@ -190,7 +195,7 @@ class _Runner:
         self.judge = make_judge(config.judge)
         self.events: list[dict[str, Any]] = []
         self.log: list[LoggedDecision] = []
-        total = len(users) * config.decisions * (len(config.policies) + 1)
+        total = len(users) * config.decisions * len(policy_order(config))
         self.stride = 1
         if config.events == "sample":
             self.stride = max(1, -(-total // max(config.event_limit, 1)))
@@ -341,8 +346,7 @@ def simulate(
     config.validate()
     users = make_users(config)
     runner = _Runner(config, users, on_progress, keep_log)
-    order = [ORACLE_ID, *[p for p in config.policies if p != ORACLE_ID]]
-    runs = {pid: runner.run_policy(pid) for pid in order}
+    runs = {pid: runner.run_policy(pid) for pid in policy_order(config)}
     overdue = [World(u.persona, u.seed, u.key) for u in users]
     start = [w.start.astimezone(UTC) for w in overdue]
     share = float(np.mean([w.has_overdue(s) for w, s in zip(overdue, start, strict=True)]))

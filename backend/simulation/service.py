@@ -20,7 +20,7 @@ from backend.queue import enqueue
 from backend.redis import get_redis
 from backend.simulation import store
 from backend.simulation.metrics import summarise
-from backend.simulation.runner import Progress, SimConfig, make_users, simulate
+from backend.simulation.runner import Progress, SimConfig, make_users, policy_order, simulate
 
 log = logging.getLogger("oo.simulation")
 
@@ -32,8 +32,7 @@ MAX_DECISIONS = 2_000_000
 
 def total_decisions(config: SimConfig) -> int:
     """Decisions the run will simulate, the oracle included."""
-    policies = {p for p in config.policies if p != "oracle"}
-    return len(make_users(config)) * config.decisions * (len(policies) + 1)
+    return len(make_users(config)) * config.decisions * len(policy_order(config))
 
 
 class Publisher:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend.recommender import registry
+from backend.recommender.policies import get_policy
 from backend.recommender.tables import PolicyRegistry, ServedTip, ShadowDecision
 from backend.simulation.evaluation import (
     estimate_window,
@@ -82,7 +83,7 @@ async def registry_back() -> AsyncIterator[None]:
                 PolicyRegistry.promoted_at: row["promoted_at"],
             }
         ).where(PolicyRegistry.id == row["id"])
-    registry.set_estimator(None)
+    install_promotion_estimator()  # as every web process has it
 
 
 async def test_the_log_window_is_replayed_for_any_policy(logged_people: list[str]) -> None:
@@ -123,7 +124,7 @@ async def test_a_shadow_whose_lower_bound_beats_the_incumbent_is_promoted(
             ShadowDecision(
                 tip=t["id"],
                 policy_id="oo-v1",
-                policy_version="1",
+                policy_version=get_policy("oo-v1").version,
                 item_ref=t["item_ref"],
                 score=0.0,
                 propensity=0.5,

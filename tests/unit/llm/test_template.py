@@ -49,7 +49,10 @@ def test_cold_start_defaults_are_not_quoted_as_habits() -> None:
     written = template.write(context(notes=cold), 6)
     assert written, "tasks still make tips"
     assert all(not d.agents for d in written)
-    assert {d.kind for d in written} <= {"task", "reminder"}
+    assert {d.source for d in written} <= {"tasks", "time"}
+    clock = [d for d in written if d.source == "time"]
+    assert len(clock) == 1, "one gentle word from the clock, no claimed habits"
+    assert "usually" not in clock[0].content
 
 
 def test_muted_kinds_are_not_written() -> None:
