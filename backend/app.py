@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
@@ -66,6 +67,12 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await close_pool()
 
 
+def public_origin(base_url: str) -> str:
+    """The origin (scheme://host[:port]) of the public URL."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def create_app() -> Litestar:
     """The oO web application."""
     settings = get_settings()
@@ -76,6 +83,10 @@ def create_app() -> Litestar:
         graphql_ide="graphiql",
         keep_alive=True,
         keep_alive_interval=15,
+        # Strawberry refuses cross-origin WebSocket handshakes (a foreign page would ride the
+        # person's cookie); behind a proxy the Host differs from the public URL, so that
+        # origin is allowed by name.
+        allowed_origins=[public_origin(settings.base_url)],
     )
     exception_handlers: dict[Any, Any] = {
         HTTPException: http_error_handler,

@@ -9,7 +9,8 @@ What it does
   2. seeds N people with histories from the task generator (backend/integrations/taskgen.py):
      40–90 completed tasks each over the last 45 days, at hours drawn from one of three
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
-  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs);
+  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) and waits until
+     the jobs a fresh worker queues at startup (the LLM refresh, one per person) are done;
   4. runs the fan-out once (the same `fan_out()` the cron calls: one job per person and
      eligible agent, enqueued in batches) and waits until every job has stored its output,
      printing progress and jobs/s each second (the workers also run what changed snippets
@@ -205,6 +206,29 @@ async def run_pass() -> tuple[float, int]:
     return time.perf_counter() - started, added
 
 
+async def wait_idle(limit_s: float = 600.0) -> None:
+    """Wait until the workers' startup jobs are done, so the pass starts on idle workers.
+
+    A fresh worker runs the LLM refresh cron at startup (`run_at_startup`: people get tip
+    candidates at once), one generation job per active person — 10,000 jobs queued ahead of
+    the fan-out here. That is not the agent pass, so it is drained (and reported) first.
+    """
+    from backend.queue import get_queue, queue_name
+
+    queue = await get_queue()
+    started = time.perf_counter()
+    first = None
+    while time.perf_counter() - started < limit_s:
+        queued = int(await queue.zcard(queue_name()))
+        first = queued if first is None else first
+        if queued == 0:
+            break
+        print(f"startup jobs: {queued} still queued (LLM refresh at worker start)", flush=True)
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # the last of them finish
+    print(f"workers idle after {time.perf_counter() - started:.1f} s ({first or 0} startup jobs)")
+
+
 async def count_outputs() -> int:
     """Stored agent outputs."""
     from backend.profile.tables import AgentOutput
@@ -262,6 +286,7 @@ async def main_async(args: argparse.Namespace) -> int:
             if w.poll() is not None:
                 print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
                 return 1
+        await wait_idle()
         wall, jobs = await run_pass()
         stored = await count_outputs()
         print(f"jobs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} jobs/s")

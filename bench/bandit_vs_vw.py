@@ -4,7 +4,7 @@ Run:  .venv/bin/pip install -e '.[bench]'      # vowpalwabbit (a manylinux wheel
       .venv/bin/python bench/bandit_vs_vw.py [--seeds 5] [--decisions 200] [--seed 0]
 
 Both run inside the simulator (backend/simulation) on the same simulated people, days, tasks and
-random numbers, and see the same features: the 15-component vector oo-v1 scores (vectors.OO,
+random numbers, and see the same features: the 18-component vector oo-v1 scores (vectors.OO,
 computed from the raw features the service logs). Vowpal Wabbit gets each candidate as one
 action line of those features, plus the person's id as a shared feature crossed with every
 action feature — the usual way to personalise a VW bandit (per-person weights on top of global

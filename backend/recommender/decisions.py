@@ -21,7 +21,8 @@ from backend.integrations.service import calendar_context, fits_calendar, open_i
 from backend.llm.service import DETAIL_KEYS as LLM_DETAIL_KEYS
 from backend.llm.service import llm_candidates, still_relevant
 from backend.recommender.explain import explanation
-from backend.recommender.features import Candidate, Context, candidate_features
+from backend.recommender.features import Candidate, Context, candidate_features, with_habits
+from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
@@ -133,6 +134,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         (hidden, items, (active, shadows), stored, rows, priors),
         calendar,
         written,
+        habits,
     ) = await asyncio.gather(
         asyncio.gather(  # typeshed types gather() up to six awaitables: nest the rest
             _hidden_refs(user.user_id, now),
@@ -144,6 +146,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         ),
         calendar_context(user.user_id),
         llm_candidates(user.user_id, now),  # pre-written by workers: a read, never a model call
+        habits_of(user.user_id, user.timezone, now),
     )
     hidden |= _recently_done(rows, now)
     items = [*items, *still_relevant(written, items, hidden)]
@@ -151,11 +154,15 @@ async def pick(user: Principal, now: datetime) -> Served | None:
     candidates = [c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)]
     if not candidates:
         return None
-    base = Context(
-        now=now,
-        timezone=user.timezone,
-        history=UserHistory.from_rows(rows, user.timezone),
-        priors=priors,
+    base = with_habits(
+        Context(
+            now=now,
+            timezone=user.timezone,
+            history=UserHistory.from_rows(rows, user.timezone),
+            priors=priors,
+        ),
+        habits,
+        candidates,
     )
     raw = {c.item_ref: candidate_features(c, base) for c in candidates}
     context = replace(base, features=raw)

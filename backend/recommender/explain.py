@@ -72,6 +72,9 @@ def _phrase(name: str, candidate: Candidate, raw: Mapping[str, float]) -> str | 
         "task_now": f"you usually finish things around {_hour(usual)}" if usual >= 0 else None,
         "project_time": f"now is when you usually do {project}" if project else None,
         "project_affinity": f"you often get {project} things done" if project else None,
+        "habit_project": f"you get a lot of {project} done" if project else None,
+        "habit_time": f"this is when your {project} things get done" if project else None,
+        "habit_late": "you do catch up on late things" if raw.get("is_overdue") else None,
         "kind_advice": "A thought for right now" if raw.get("kind_advice") else None,
         "kind_reminder": "A reminder for right now" if raw.get("kind_reminder") else None,
     }

@@ -10,12 +10,13 @@ from its reaction, off-policy evaluation) passes the logged features back in thr
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend.recommender.habits import Habits
 from backend.recommender.history import UserHistory, project_time_fit, time_fit
 
 NEVER_SERVED_HOURS = 720.0
@@ -42,14 +43,20 @@ class Candidate:
 class Context:
     """When and for whom the pick happens, and what the service knows around it.
 
-    `history` is the person's recent served/ignored log; `features` are raw features already
-    computed (or logged) by item_ref, used instead of recomputing; `priors` are population
-    states by policy id (cold start for policies that pool what all users taught them).
+    `history` is the person's recent served/ignored log; `habits` summarise their own recent
+    completions, with `open_share` (each project's share of the open candidates) and
+    `overdue_share` (share of open candidates that are overdue) as the references habits are
+    measured against (see `with_habits`); `features` are raw features already computed (or
+    logged) by item_ref, used instead of recomputing; `priors` are population states by policy
+    id (cold start for policies that pool what all users taught them).
     """
 
     now: datetime
     timezone: str = "UTC"
     history: UserHistory | None = None
+    habits: Habits | None = None
+    open_share: Mapping[str, float] = field(default_factory=dict)
+    overdue_share: float = 0.0
     features: Mapping[str, Mapping[str, float]] | None = None
     priors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -80,6 +87,19 @@ class Context:
         return candidate_features(candidate, self)
 
 
+def with_habits(context: Context, habits: Habits, candidates: Sequence[Candidate]) -> Context:
+    """The context with the person's habits and the open candidates' shares they are read
+    against (projects, overdue), computed once per decision."""
+    today = context.local.date()
+    n = len(candidates) or 1
+    projects: dict[str, float] = {}
+    overdue = 0
+    for c in candidates:
+        projects[c.project] = projects.get(c.project, 0.0) + 1.0 / n
+        overdue += c.due_date is not None and c.due_date < today
+    return replace(context, habits=habits, open_share=projects, overdue_share=overdue / n)
+
+
 def _finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0
 
@@ -102,6 +122,14 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
     usual = history.usual_hour if history is not None else None
     hour = local.hour + local.minute / 60
     affinity = history.projects.get(candidate.project, 0.0) if history is not None else 0.0
+    habits = context.habits
+    habit_project = habit_time = habit_late = 0.0
+    if habits is not None and candidate.kind == "task":
+        habit_project = habits.project_lift(
+            candidate.project, context.open_share.get(candidate.project, 0.0)
+        )
+        habit_time = habits.time_lift(candidate.project, local)
+        habit_late = habits.late_lift(context.overdue_share)
     return {
         "is_overdue": 1.0 if days_to_due is not None and days_to_due < 0 else 0.0,
         "due_today": 1.0 if days_to_due == 0 else 0.0,
@@ -121,4 +149,7 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
         "project_time_fit": round(_finite(project_time_fit(history, candidate.project, hour)), 4),
         "usual_hour": round(usual, 2) if usual is not None else -1.0,
         "project_affinity": round(_finite(affinity), 4),
+        "habit_project": round(habit_project, 4),
+        "habit_time": round(habit_time, 4),
+        "habit_late": round(habit_late, 4),
     }

@@ -308,8 +308,14 @@ def make_judge(name: str) -> Judge:
     if name == "rule":
         return RuleJudge()
     if name == "llm":
+        from backend.llm.config import JUDGE, load_gateway_config  # reads settings, not litellm
+
+        if not load_gateway_config().has(JUDGE):
+            raise ValueError(
+                "the llm judge needs a model behind the `judge` alias: set OO_LLM_JUDGE"
+            )
         return LlmJudge()
-    raise KeyError(f"unknown judge {name!r} (rule, llm)")
+    raise ValueError(f"unknown judge {name!r} (rule, llm)")
 
 
 def expected_rewards(judge: RuleJudge, situations: Sequence[Situation]) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import yaml
 
 from backend.integrations.taskgen import PROJECT_TASKS
@@ -67,6 +68,12 @@ class Persona:
     def rhythm(self, weekend: bool) -> tuple[float, ...]:
         """Session weights per local hour."""
         return self.rhythm_weekend if weekend else self.rhythm_weekday
+
+    def hour_odds(self, weekend: bool) -> np.ndarray:
+        """The rhythm as probabilities per local hour (what session and completion hours are
+        drawn from)."""
+        weights = np.array(self.rhythm(weekend))
+        return np.asarray(weights / weights.sum())
 
     def energy(self, hour: int, weekend: bool) -> float:
         """0..1: the rhythm weight of this hour relative to the day's peak."""

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from backend.recommender.features import Context, candidate_features
+from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.history import UserHistory
 from backend.recommender.policies import PooledPolicy, UserState, get_policy
 from backend.simulation.judges import Moment, Oracle, RuleJudge, Situation, make_judge, moment
@@ -246,6 +246,7 @@ class _Runner:
                         ),
                         priors={policy.id: pooled} if pooled is not None else {},
                     )
+                    base = with_habits(base, world.habits(now), cands)
                     raw = {c.item_ref: candidate_features(c, base) for c in cands}
                     context = Context(
                         now=now, timezone=base.timezone, features=raw, priors=base.priors

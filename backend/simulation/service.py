@@ -9,7 +9,9 @@ row, so `simulations` shows how far a run is even to someone who did not subscri
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -33,6 +35,10 @@ MAX_DECISIONS = 2_000_000
 def total_decisions(config: SimConfig) -> int:
     """Decisions the run will simulate, the oracle included."""
     return len(make_users(config)) * config.decisions * len(policy_order(config))
+
+
+class RunCancelled(Exception):
+    """Raised in the simulator's thread to stop a run whose job was cancelled."""
 
 
 class Publisher:
@@ -95,12 +101,18 @@ async def execute(
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[Progress] = asyncio.Queue()
 
+    stop = threading.Event()
+
     def progress(p: Progress) -> None:  # called in the simulator's thread
+        if stop.is_set():  # a thread cannot be killed: it stops itself at the next tick
+            raise RunCancelled
         if on_progress is not None:
             on_progress(p)
         loop.call_soon_threadsafe(updates.put_nowait, p)
 
     job = asyncio.ensure_future(asyncio.to_thread(simulate, config, progress))
+    # After a cancellation nobody awaits the thread's outcome (RunCancelled): retrieve it here.
+    job.add_done_callback(lambda f: f.cancelled() or f.exception())
     try:
         while not job.done():
             getter = asyncio.ensure_future(updates.get())
@@ -115,12 +127,26 @@ async def execute(
             await store.set_progress(run_id, p.done)
         result = job.result()
         await store.finish_run(run_id, summarise(result), result.events, view.total)
+    except asyncio.CancelledError:  # the job's timeout, or the worker shutting down
+        stop.set()
+        # The cancellation may have landed inside a database transaction, leaving it as the
+        # task's "current" one: record the failure from a task with a fresh context, shielded.
+        cleanup = asyncio.get_running_loop().create_task(
+            _cancelled(run_id, publisher, view.total), context=contextvars.Context()
+        )
+        await asyncio.shield(cleanup)
+        raise
     except Exception as err:
         await store.fail_run(run_id, f"{type(err).__name__}: {err}")
         await publisher.send(store.FAILED, 0, view.total, error=str(err)[:500])
         raise
     await publisher.send(store.FINISHED, view.total, view.total)
     return await store.get_run(run_id)
+
+
+async def _cancelled(run_id: str, publisher: Publisher, total: int) -> None:
+    await store.fail_run(run_id, "cancelled (job timeout or worker shutdown)")
+    await publisher.send(store.FAILED, 0, total, error="cancelled")
 
 
 async def follow(run_id: str) -> AsyncIterator[SimProgress]:

@@ -123,6 +123,27 @@ async def fail_run(run_id: str, error: str) -> None:
         ).where(SimRun.id == run_id)
 
 
+async def purge_ended(before: datetime) -> tuple[int, int]:
+    """Delete runs that finished or failed before `before`, with their events.
+
+    Returns (runs, events). Queued and running runs are never touched, whatever their age.
+    Events go first and explicitly: SQLite enforces the cascade only with a pragma.
+    """
+    runs = events = 0
+    async with write_transaction():
+        rows = await SimRun.select(SimRun.id).where(
+            SimRun.status.is_in(list(TERMINAL)) & (SimRun.finished_at < before)
+        )
+        ids = [r["id"] for r in rows]
+        for start in range(0, len(ids), EVENT_CHUNK):  # bounded IN lists
+            chunk = ids[start : start + EVENT_CHUNK]
+            events += await SimEvent.count().where(SimEvent.run.is_in(chunk))
+            await SimEvent.delete().where(SimEvent.run.is_in(chunk))
+            await SimRun.delete().where(SimRun.id.is_in(chunk))
+            runs += len(chunk)
+    return runs, events
+
+
 async def get_run(run_id: str) -> RunView | None:
     """One run, or None."""
     rid = parse_run_id(run_id)

@@ -23,7 +23,9 @@ import numpy as np
 
 from backend.integrations.taskgen import generate_tasks
 from backend.recommender.features import Candidate
+from backend.recommender.habits import HABIT_DAYS, Completion, Habits
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT
+from backend.simulation.past import past_completions
 from backend.simulation.personas import Persona
 
 SNOOZE_S = 3 * 3600
@@ -116,6 +118,12 @@ class World:
         self._day = -1  # last local day whose sessions are scheduled
         self._closed_day = -1  # last local day whose end (background completion) was applied
         self._queue: list[datetime] = []
+        projects = sorted({t.project for t in self.tasks})
+        # What their task app already holds on day one (past.py), then every completion since.
+        self.completions: list[Completion] = list(
+            past_completions(persona, seed, user, self.start, projects)
+        )
+        self._habits: tuple[int, int, Habits] | None = None
 
     def _generate_tasks(self) -> list[SimTask]:
         rng = random.Random(int(stream(self.seed, self.user, _STREAM_TASKS).integers(2**32)))
@@ -174,10 +182,10 @@ class World:
         weekend = local_day.weekday() >= 5
         p = self.persona
         mean = p.sessions_weekend if weekend else p.sessions_weekday
-        weights = np.array(p.rhythm(weekend))
+        odds = p.hour_odds(weekend)
         times: list[datetime] = []
         for _ in range(int(rng.poisson(mean))):
-            hour = int(rng.choice(24, p=weights / weights.sum()))
+            hour = int(rng.choice(24, p=odds))
             at = local_day + timedelta(hours=hour, minutes=int(rng.integers(60)))
             tips = 1 + int(rng.poisson(p.tips_per_session - 1.0))
             times.extend(at + k * TIP_GAP for k in range(tips))
@@ -207,17 +215,36 @@ class World:
             self._arrived += 1
 
     def _close_day(self, day: int) -> None:
-        draws = stream(self.seed, self.user, _STREAM_BACKGROUND, day).random(len(self.tasks))
+        g = stream(self.seed, self.user, _STREAM_BACKGROUND, day)
+        draws = g.random(len(self.tasks))
         end = self.start + timedelta(days=day + 1)
         self._arrive(end - timedelta(microseconds=1))
-        local = (self.start + timedelta(days=day)).date()
+        local_day = self.start + timedelta(days=day)
+        local = local_day.date()
+        odds = self.persona.hour_odds(local.weekday() >= 5)
         for task in list(self.active):
             due_now = task.due is not None and task.due <= local
             if draws[task.index] < (self.persona.keep_up if due_now else self.persona.background):
-                self._finish(task, local)
+                # Done outside oO, at an hour of their rhythm (the app records when).
+                hour = int(g.choice(24, p=odds))
+                self._finish(task, local, local_day + timedelta(hours=hour))
 
-    def _finish(self, task: SimTask, on: date) -> None:
+    def habits(self, now: datetime) -> Habits:
+        """The person's completion habits over the last HABIT_DAYS (recounted on change)."""
+        day = self.day_of(now)
+        if self._habits is None or self._habits[:2] != (len(self.completions), day):
+            since = now - timedelta(days=HABIT_DAYS)
+            recent = (c for c in self.completions if since <= c.at <= now)
+            self._habits = (
+                len(self.completions),
+                day,
+                Habits.from_completions(recent, self.persona.timezone),
+            )
+        return self._habits[2]
+
+    def _finish(self, task: SimTask, on: date, at: datetime) -> None:
         """Done: gone, or (recurring) back with its next due date after `on`, as Todoist does."""
+        self.completions.append(Completion(at=at, project=task.project, due_date=task.due))
         if task.recur_days > 0:
             nxt = task.due or on
             while nxt <= on:
@@ -260,7 +287,7 @@ class World:
             }
         )
         if action == "done":
-            self._finish(task, now.astimezone(self.tz).date())
+            self._finish(task, now.astimezone(self.tz).date(), reacted)
         else:
             task.pushes.append(now)
             task.hidden_until = reacted + timedelta(

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from backend.events.bus import publish
@@ -202,3 +203,39 @@ async def test_subscription_without_credentials_is_unauthenticated(
         assert message["id"] == op_id
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+
+
+async def test_a_session_cookie_counts_on_a_socket_only_from_our_own_origin(
+    live_server: LiveServer,
+) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    from backend.identity.service import create_session
+
+    person = await make_person()
+    sid = await create_session(person.user_id)
+    url = live_server.url.replace("http://", "ws://") + "/graphql"
+
+    def open_socket(origin: str) -> Any:
+        return connect(
+            url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            open_timeout=TIMEOUT_S,
+            additional_headers={"Cookie": f"sid={sid}"},
+            origin=origin,  # type: ignore[arg-type]
+        )
+
+    async with open_socket(live_server.url) as raw:
+        ws = Socket(raw)
+        await raw.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await ws.receive())["type"] == "connection_ack"
+        op_id = await ws.subscribe(EVENTS)
+        # Our own page's socket is the signed-in person: their events arrive.
+        assert await ws.sync_when_ready(op_id, str(person.user_id)) == []
+
+    with pytest.raises(InvalidStatus) as refused:
+        async with open_socket("https://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403, (
+        "another site's page cannot ride the cookie (cross-site WebSocket hijacking)"
+    )

@@ -228,3 +228,46 @@ async def test_tip_detail_reflects_the_task() -> None:
         "days_overdue": 3,
     }
     assert isinstance(date.fromisoformat(tip.detail["due_date"]), date)
+
+
+async def test_the_persons_completion_habits_reach_the_logged_features() -> None:
+    """Completed tasks in the person's app shape habit_project / habit_time / habit_late."""
+    p = await make_person(tasks=False)
+    now = datetime.now(UTC)
+    today = now.date()
+    await DemoTask.insert(
+        DemoTask(user=p.user_id, project="Home", content="Fix the tap", priority=1, added_at=now),
+        DemoTask(user=p.user_id, project="Work", content="Send the deck", priority=1, added_at=now),
+        *[  # twelve Home tasks finished at this very hour over recent days, most of them late
+            DemoTask(
+                user=p.user_id,
+                project="Home",
+                content=f"Done {i}",
+                due_date=today - timedelta(days=i + 3),
+                added_at=now - timedelta(days=i + 5),
+                completed_at=now - timedelta(days=i + 1),
+            )
+            for i in range(12)
+        ],
+    )
+    await forget_items(p.user_id)
+    await service.current_tip(await principal(p.user_id))
+    row = await (
+        ServedTip.select(ServedTip.candidates)
+        .where(ServedTip.user == p.user_id)
+        .output(load_json=True)
+        .first()
+    )
+    assert row is not None
+    logged = row["candidates"]
+    features = {
+        ref: dict(zip(logged["keys"], values, strict=True))
+        for ref, values in zip(logged["refs"], logged["values"], strict=True)
+    }
+    home = next(f for ref, f in features.items() if f["habit_project"] > 0)
+    work = next(f for ref, f in features.items() if f["habit_project"] < 0)
+    assert home["habit_time"] > 0, "Home gets done at this time of day"
+    assert work["habit_time"] == 0, "nothing is known of when Work gets done"
+    # The person finishes late work, but nothing open is overdue: the reference share is the
+    # 5% floor, so the lift is strongly positive (and the same for every candidate).
+    assert home["habit_late"] == work["habit_late"] > 1.0

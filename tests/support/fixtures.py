@@ -54,9 +54,17 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
 
 
 def start_server(
-    var_dir: Path, with_worker: bool = True, extra_env: dict[str, str] | None = None
+    var_dir: Path,
+    with_worker: bool = True,
+    extra_env: dict[str, str] | None = None,
+    worker_env: dict[str, str] | None = None,
 ) -> LiveServer:
-    """Start `oo serve` (and `oo worker`) against this run's database and Redis."""
+    """Start `oo serve` (and `oo worker`) against this run's database and Redis.
+
+    Every worker of a test run takes jobs from the same queue, whichever server enqueued them,
+    so each must be wired to the same provider stand-ins (`worker_env`): a job picked up by a
+    worker without them would fail, or try the real provider.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "OO_PORT": str(port), "OO_BASE_URL": url, **(extra_env or {})}
@@ -69,7 +77,7 @@ def start_server(
     if with_worker:
         worker = subprocess.Popen(
             [oo, "worker"],
-            env=env,
+            env={**env, **(worker_env or {})},
             cwd=ROOT,
             stdout=(var_dir / f"worker-{port}.log").open("wb"),
             stderr=subprocess.STDOUT,
@@ -96,9 +104,9 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(var_dir: Path) -> Iterator[LiveServer]:
-    """One server + worker for the session."""
-    server = start_server(var_dir)
+def live_server(var_dir: Path, providers_env: dict[str, str]) -> Iterator[LiveServer]:
+    """One server + worker for the session (no providers configured on the server itself)."""
+    server = start_server(var_dir, worker_env=providers_env)
     yield server
     stop_server(server)
 

@@ -72,18 +72,25 @@ def gcal_env(gcal_server: GoogleCalendarStandIn) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def providers_env(
+    todoist_env: dict[str, str], gcal_env: dict[str, str], idp_env: dict[str, str]
+) -> dict[str, str]:
+    """Every provider wired to its stand-in: what each worker of the run needs (one queue)."""
+    return {**idp_env, **todoist_env, **gcal_env, "OO_SYNC_MAX_FAILURES": "3"}
+
+
+@pytest.fixture(scope="session")
 def integrations_server(
     var_dir: Path,
-    todoist_env: dict[str, str],
-    gcal_env: dict[str, str],
-    idp_env: dict[str, str],
+    providers_env: dict[str, str],
     todoist_server: TodoistStandIn,
     gcal_server: GoogleCalendarStandIn,
     google_idp_server: GoogleStandIn,
 ) -> Iterator[LiveServer]:
     """The app with every provider configured, and a worker for the jobs."""
-    env = {**idp_env, **todoist_env, **gcal_env, "OO_SYNC_MAX_FAILURES": "3"}
-    server = start_server(var_dir, with_worker=True, extra_env=env)
+    server = start_server(
+        var_dir, with_worker=True, extra_env=providers_env, worker_env=providers_env
+    )
     todoist_server.allow_redirect(f"{server.url}/integrations/todoist/callback")
     google_idp_server.allow_redirect(f"{server.url}/integrations/google-calendar/callback")
     yield server

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.settings import ROOT, SettingsError, load_settings
+from backend.settings import ROOT, SettingsError
+from backend.settings_env import load_settings
 
 KEY = "k" * 32
 ALL = ("OO_ENV", "DATABASE_URL", "REDIS_URL", "OO_SECRET_KEYS", "OO_DEMO", "OO_PORT", "OO_VAR_DIR")

@@ -46,6 +46,9 @@ EXPERT_PRIOR: dict[str, float] = {
     "fatigue": -0.3,
     "just_served": -0.3,
     "project_affinity": 0.2,
+    "habit_project": 0.1,
+    "habit_time": 0.1,
+    "habit_late": 0.1,
 }
 """The population mean before any reward (weights on vectors.OO components)."""
 
@@ -72,9 +75,9 @@ class OOPolicy:
     """Hierarchical linear Thompson sampling (see module docstring)."""
 
     id = "oo-v1"
-    version = "2"
+    version = "3"
     description = (
-        "Our own: Thompson sampling on 15 features (kind, due, priority, age, time-of-day fit, "
+        "Our own: Thompson sampling on 18 features (kind, due, priority, age, time-of-day fit, "
         "fatigue, project affinity) around a population model pooled from all users."
     )
     scale = 0.5

@@ -20,7 +20,7 @@ only matter through the confidence width and the learned intercept):
     SEED5 (linucb-v1, d = 5): bias, is_overdue, task_age, priority, hour_of_day
     SEED7 (egreedy-v1, lints-v1, d = 7): SEED5 + dow_sin, dow_cos
 
-OO (oo-v1, d = 15), candidate-specific wherever possible:
+OO (oo-v1, d = 18), candidate-specific wherever possible:
 
     bias, kind_advice (advice or insight), kind_reminder, is_overdue,
     overdue_days     min(log1p(days_overdue) / log1p(30), 1.5)                  ∈ [0, 1.5]
@@ -31,6 +31,12 @@ OO (oo-v1, d = 15), candidate-specific wherever possible:
     fatigue          1 − exp(−ignored_count / 2): repeated nudges wear off       ∈ [0, 1)
     just_served      exp(−hours_since_served / 24): shown again too soon         ∈ [0, 1]
     project_affinity shrunk mean outcome of the project's recent tips            ∈ [−1, 1]
+    habit_project    the person finishes this project more/less than its share (habits.py)
+                                                                                 ∈ [−2, 2]
+    habit_time       this project's completions happen at times like now (habits.py)
+                                                                                 ∈ [−2, 2]
+    habit_late       is_overdue × how much more than its share they finish late work
+                                                                                 ∈ [−2, 2]
 """
 
 from __future__ import annotations
@@ -64,6 +70,9 @@ OO_NAMES = (
     "fatigue",
     "just_served",
     "project_affinity",
+    "habit_project",
+    "habit_time",
+    "habit_late",
 )
 
 
@@ -140,13 +149,16 @@ _OO_KEYS = (
     ("ignored_count", 0.0),
     ("hours_since_served", NEVER_SERVED_HOURS),
     ("project_affinity", 0.0),
+    ("habit_project", 0.0),
+    ("habit_time", 0.0),
+    ("habit_late", 0.0),
 )
-_OO_LOW = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0, 0, -1], dtype=float)
-_OO_HIGH = np.array([1, 1, 1, 1.5, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1], dtype=float)
+_OO_LOW = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0, 0, -1, -2, -2, -2], dtype=float)
+_OO_HIGH = np.array([1, 1, 1, 1.5, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2], dtype=float)
 
 
 def oo(rows: Rows) -> np.ndarray:
-    """The OO matrix (n × 15)."""
+    """The OO matrix (n × 18)."""
     M = raw_matrix(rows, _OO_KEYS)
     M[:, 3] = np.log1p(np.maximum(M[:, 3], 0.0)) / _LOG_30  # overdue_days
     M[:, 6] = (M[:, 6] - 1.0) / 3.0  # priority
@@ -155,6 +167,7 @@ def oo(rows: Rows) -> np.ndarray:
     M[:, 12] = np.exp(-np.maximum(M[:, 12], 0.0) / 24.0)  # just_served
     _bound(M, _OO_LOW, _OO_HIGH)
     M[:, 9] *= np.maximum(1.0 - M[:, 0] - M[:, 1], 0.0)  # task_now = time_fit × is_task
+    M[:, 16] *= M[:, 2]  # habit_late = is_overdue × the person's late-work lift
     X = np.empty((M.shape[0], len(OO_NAMES)))
     X[:, 0] = 1.0
     X[:, 1:] = M

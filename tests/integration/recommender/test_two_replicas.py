@@ -10,6 +10,7 @@ import pytest
 
 from backend.recommender.policies import all_policies
 from backend.recommender.policies.arrays import unpack
+from backend.recommender.policies.vectors import OO_NAMES
 from backend.recommender.tables import Feedback, PolicyState
 from tests.support.fixtures import DemoPerson, LiveServer, make_person, start_server, stop_server
 
@@ -81,4 +82,4 @@ async def test_alternating_replicas_share_one_state(
     )
     assert row is not None
     assert row["state"]["delta"]["n"] == 6
-    assert unpack(row["state"]["delta"]["mu"]).shape == (15,)
+    assert unpack(row["state"]["delta"]["mu"]).shape == (len(OO_NAMES),)

@@ -129,3 +129,23 @@ def test_arrays_round_trip_exactly_and_refuse_non_finite() -> None:
         unpack(bad)
     with pytest.raises(ValueError, match="dtype"):
         unpack({**pack(a), "dtype": "<f4"})
+
+
+def test_completion_habits_explain_themselves_in_plain_words() -> None:
+    task = Candidate("demo:2", "demo", "task", "Water the plants", project="Home")
+    decision = Decision(
+        choice=0,
+        propensity=0.9,
+        scores=[0.5],
+        explored=False,
+        probabilities=[1.0],
+        contributions=[
+            Contribution("habit_time", 1.2, 0.3),
+            Contribution("habit_project", 0.8, 0.2),
+            Contribution("habit_late", 0.0, 0.4),
+        ],
+    )
+    why = explanation(OOPolicy(), decision, task, {"habit_time": 1.2, "habit_project": 0.8}, 3)
+    assert why["line"] == (
+        "This is when your Home things get done, and you get a lot of Home done."
+    )

@@ -109,3 +109,25 @@ def test_bad_configs_are_refused() -> None:
     ):
         with pytest.raises((ValueError, KeyError)):
             bad.validate()
+
+
+def test_people_arrive_with_a_completion_history_that_reflects_their_persona() -> None:
+    from datetime import datetime
+
+    from backend.simulation.past import PAST_DAYS
+
+    owl = get_persona("night-owl")
+    first, again = World(owl, 3, 7), World(owl, 3, 7)
+    assert first.completions == again.completions, "the same person has the same past"
+    assert first.completions != World(owl, 4, 7).completions
+    assert len(first.completions) >= 30, "six weeks of finishing things"
+    assert all(
+        first.start - timedelta(days=PAST_DAYS) <= c.at < first.start for c in first.completions
+    )
+    habits = first.habits(first.start + timedelta(hours=12))
+    # The night owl does Learning at night (+1.0) and never in the morning (-0.5): their past
+    # says so without a single tip served.
+    assert "Learning" in habits.by_project
+    night = datetime(2026, 3, 3, 23, 0, tzinfo=first.tz)
+    morning = datetime(2026, 3, 3, 8, 0, tzinfo=first.tz)
+    assert habits.time_lift("Learning", night) > habits.time_lift("Learning", morning)
