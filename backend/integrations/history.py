@@ -1,6 +1,8 @@
-"""Completed tasks, for other domains (profile: agents' histories).
+"""Completed tasks, for other domains (recommender: completion habits; profile: agents' histories).
 
-Re-exported by `backend.integrations.service`, through which other domains read it.
+Re-exported by `backend.integrations.service`, through which other domains read it. The demo
+source keeps its completions on its tasks; a connected app's are kept by its sync
+(completions.py), without their titles.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from backend.integrations.tables import DemoTask
+from backend.integrations.tables import DemoTask, SourceCompletion
 
 
 @dataclass(frozen=True)
 class CompletionRecord:
-    """A task the person completed at its source."""
+    """A task the person completed at its source (`content` is "" when the title is not kept)."""
 
     user_id: str
     at: datetime
@@ -24,14 +26,7 @@ class CompletionRecord:
     due_date: date | None
 
 
-async def completions_since(user_ids: Sequence[str], since: datetime) -> list[CompletionRecord]:
-    """Completed tasks of these users since a time, oldest first (one query for all).
-
-    Today the demo source keeps completions here; a connected app's completions join this
-    list when its sync stores them.
-    """
-    if not user_ids:
-        return []
+async def _demo_since(user_ids: list[str], since: datetime) -> list[CompletionRecord]:
     rows = (
         await DemoTask.select(
             DemoTask.id,
@@ -41,7 +36,7 @@ async def completions_since(user_ids: Sequence[str], since: datetime) -> list[Co
             DemoTask.project,
             DemoTask.due_date,
         )
-        .where(DemoTask.user.is_in(list(user_ids)) & (DemoTask.completed_at >= since))
+        .where(DemoTask.user.is_in(user_ids) & (DemoTask.completed_at >= since))
         .order_by(DemoTask.completed_at)
     )
     return [
@@ -57,7 +52,47 @@ async def completions_since(user_ids: Sequence[str], since: datetime) -> list[Co
     ]
 
 
+async def _sources_since(user_ids: list[str], since: datetime) -> list[CompletionRecord]:
+    rows = (
+        await SourceCompletion.select(
+            SourceCompletion.user,
+            SourceCompletion.completed_at,
+            SourceCompletion.item_ref,
+            SourceCompletion.project,
+            SourceCompletion.due_date,
+        )
+        .where(SourceCompletion.user.is_in(user_ids) & (SourceCompletion.completed_at >= since))
+        .order_by(SourceCompletion.completed_at)
+    )
+    return [
+        CompletionRecord(
+            user_id=str(r["user"]),
+            at=r["completed_at"],
+            item_ref=str(r["item_ref"]),
+            content="",
+            project=str(r["project"]),
+            due_date=r["due_date"],
+        )
+        for r in rows
+    ]
+
+
+async def completions_since(user_ids: Sequence[str], since: datetime) -> list[CompletionRecord]:
+    """Completed tasks of these users since a time, from every source, oldest first (two
+    queries for all)."""
+    if not user_ids:
+        return []
+    ids = list(user_ids)
+    merged = [*await _demo_since(ids, since), *await _sources_since(ids, since)]
+    return sorted(merged, key=lambda r: r.at)
+
+
 async def users_completed_since(since: datetime) -> set[str]:
     """Ids of users who completed anything at or after `since`."""
-    rows = await DemoTask.select(DemoTask.user).where(DemoTask.completed_at >= since).distinct()
-    return {str(r["user"]) for r in rows}
+    demo = await DemoTask.select(DemoTask.user).where(DemoTask.completed_at >= since).distinct()
+    kept = (
+        await SourceCompletion.select(SourceCompletion.user)
+        .where(SourceCompletion.completed_at >= since)
+        .distinct()
+    )
+    return {str(r["user"]) for r in (*demo, *kept)}

@@ -11,6 +11,7 @@ from arq import Retry, cron
 from backend.events.bus import publish
 from backend.events.contracts import ItemCompleted
 from backend.integrations import todoist
+from backend.integrations.completions import purge_completions
 from backend.integrations.errors import RateLimited, SourceError
 from backend.integrations.service import complete_item as close_at_source
 from backend.integrations.service import forget_items, sync
@@ -92,10 +93,26 @@ async def todoist_webhook(
     return "cache refreshed"
 
 
+async def purge_old_completions(ctx: dict[str, Any]) -> int:
+    """Cron: delete kept completions past COMPLETION_KEEP_DAYS; returns how many."""
+    return await purge_completions()
+
+
 def _sync_minutes() -> set[int]:
     step = max(1, get_settings().sync_interval_s // 60)
     return set(range(0, 60, min(step, 60)))
 
 
 JOBS = [complete_item, sync_source, todoist_webhook]
-CRON_JOBS = [cron(sync_all, minute=_sync_minutes(), run_at_startup=False, unique=True)]
+CRON_JOBS = [
+    cron(sync_all, minute=_sync_minutes(), run_at_startup=False, unique=True),
+    # Once a night at a quiet minute (the privacy and simulation purges run at 3:17 and 3:41).
+    cron(
+        purge_old_completions,
+        name="integrations.purge_completions",
+        hour={3},
+        minute={23},
+        run_at_startup=False,
+        unique=True,
+    ),
+]

@@ -16,7 +16,7 @@ import msgspec
 
 from backend.events.bus import publish
 from backend.events.contracts import TasksSynced
-from backend.integrations import gcal, status
+from backend.integrations import completions, gcal, status, todoist
 from backend.integrations.demo import DemoSource
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
 from backend.integrations.history import (  # re-exported: other domains read through here
@@ -108,7 +108,8 @@ async def forget_items(user_id: str, source: str | None = None) -> None:
 
 
 async def sync(user_id: str, source: str) -> int:
-    """Refresh one source now: items into the cache, status, `signals.task.synced`.
+    """Refresh one source now: items into the cache (Todoist: new completions into the
+    history, see completions.py), status, `signals.task.synced`.
 
     Raises RateLimited for the caller to retry later; other failures are recorded in the
     integration's status (after OO_SYNC_MAX_FAILURES it "needs attention") and re-raised.
@@ -123,6 +124,8 @@ async def sync(user_id: str, source: str) -> int:
             items = _with_features(await get_source(source).list_items(user_id))
             await _remember(user_id, source, items)
             count = len(items)
+            if source == todoist.PROVIDER:
+                await completions.sync_todoist(user_id, started)
     except NeedsReconnect as err:
         await status.mark_failed(user_id, source, err.reason, reconnect=True)
         raise

@@ -1,4 +1,5 @@
-"""Integration tables. The demo source keeps its tasks here, standing in for a remote app."""
+"""Integration tables. The demo source keeps its tasks here, standing in for a remote app; a
+connected app's completions are kept as derivatives (when, which project, due when; no titles)."""
 
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
@@ -51,3 +52,18 @@ class WebhookEndpoint(Table, tablename="webhook_endpoint"):
     slug = Varchar(length=64, unique=True, index=True)
     secret_enc = Text()
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SourceCompletion(Table, tablename="source_completion"):
+    """A task the person completed in a connected app (no title: see todoist.py), kept
+    COMPLETION_KEEP_DAYS for their completion habits and the agents' histories."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    source = Varchar(length=30)
+    item_ref = Varchar(length=200)
+    """`todoist:<id>`: a recurring task completes many times under one ref."""
+    project = Varchar(length=100)
+    """The project's name at sync time."""
+    due_date = Date(null=True, default=None)
+    completed_at = Timestamptz(index=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -79,6 +80,24 @@ def normalise(task: dict[str, Any], projects: dict[str, str]) -> Candidate:
     )
 
 
+@dataclass(frozen=True)
+class CompletedTask:
+    """One completion of a task (a recurring task has one per occurrence); never its title."""
+
+    item_ref: str
+    project: str
+    due_date: date | None
+    completed_at: datetime
+
+
+def _wire_time(moment: datetime, up: bool = False) -> str:
+    """Whole seconds in UTC; `up` rounds up, so an `until` keeps this second's completions."""
+    moment = moment.astimezone(UTC)
+    if up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class TodoistClient:
     """API calls for one person; refreshes the access token before expiry and on a 401."""
 
@@ -86,6 +105,7 @@ class TodoistClient:
         self.user_id = user_id
         self._http = http or httpx.AsyncClient(timeout=_TIMEOUT)
         self._credential: Credential | None = None
+        self._projects: dict[str, str] | None = None
 
     async def __aenter__(self) -> TodoistClient:
         return self
@@ -179,14 +199,49 @@ class TodoistClient:
             if not cursor:
                 return
 
+    async def projects(self) -> dict[str, str]:
+        """Project names by id (read once per client)."""
+        if self._projects is None:
+            self._projects = {
+                str(p["id"]): str(p.get("name", "")) async for p in self.pages("/projects")
+            }
+        return self._projects
+
     async def open_tasks(self) -> list[Candidate]:
         """Every active task, normalised (projects first, to name them)."""
-        projects = {str(p["id"]): str(p.get("name", "")) async for p in self.pages("/projects")}
+        projects = await self.projects()
         return [
             normalise(t, projects)
             async for t in self.pages("/tasks")
             if not t.get("checked") and not t.get("is_deleted")
         ]
+
+    async def completed_since(self, since: datetime, until: datetime) -> list[CompletedTask]:
+        """Completions between two moments (Todoist allows a range of at most 3 months)."""
+        raw = [
+            t
+            async for t in self.pages(
+                "/tasks/completed/by_completion_date",
+                key="items",
+                since=_wire_time(since),
+                until=_wire_time(until, up=True),
+            )
+        ]
+        projects = await self.projects() if raw else {}
+        done = []
+        for task in raw:
+            at = _parse_dt(task.get("completed_at"))
+            if at is None or task.get("id") is None:
+                continue
+            done.append(
+                CompletedTask(
+                    item_ref=f"{PREFIX}{task['id']}",
+                    project=projects.get(str(task.get("project_id")), ""),
+                    due_date=_due_date(task.get("due")),
+                    completed_at=at,
+                )
+            )
+        return done
 
     async def close_task(self, task_id: str) -> None:
         """Close a task (a recurring one moves to its next date at Todoist)."""

@@ -26,6 +26,7 @@ from backend.privacy.categories import category_of, get_category
 from backend.privacy.redis_purge import RedisPurge, purge_redis
 from backend.privacy.registry import Owned, nullify_map, owner_clause, ownership_map
 from backend.privacy.revocation import RevocationReport, revoke_all
+from backend.recommender.service import forget_habits
 
 log = logging.getLogger("oo.privacy")
 
@@ -200,5 +201,6 @@ async def delete_category(user_id: str, key: str) -> dict[str, int]:
     counts, _ = await _delete_rows(plan, user_id, targets, narrow)
     if key == "integrations":
         await forget_items(user_id)  # the task cache holds what the sources sent
+        await forget_habits(user_id)  # …and the habits counted from their completions
     log.info("user %s deleted category %s: %s", user_id, key, counts)
     return counts

@@ -31,3 +31,8 @@ async def habits_of(user_id: str, timezone: str, now: datetime) -> Habits:
     )
     await redis.set(_key(user_id), msgspec.json.encode(habits), ex=TTL_S)
     return habits
+
+
+async def forget_habits(user_id: str) -> None:
+    """Drop the cached habits (their completions were deleted): the next tip counts again."""
+    await get_redis().delete(_key(user_id))

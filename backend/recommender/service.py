@@ -19,6 +19,9 @@ from backend.identity.service import Principal
 from backend.queue import enqueue
 from backend.recommender import tip_cache
 from backend.recommender.decisions import display_detail, pick
+from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
+    forget_habits as forget_habits,
+)
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.tables import Feedback, ServedTip, Snooze

@@ -61,3 +61,18 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.2)
+
+
+async def background_sync_done(user_id: str, source: str = "todoist") -> None:
+    """Connecting starts a sync in the worker (job id `sync:<user>:<source>:first`): wait for it,
+    so it cannot take a failure, or read and write, in the middle of what a test checks."""
+    from arq.jobs import Job, JobStatus
+
+    from backend.queue import get_queue, queue_name
+
+    job = Job(f"sync:{user_id}:{source}:first", await get_queue(), _queue_name=queue_name())
+
+    async def done() -> bool:
+        return await job.status() == JobStatus.complete
+
+    await eventually(done)

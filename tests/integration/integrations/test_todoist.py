@@ -5,7 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.integrations.conftest import connect_todoist, eventually, gql, signed_in
+from tests.integration.integrations.conftest import (
+    background_sync_done,
+    connect_todoist,
+    eventually,
+    gql,
+    signed_in,
+)
 from tests.support.fixtures import LiveServer
 from tests.support.todoist_standin import TodoistStandIn
 
@@ -96,12 +102,12 @@ async def test_revoked_access_needs_reconnect_on_the_connect_page(
 async def test_rate_limit_is_reported_and_not_hammered(
     integrations_server: LiveServer, todoist: TodoistStandIn
 ) -> None:
-    _, client = await signed_in(integrations_server)
+    user_id, client = await signed_in(integrations_server)
     email = _email()
     account = todoist.add_user(email)
     todoist.add_task(account, "Book dentist")
     connect_todoist(integrations_server, todoist, client, email)
-    await _background_sync_done(client)  # connecting starts one; it must not take the 429
+    await background_sync_done(user_id)  # connecting starts one; it must not take the 429
 
     def calls() -> int:
         return len([r for r in todoist.requests if r.user == email])
@@ -112,13 +118,6 @@ async def test_rate_limit_is_reported_and_not_hammered(
     assert result["errors"][0]["code"] == "RATE_LIMITED"
     assert "7 s" in result["errors"][0]["message"]
     assert calls() - calls_before == 1  # no retry storm on the request path
-
-
-async def _background_sync_done(client: object) -> None:
-    async def synced() -> bool:
-        return int(str(_status(client)["itemsSeen"])) >= 1
-
-    await eventually(synced)
 
 
 async def test_done_closes_at_todoist_exactly_once_even_if_the_job_runs_twice(

@@ -104,15 +104,23 @@ async def test_delete_tip_history_takes_its_feedback(stand_in: RevokeStandIn) ->
 
 
 async def test_delete_integrations_revokes_first(stand_in: RevokeStandIn) -> None:
+    from datetime import UTC, datetime
+
     from backend.identity.vault import list_providers
+    from backend.recommender.habits_cache import habits_of
+    from backend.redis import get_redis, key
 
     person = await footprint()
     uid = person.person.user_id
+    await habits_of(uid, "UTC", datetime.now(UTC))  # counted and cached from the demo tasks
+    assert await get_redis().exists(key("habits", uid))
     counts = await delete_category(uid, "integrations")
     assert counts["identity.provider_credential"] == 1
     assert counts["integrations.demo_task"] > 0
     assert stand_in.received == [REFRESH]
     assert await list_providers(uid) == []
+    # Habits counted from the deleted completions are not served from the cache afterwards.
+    assert not await get_redis().exists(key("habits", uid))
     await delete_account(uid)
 
 
