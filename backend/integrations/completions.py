@@ -117,6 +117,11 @@ async def sync_todoist(user_id: str, now: datetime | None = None) -> int:
     return await store(user_id, todoist.PROVIDER, done, since)
 
 
+async def record_completion(user_id: str, source: str, done: todoist.CompletedTask) -> bool:
+    """Keep one completion a webhook reported (the next sync finds it kept: no duplicate)."""
+    return await store(user_id, source, [done], done.completed_at) == 1
+
+
 async def purge_completions(now: datetime | None = None, days: int = COMPLETION_KEEP_DAYS) -> int:
     """Delete completions older than `days`; returns how many."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)

@@ -10,11 +10,11 @@ from arq import Retry, cron
 
 from backend.events.bus import publish
 from backend.events.contracts import ItemCompleted
-from backend.integrations import todoist
+from backend.integrations import completions, todoist
 from backend.integrations.completions import purge_completions
 from backend.integrations.errors import RateLimited, SourceError
 from backend.integrations.service import complete_item as close_at_source
-from backend.integrations.service import forget_items, sync
+from backend.integrations.service import forget_items, known_item, sync
 from backend.integrations.sources import source_name
 from backend.integrations.status import active_pairs, mark_failed, user_for_account
 from backend.queue import enqueue
@@ -85,6 +85,8 @@ async def todoist_webhook(
         user_id = await user_for_served_item(item_ref)
     if user_id is None:
         return "unknown account"
+    if event_name == "item:completed" and completed_at:
+        await _keep_completion(user_id, item_ref, completed_at)
     await forget_items(user_id, todoist.PROVIDER)
     if event_name == "item:completed":
         when = datetime.fromisoformat(completed_at.replace("Z", "+00:00")) if completed_at else None
@@ -96,6 +98,20 @@ async def todoist_webhook(
 async def purge_old_completions(ctx: dict[str, Any]) -> int:
     """Cron: delete kept completions past COMPLETION_KEEP_DAYS; returns how many."""
     return await purge_completions()
+
+
+async def _keep_completion(user_id: str, item_ref: str, completed_at: str) -> None:
+    """A completion joins the history at once (habits, agents), named from the last-known copy
+    of the task; an unknown task or time is left for the next sync to read."""
+    item = await known_item(user_id, todoist.PROVIDER, item_ref)
+    try:
+        at = datetime.fromisoformat(completed_at.replace("Z", "+00:00"))
+    except ValueError:
+        return
+    if item is None or at.tzinfo is None:
+        return
+    done = todoist.CompletedTask(item_ref, item.project, item.due_date, at)
+    await completions.record_completion(user_id, todoist.PROVIDER, done)
 
 
 def _sync_minutes() -> set[int]:

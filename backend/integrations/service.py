@@ -101,6 +101,13 @@ async def open_items(user_id: str) -> list[Candidate]:
     return items
 
 
+async def known_item(user_id: str, source: str, item_ref: str) -> Candidate | None:
+    """The last-known copy of one item (e.g. to name the project of a task just completed)."""
+    known = await get_redis().get(_known_key(user_id, source))
+    items = _decoder.decode(known) if known else []
+    return next((c for c in items if c.item_ref == item_ref), None)
+
+
 async def forget_items(user_id: str, source: str | None = None) -> None:
     """Drop the fresh cache so the next read goes to the source(s)."""
     sources = [source] if source else list(ITEM_SOURCES)

@@ -16,6 +16,7 @@ from backend.integrations.tables import SourceCompletion
 from tests.integration.integrations.conftest import (
     background_sync_done,
     connect_todoist,
+    eventually,
     gql,
     signed_in,
 )
@@ -182,3 +183,30 @@ async def test_failing_completions_keep_the_open_tasks(
     assert _sync(client)["errors"] == []
     history = await _history(user_id)
     assert [(r.item_ref, r.project) for r in history] == [(f"todoist:{done['id']}", "Home")]
+
+
+async def test_a_completion_webhook_joins_the_history_at_once_and_once(
+    integrations_server: LiveServer, todoist: TodoistStandIn
+) -> None:
+    user_id, client = await signed_in(integrations_server)
+    email = _email()
+    account = todoist.add_user(email)
+    due = datetime.now(UTC).date()
+    task = todoist.add_task(account, "Pay the rent", project="Home", due=due)
+    connect_todoist(integrations_server, todoist, client, email)
+    await background_sync_done(user_id)
+    assert _sync(client)["errors"] == []  # the task is known (open) before it is completed
+    assert await _history(user_id) == []
+
+    completed = todoist.complete_task(task)  # in the Todoist app, not through oO
+    hook = f"{integrations_server.url}/webhooks/todoist"
+    assert todoist.send_webhook(hook, "item:completed", completed) == 200
+
+    # No sync ran: the webhook alone put it in the history, named from the known task.
+    history = await eventually(lambda: _history(user_id))
+    assert [(r.item_ref, r.project, r.due_date, r.content) for r in history] == [
+        (f"todoist:{task['id']}", "Home", due, "")
+    ]
+    # The next sync reads the same completion from the API and does not keep it twice.
+    assert _sync(client)["errors"] == []
+    assert await _history(user_id) == history
