@@ -95,8 +95,11 @@ async def store(
     return len(rows)
 
 
-async def sync_todoist(user_id: str, now: datetime | None = None) -> int:
-    """Keep a person's new Todoist completions; returns how many were new.
+async def sync_todoist(
+    user_id: str, client: todoist.TodoistClient, now: datetime | None = None
+) -> int:
+    """Keep a person's new Todoist completions, read with the sync's client; returns how
+    many were new.
 
     A 429 or lost access is raised (the sync handles it as for the open tasks); any other
     failure only skips the completions until the next sync.
@@ -104,8 +107,7 @@ async def sync_todoist(user_id: str, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     since = await read_since(user_id, todoist.PROVIDER, now)
     try:
-        async with todoist.TodoistClient(user_id) as client:
-            done = await client.completed_since(since, now)
+        done = await client.completed_since(since, now)
     except (NeedsReconnect, RateLimited):
         raise
     except SourceError as err:

@@ -85,13 +85,15 @@ async def todoist_webhook(
         user_id = await user_for_served_item(item_ref)
     if user_id is None:
         return "unknown account"
-    if event_name == "item:completed" and completed_at:
-        await _keep_completion(user_id, item_ref, completed_at)
+    if event_name != "item:completed":
+        await forget_items(user_id, todoist.PROVIDER)
+        return "cache refreshed"
+    when = datetime.fromisoformat(completed_at.replace("Z", "+00:00")) if completed_at else None
+    if when is not None and when.tzinfo is not None:
+        await _keep_completion(user_id, item_ref, when)
     await forget_items(user_id, todoist.PROVIDER)
-    if event_name == "item:completed":
-        when = datetime.fromisoformat(completed_at.replace("Z", "+00:00")) if completed_at else None
-        if await record_source_completion(user_id, item_ref, when):
-            return "delayed reward"
+    if await record_source_completion(user_id, item_ref, when):
+        return "delayed reward"
     return "cache refreshed"
 
 
@@ -100,15 +102,11 @@ async def purge_old_completions(ctx: dict[str, Any]) -> int:
     return await purge_completions()
 
 
-async def _keep_completion(user_id: str, item_ref: str, completed_at: str) -> None:
+async def _keep_completion(user_id: str, item_ref: str, at: datetime) -> None:
     """A completion joins the history at once (habits, agents), named from the last-known copy
-    of the task; an unknown task or time is left for the next sync to read."""
+    of the task; an unknown task is left for the next sync to read."""
     item = await known_item(user_id, todoist.PROVIDER, item_ref)
-    try:
-        at = datetime.fromisoformat(completed_at.replace("Z", "+00:00"))
-    except ValueError:
-        return
-    if item is None or at.tzinfo is None:
+    if item is None:
         return
     done = todoist.CompletedTask(item_ref, item.project, item.due_date, at)
     await completions.record_completion(user_id, todoist.PROVIDER, done)

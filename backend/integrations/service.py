@@ -127,12 +127,15 @@ async def sync(user_id: str, source: str) -> int:
             events = await gcal.fetch_events(user_id, started)
             await _remember_context(user_id, gcal.compute_context(events, started))
             count = len(events)
+        elif source == todoist.PROVIDER:
+            # One client for both reads: its project names are fetched once per sync.
+            async with todoist.TodoistClient(user_id) as client:
+                count = await _refresh_items(user_id, source, await client.open_tasks())
+                await completions.sync_todoist(user_id, client, started)
         else:
-            items = _with_features(await get_source(source).list_items(user_id))
-            await _remember(user_id, source, items)
-            count = len(items)
-            if source == todoist.PROVIDER:
-                await completions.sync_todoist(user_id, started)
+            count = await _refresh_items(
+                user_id, source, await get_source(source).list_items(user_id)
+            )
     except NeedsReconnect as err:
         await status.mark_failed(user_id, source, err.reason, reconnect=True)
         raise
@@ -152,6 +155,12 @@ async def sync(user_id: str, source: str) -> int:
         ),
     )
     return count
+
+
+async def _refresh_items(user_id: str, source: str, items: list[Candidate]) -> int:
+    """Cache freshly read items (with their features); returns how many."""
+    await _remember(user_id, source, _with_features(items))
+    return len(items)
 
 
 async def _remember_context(user_id: str, context: gcal.CalendarContext) -> None:
