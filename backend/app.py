@@ -1,4 +1,4 @@
-"""create_app(): plugins, routes, lifespan."""
+"""create_app(): plugins, every domain's routes (backend/domains.py), lifespan."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from litestar import Litestar, MediaType, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -18,17 +18,11 @@ from strawberry.litestar import make_graphql_controller
 
 from backend.access_log import access_log_middleware
 from backend.db import close_pool, open_pool
+from backend.domains import DOMAINS, install
 from backend.graphql.context import context_getter
-from backend.graphql.schema import schema
-from backend.identity.account_web import ROUTES as ACCOUNT_ROUTES
-from backend.identity.auth_web import ROUTES as AUTH_ROUTES
-from backend.identity.web import ROUTES as IDENTITY_ROUTES
-from backend.integrations.web import ROUTES as INTEGRATION_ROUTES
-from backend.privacy.web import ROUTES as PRIVACY_ROUTES
-from backend.profile.web import ROUTES as SETTINGS_ROUTES
 from backend.queue import close_queue
-from backend.recommender.web import ROUTES as TIP_ROUTES
 from backend.redis import close_redis
+from backend.schema import schema
 from backend.settings import ROOT, get_settings
 from backend.web import http_error_handler, internal_error_handler
 
@@ -76,6 +70,7 @@ def public_origin(base_url: str) -> str:
 def create_app() -> Litestar:
     """The oO web application."""
     settings = get_settings()
+    install()
     graphql = make_graphql_controller(
         schema,
         path="/graphql",
@@ -98,13 +93,7 @@ def create_app() -> Litestar:
             healthz,
             service_worker,
             manifest,
-            *IDENTITY_ROUTES,
-            *AUTH_ROUTES,
-            *ACCOUNT_ROUTES,
-            *INTEGRATION_ROUTES,
-            *TIP_ROUTES,
-            *PRIVACY_ROUTES,
-            *SETTINGS_ROUTES,
+            *(route for domain in DOMAINS for route in domain.routes),
             create_static_files_router(
                 path="/static", directories=[STATIC], include_in_schema=False
             ),

@@ -30,6 +30,9 @@ def _settings_or_exit() -> Any:
 def main() -> None:
     """oO — one tip, right now."""
     _settings_or_exit()
+    from backend.domains import install
+
+    install()
 
 
 @main.command()
@@ -40,20 +43,15 @@ def migrate() -> None:
     asyncio.run(run(quiet=False))
 
 
-async def _demo_link() -> str:
-    from backend.identity.service import create_sign_in_link
-    from backend.identity.web import ensure_demo_user
-
-    return await create_sign_in_link(await ensure_demo_user())
-
-
 @main.command()
 def demo() -> None:
     """Seed the demo user (with synthetic tasks) and print a one-time sign-in link."""
     settings = get_settings()
     if not settings.demo_enabled:
         _fail("the demo is off (OO_DEMO=false or OO_ENV=production)")
-    click.echo(asyncio.run(_demo_link()))
+    from backend.demo import demo_sign_in_link
+
+    click.echo(asyncio.run(demo_sign_in_link()))
 
 
 @main.command("export-schema")
@@ -63,7 +61,7 @@ def demo() -> None:
 )
 def export_schema(output: Path | None, check: bool) -> None:
     """Print the GraphQL SDL exported from the code."""
-    from backend.graphql.schema import schema
+    from backend.schema import schema
 
     sdl = schema.as_str().rstrip() + "\n"
     target = output or ROOT / "schema.graphql"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
@@ -24,10 +25,11 @@ def make_engine(settings: Settings | None = None) -> Engine[Any]:
 
 
 def engine() -> Engine[Any]:
-    """The engine Piccolo's tables use."""
-    from backend.piccolo_conf import DB
-
-    return DB
+    """The engine Piccolo's tables use (the one PICCOLO_CONF names)."""
+    found = engine_finder()
+    if found is None:
+        raise RuntimeError("no Piccolo engine: PICCOLO_CONF names no module with DB")
+    return found
 
 
 def write_transaction() -> Any:

@@ -29,9 +29,9 @@ async def _serve_and_work() -> None:
     await migrate()
     link = None
     if settings.demo_enabled:
-        from backend.cli import _demo_link
+        from backend.demo import demo_sign_in_link
 
-        link = await _demo_link()
+        link = await demo_sign_in_link()
     config = uvicorn.Config(
         create_app(), host=settings.host, port=settings.port, log_level="warning", lifespan="on"
     )

@@ -1,4 +1,4 @@
-"""Helpers shared by the page handlers: who is signed in, friendly error pages, cookies."""
+"""Helpers shared by the page handlers: who is signed in, friendly error pages."""
 
 from __future__ import annotations
 
@@ -9,35 +9,17 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from backend.graphql.context import SESSION_COOKIE
-from backend.identity.service import Principal, principal_for_session
-from backend.settings import get_settings
+from backend.contracts.principal import Principal, authenticator
 
 
 async def page_user(request: Request[Any, Any, Any]) -> Principal | None:
     """The person signed in by session cookie, if any."""
-    sid = request.cookies.get(SESSION_COOKIE)
-    return await principal_for_session(sid) if sid else None
+    return await authenticator().from_cookies(request.cookies)
 
 
 def sign_in_redirect() -> Redirect:
     """Where anonymous visitors of a page go."""
     return Redirect(path="/signin", status_code=303)
-
-
-def with_session_cookie(response: Response[Any], sid: str) -> Response[Any]:
-    """Attach the session cookie: HttpOnly, SameSite=Lax, Secure on https."""
-    settings = get_settings()
-    response.set_cookie(
-        SESSION_COOKIE,
-        sid,
-        max_age=settings.session_ttl_s,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    return response
 
 
 def error_page(title: str, message: str, status_code: int) -> Template:

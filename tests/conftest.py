@@ -39,6 +39,10 @@ from collections.abc import AsyncIterator  # noqa: E402
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 
+from backend.domains import install  # noqa: E402
+
+install()  # the composer wires every domain into the contracts, as the app and worker do
+
 pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.idp_fixtures",

@@ -5,25 +5,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from backend.db import close_pool, open_pool
-from backend.integrations.jobs import CRON_JOBS as INTEGRATION_CRON_JOBS
-from backend.integrations.jobs import JOBS as INTEGRATION_JOBS
-from backend.llm.jobs import CRON_JOBS as LLM_CRON_JOBS
-from backend.llm.jobs import JOBS as LLM_JOBS
-from backend.privacy.jobs import CRON_JOBS as PRIVACY_CRON_JOBS
-from backend.privacy.jobs import JOBS as PRIVACY_JOBS
-from backend.profile.jobs import CRON_JOBS as PROFILE_CRON_JOBS
-from backend.profile.jobs import JOBS as PROFILE_JOBS
+from backend.domains import DOMAINS, install
 from backend.queue import arq_redis_settings, queue_name
-from backend.recommender.jobs import CRON_JOBS as RECOMMENDER_CRON_JOBS
-from backend.recommender.jobs import JOBS as RECOMMENDER_JOBS
 from backend.redis import close_redis
 from backend.settings import get_settings
-from backend.simulation.jobs import CRON_JOBS as SIMULATION_CRON_JOBS
-from backend.simulation.jobs import JOBS as SIMULATION_JOBS
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
-    """Open the database pool shared by this worker's jobs."""
+    """Install the domains; open the database pool shared by this worker's jobs."""
+    install()
     await open_pool()
 
 
@@ -36,22 +26,8 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     """`arq worker.settings.WorkerSettings` (or `oo worker`)."""
 
-    functions: ClassVar[list[Any]] = [
-        *INTEGRATION_JOBS,
-        *PRIVACY_JOBS,
-        *RECOMMENDER_JOBS,
-        *PROFILE_JOBS,
-        *LLM_JOBS,
-        *SIMULATION_JOBS,
-    ]
-    cron_jobs: ClassVar[list[Any]] = [
-        *INTEGRATION_CRON_JOBS,
-        *PRIVACY_CRON_JOBS,
-        *RECOMMENDER_CRON_JOBS,
-        *PROFILE_CRON_JOBS,
-        *LLM_CRON_JOBS,
-        *SIMULATION_CRON_JOBS,
-    ]
+    functions: ClassVar[list[Any]] = [job for d in DOMAINS for job in d.jobs]
+    cron_jobs: ClassVar[list[Any]] = [cron for d in DOMAINS for cron in d.cron_jobs]
     on_startup = on_startup
     on_shutdown = on_shutdown
     max_tries = 5

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
-from backend.admin.tables import AdminAudit
+from backend.audit import AdminAudit
 from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from backend.events.contracts import decode_payload, subject_of
+from backend.events.handlers import dispatch
 from backend.redis import get_redis, key
 from backend.settings import get_settings
 
@@ -50,11 +51,13 @@ async def publish(user_id: str, payload: msgspec.Struct) -> str:
 async def publish_many(events: Sequence[tuple[str, msgspec.Struct]]) -> list[str]:
     """Append several events in one round trip (a batch of agent runs, say).
 
+    The domains' in-process handlers (backend/events/handlers.py) see each event first.
     Each event also stamps its subject's time in the person's last-event hash, so "has anything
     happened since X" (profile feature invalidation) is one HGETALL, however long the stream.
     """
     if not events:
         return []
+    await dispatch(events)  # read models first: they must not depend on Redis being up
     at = datetime.now(UTC).isoformat()
     maxlen = get_settings().event_stream_maxlen
     stamps: dict[str, dict[str, str]] = {}

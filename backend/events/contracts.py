@@ -22,6 +22,11 @@ class TipServed(msgspec.Struct, frozen=True):
     model: str = ""
     """Who wrote a written tip (a litellm model or "template"); "" for a source task."""
     prompt_version: str = ""
+    served_at: str = ""
+    """ISO time; with content, project and due_date it feeds the profile's history."""
+    content: str = ""
+    project: str = ""
+    due_date: str = ""
 
 
 class TipFeedback(msgspec.Struct, frozen=True):
@@ -34,6 +39,8 @@ class TipFeedback(msgspec.Struct, frozen=True):
     dwell_source: str
     reward: float
     reward_source: str
+    reacted_at: str = ""
+    """ISO time of the reaction (a completion at the source: when it was completed there)."""
 
 
 class ItemCompleted(msgspec.Struct, frozen=True):
@@ -85,6 +92,27 @@ class TipCandidatesGenerated(msgspec.Struct, frozen=True):
     latency_ms: float
 
 
+class SignedIn(msgspec.Struct, frozen=True):
+    """`signals.identity.signed_in`: a person signed in (before their session starts).
+
+    `method` is link · demo · google · apple. Signing in accepts the current Terms and Privacy
+    notice (privacy records it); a demo person gets their demo tasks (integrations seeds them).
+    """
+
+    method: str
+    demo: bool = False
+
+
+class ProfileChanged(msgspec.Struct, frozen=True):
+    """`signals.profile.changed`: a consent, context or agent setting of the person changed.
+
+    `what` is consent · context · preferences · deleted. Consumers re-check what depends on
+    it (e.g. which written tips may still be served).
+    """
+
+    what: str
+
+
 class SimProgress(msgspec.Struct, frozen=True):
     """`signals.sim.progress`: a simulation run moved on (published by whoever runs it).
 
@@ -108,6 +136,8 @@ SUBJECTS: dict[str, type[msgspec.Struct]] = {
     "signals.item.completed": ItemCompleted,
     "signals.task.synced": TasksSynced,
     "signals.agent.computed": AgentComputed,
+    "signals.profile.changed": ProfileChanged,
+    "signals.identity.signed_in": SignedIn,
     "signals.llm.generated": TipCandidatesGenerated,
     "signals.sim.progress": SimProgress,
 }

@@ -9,13 +9,7 @@ from litestar import Request, WebSocket
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
-from backend.identity.service import (
-    Principal,
-    principal_for_session,
-    principal_for_token,
-)
-
-SESSION_COOKIE = "sid"
+from backend.contracts.principal import Principal, authenticator
 
 
 def unauthenticated(message: str = "Sign in or send a personal token.") -> GraphQLError:
@@ -57,12 +51,11 @@ class Context(BaseContext, kw_only=True):
             return self.principal
         token = self._bearer()
         if token is not None:
-            principal = await principal_for_token(token)
+            principal = await authenticator().from_token(token)
             if principal is None:
                 raise unauthenticated("The personal token is invalid or revoked.")
         else:
-            sid = self._connection().cookies.get(SESSION_COOKIE)
-            principal = await principal_for_session(sid) if sid else None
+            principal = await authenticator().from_cookies(self._connection().cookies)
         self.principal = principal
         self.resolved = True
         return principal

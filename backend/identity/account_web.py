@@ -9,8 +9,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from backend.graphql.context import SESSION_COOKIE
 from backend.identity import service
+from backend.identity.cookies import SESSION_COOKIE
 from backend.web import page_user, sign_in_redirect
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -10,7 +10,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
-from backend.graphql.context import SESSION_COOKIE
+from backend.events.bus import publish
+from backend.events.contracts import SignedIn
+from backend.identity.cookies import SESSION_COOKIE, with_session_cookie
 from backend.identity.oidc import SignInError
 from backend.identity.service import create_session, end_session, get_or_create_user
 from backend.identity.signin import (
@@ -23,7 +25,7 @@ from backend.identity.signin import (
 )
 from backend.identity.tables import User
 from backend.settings import get_settings
-from backend.web import error_page, with_session_cookie
+from backend.web import error_page
 
 
 async def start_session(
@@ -43,13 +45,8 @@ def _refused(err: SignInError) -> Response[Any]:
 
 async def _finish(request: Request[Any, Any, Any], ident: ProviderIdentity) -> Response[Any]:
     user_id = await link_identity(ident)
-    try:
-        from backend.privacy.service import record_consent
-    except ImportError:  # the privacy domain records consent once it is installed
-        pass
-    else:
-        await record_consent(user_id, "terms")
-        await record_consent(user_id, "privacy")
+    # Signing in accepts the current Terms and Privacy notice (privacy records it).
+    await publish(user_id, SignedIn(method=ident.provider))
     return await start_session(request, user_id)
 
 

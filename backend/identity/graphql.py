@@ -6,10 +6,11 @@ from datetime import datetime
 
 import strawberry
 
-from backend.graphql.context import SESSION_COOKIE, Info
+from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
 from backend.identity import service
+from backend.identity.cookies import SESSION_COOKIE
 
 
 @strawberry.type(name="User")

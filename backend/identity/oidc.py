@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -33,6 +35,14 @@ class SignInError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class CodeRefused(SignInError):
+    """The provider refused the authorization code (expired, already used, or a bad answer)."""
+
+
+class ProviderUnreachable(SignInError):
+    """The provider's token endpoint could not be reached."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,40 @@ async def fetch_json(url: str, *, fresh: bool = False) -> dict[str, Any]:
         raise SignInError("The sign-in provider could not be reached. Please try again.") from err
     _json_cache[url] = (now, document)
     return document
+
+
+async def exchange_code(
+    token_url: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str | None = None,
+) -> dict[str, Any]:
+    """Trade an authorization code (and its PKCE verifier, if any) for the provider's tokens.
+
+    Raises `CodeRefused` or `ProviderUnreachable`, worded for sign-in; other callers reword them.
+    """
+    client = AsyncOAuth2Client(
+        client_id,
+        client_secret,
+        redirect_uri=redirect_uri,
+        token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
+        timeout=10,
+    )
+    extra = {"code_verifier": code_verifier} if code_verifier else {}
+    try:
+        async with client:
+            token = await client.fetch_token(token_url, code=code, **extra)
+    except (AuthlibBaseError, ValueError) as err:
+        raise CodeRefused(
+            "The provider refused the sign-in code (it may have expired or been used)."
+        ) from err
+    except Exception as err:  # httpx/httpx2 transport errors have no shared base here
+        raise ProviderUnreachable(
+            "The sign-in provider could not be reached. Please try again."
+        ) from err
+    return dict(token)
 
 
 async def verify_id_token(

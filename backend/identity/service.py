@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.contracts.principal import Principal
 from backend.db import write_transaction
 from backend.identity.tables import ApiToken, SignInLink, User
 from backend.redis import get_redis, key
@@ -17,23 +18,6 @@ from backend.settings import get_settings
 
 TOKEN_PREFIX = "oo_pat_"  # noqa: S105 - a public prefix, not a secret
 DEMO_EMAIL = "demo@oo.local"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the user and how they proved it."""
-
-    user_id: str
-    email: str | None
-    name: str
-    role: str
-    timezone: str
-    via: str  # "session" | "token"
-
-    @property
-    def is_admin(self) -> bool:
-        """Role admin."""
-        return self.role == "admin"
 
 
 def _sha256(value: str) -> str:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import ECKey
@@ -18,6 +17,7 @@ from backend.identity.oidc import (
     SignInError,
     as_bool,
     begin_flow,
+    exchange_code,
     fetch_json,
     take_flow,
     verify_id_token,
@@ -95,7 +95,7 @@ async def google_complete(
     if error or not code:
         raise SignInError("Google did not sign you in. You can try again.")
     meta = await fetch_json(s.google_discovery_url)
-    token = await _exchange(
+    token = await exchange_code(
         meta["token_endpoint"],
         s.google_client_id,
         s.google_client_secret,
@@ -176,7 +176,7 @@ async def apple_complete(form: dict[str, str]) -> ProviderIdentity:
     flow = await take_flow(form.get("state"), "apple")
     if form.get("error") or not form.get("code"):
         raise SignInError("Apple did not sign you in. You can try again.")
-    token = await _exchange(
+    token = await exchange_code(
         s.apple_token_url,
         s.apple_client_id,
         apple_client_secret(),
@@ -203,34 +203,6 @@ async def apple_complete(form: dict[str, str]) -> ProviderIdentity:
 
 
 # Shared ------------------------------------------------------------------------------
-
-
-async def _exchange(
-    token_url: str,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    code: str,
-    code_verifier: str | None = None,
-) -> dict[str, Any]:
-    client = AsyncOAuth2Client(
-        client_id,
-        client_secret,
-        redirect_uri=redirect_uri,
-        token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
-        timeout=10,
-    )
-    extra = {"code_verifier": code_verifier} if code_verifier else {}
-    try:
-        async with client:
-            token = await client.fetch_token(token_url, code=code, **extra)
-    except (AuthlibBaseError, OSError, ValueError) as err:
-        raise SignInError(
-            "The provider refused the sign-in code (it may have expired or been used)."
-        ) from err
-    except Exception as err:  # httpx/httpx2 transport errors have no shared base here
-        raise SignInError("The sign-in provider could not be reached. Please try again.") from err
-    return dict(token)
 
 
 def _id_token(token: dict[str, Any]) -> str:

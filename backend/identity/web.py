@@ -7,8 +7,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from backend.graphql.context import SESSION_COOKIE
+from backend.events.bus import publish
+from backend.events.contracts import SignedIn
 from backend.identity.auth_web import start_session
+from backend.identity.cookies import SESSION_COOKIE
 from backend.identity.service import (
     DEMO_EMAIL,
     end_session,
@@ -16,9 +18,6 @@ from backend.identity.service import (
     redeem_sign_in_link,
 )
 from backend.identity.signin import providers_configured
-from backend.integrations.demo import seed_demo_tasks
-from backend.integrations.tables import DemoTask
-from backend.privacy.service import record_sign_in_consent
 from backend.settings import get_settings
 from backend.web import error_page, page_user
 
@@ -51,16 +50,9 @@ async def redeem_link(request: Request[Any, Any, Any], token: str) -> Response[A
             "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
             400,
         )
-    await record_sign_in_consent(user_id)  # signing in accepts the current Terms and Privacy
+    # Signing in accepts the current Terms and Privacy notice (privacy records it).
+    await publish(user_id, SignedIn(method="link"))
     return await start_session(request, user_id)
-
-
-async def ensure_demo_user() -> str:
-    """The demo user, with tasks (seeded on first use)."""
-    user_id = await get_or_create_user(DEMO_EMAIL, "Demo", is_demo=True)
-    if not await DemoTask.exists().where(DemoTask.user == user_id):
-        await seed_demo_tasks(user_id)
-    return user_id
 
 
 @post("/auth/demo", include_in_schema=False)
@@ -68,8 +60,9 @@ async def demo_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     """Sign in as the demo user (embedded default only; refused in production)."""
     if not get_settings().demo_enabled:
         return error_page("Not available", "The demo sign-in is off on this server.", 403)
-    user_id = await ensure_demo_user()
-    await record_sign_in_consent(user_id)  # signing in accepts the current Terms and Privacy
+    user_id = await get_or_create_user(DEMO_EMAIL, "Demo", is_demo=True)
+    # Consent is recorded and the demo tasks seeded (first time) by the event's consumers.
+    await publish(user_id, SignedIn(method="demo", demo=True))
     return await start_session(request, user_id)
 
 

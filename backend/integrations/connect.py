@@ -6,15 +6,22 @@ import contextlib
 from typing import Any
 
 import httpx
-from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from backend.identity.oidc import SignInError, begin_flow, fetch_json, take_flow
+from backend.identity.oidc import (
+    CodeRefused,
+    ProviderUnreachable,
+    SignInError,
+    begin_flow,
+    exchange_code,
+    fetch_json,
+    take_flow,
+)
+from backend.identity.revocation import register_revoker, revoke_google, revoker_for
 from backend.identity.vault import delete_credential, get_credential
 from backend.integrations import gcal, todoist
 from backend.integrations.errors import NotConfigured, SourceError
 from backend.integrations.status import mark_connected, mark_disconnected
-from backend.privacy.revocation import register_revoker, revoke_google, revoker_for
 from backend.settings import get_settings
 
 # Account deletion and disconnect both revoke through this registry.
@@ -118,21 +125,16 @@ async def _exchange(
     code: str,
     code_verifier: str | None = None,
 ) -> dict[str, Any]:
-    client = AsyncOAuth2Client(
-        client_id,
-        client_secret,
-        redirect_uri=callback_url(source),
-        token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
-        timeout=10,
-    )
-    extra = {"code_verifier": code_verifier} if code_verifier else {}
     try:
-        async with client:
-            return dict(await client.fetch_token(token_url, code=code, **extra))
-    except (AuthlibBaseError, ValueError) as err:
-        raise SourceError("The provider refused the connection code. Please try again.") from err
-    except Exception as err:  # transport errors of httpx/httpx2 share no base here
-        raise SourceError("The provider could not be reached. Please try again.") from err
+        return await exchange_code(
+            token_url, client_id, client_secret, callback_url(source), code, code_verifier
+        )
+    except CodeRefused as err:
+        raise SourceError(
+            "The provider refused the connection code. Please try again."
+        ) from err.__cause__
+    except ProviderUnreachable as err:
+        raise SourceError("The provider could not be reached. Please try again.") from err.__cause__
 
 
 async def _todoist_account(access_token: str) -> str:

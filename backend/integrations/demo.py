@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from backend.contracts.candidate import Candidate
 from backend.db import write_transaction
+from backend.events.contracts import SignedIn
 from backend.integrations.tables import DemoTask
 from backend.integrations.taskgen import generate_tasks
-from backend.recommender.features import Candidate
 
 PREFIX = "demo:"
 
@@ -91,3 +92,17 @@ async def seed_demo_tasks(user_id: str, seed: int | None = None) -> int:
             ]
         )
     return len(tasks)
+
+
+async def ensure_demo_tasks(user_id: str) -> bool:
+    """Seed the person's demo tasks unless they have some; True when it seeded."""
+    if await DemoTask.exists().where(DemoTask.user == user_id):
+        return False
+    await seed_demo_tasks(user_id)
+    return True
+
+
+async def on_signed_in(user_id: str, event: SignedIn) -> None:
+    """A demo person signing in for the first time gets realistic tasks to be served."""
+    if event.demo:
+        await ensure_demo_tasks(user_id)

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from backend.identity.oidc import fetch_json
-from backend.identity.vault import get_credential, store_credential
+from backend.identity.vault import get_credential
+from backend.integrations import tokens
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
 from backend.settings import get_settings
 
@@ -113,21 +114,7 @@ async def _refresh(user_id: str, refresh_token: str) -> str:
 
 async def store_token(user_id: str, token: dict[str, Any]) -> None:
     """Keep a Calendar token response in the vault (Google sends refresh tokens only once)."""
-    expires_in = token.get("expires_in")
-    expires_at = (
-        datetime.now(UTC) + timedelta(seconds=int(expires_in))
-        if isinstance(expires_in, int | float)
-        else None
-    )
-    await store_credential(
-        user_id,
-        PROVIDER,
-        "primary",
-        str(token["access_token"]),
-        token.get("refresh_token"),
-        expires_at,
-        scopes=(SCOPE,),
-    )
+    await tokens.store_token(user_id, PROVIDER, "primary", token, scopes=(SCOPE,))
 
 
 async def fetch_events(user_id: str, now: datetime) -> list[dict[str, Any]]:

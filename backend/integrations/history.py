@@ -8,22 +8,10 @@ source keeps its completions on its tasks; a connected app's are kept by its syn
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from backend.contracts.sources import CompletionRecord
 from backend.integrations.tables import DemoTask, SourceCompletion
-
-
-@dataclass(frozen=True)
-class CompletionRecord:
-    """A task the person completed at its source (`content` is "" when the title is not kept)."""
-
-    user_id: str
-    at: datetime
-    item_ref: str
-    content: str
-    project: str
-    due_date: date | None
 
 
 async def _demo_since(user_ids: list[str], since: datetime) -> list[CompletionRecord]:

@@ -8,26 +8,21 @@ last-known copy is served, so a provider outage never blanks the tip page.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from datetime import UTC, datetime
 
 import msgspec
 
+from backend.contracts.candidate import Candidate
 from backend.events.bus import publish
 from backend.events.contracts import TasksSynced
 from backend.integrations import completions, gcal, status, todoist
 from backend.integrations.demo import DemoSource
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
-from backend.integrations.history import (  # re-exported: other domains read through here
-    CompletionRecord as CompletionRecord,
-)
-from backend.integrations.history import completions_since as completions_since
 from backend.integrations.history import users_completed_since as users_completed_since
 from backend.integrations.sources import get_source, register_source, source_name
 from backend.integrations.todoist import TodoistSource
 from backend.integrations.webhook_source import WebhookSource
-from backend.recommender.features import Candidate, Context, candidate_features
 from backend.redis import get_redis, key
 from backend.settings import get_settings
 
@@ -58,15 +53,6 @@ async def _sources_of(user_id: str) -> list[str]:
     return [s for s in ITEM_SOURCES if s in connected or s in ("demo", "webhook")]
 
 
-def _with_features(items: list[Candidate]) -> list[Candidate]:
-    """Attach the per-task features computed at sync time (kept with the cached items)."""
-    context = Context(now=datetime.now(UTC))
-    return [
-        dataclasses.replace(c, detail={**c.detail, "features": candidate_features(c, context)})
-        for c in items
-    ]
-
-
 async def _remember(user_id: str, source: str, items: list[Candidate]) -> None:
     data = msgspec.json.encode(items)
     redis = get_redis()
@@ -95,7 +81,6 @@ async def open_items(user_id: str) -> list[Candidate]:
             known = await redis.get(_known_key(user_id, source))
             items.extend(_decoder.decode(known) if known else [])
             continue
-        got = _with_features(got)
         await _remember(user_id, source, got)
         items.extend(got)
     return items
@@ -158,8 +143,8 @@ async def sync(user_id: str, source: str) -> int:
 
 
 async def _refresh_items(user_id: str, source: str, items: list[Candidate]) -> int:
-    """Cache freshly read items (with their features); returns how many."""
-    await _remember(user_id, source, _with_features(items))
+    """Cache freshly read items; returns how many."""
+    await _remember(user_id, source, items)
     return len(items)
 
 
@@ -183,8 +168,8 @@ def fits_calendar(
     """A task with a duration is not served when it cannot finish before the next event."""
     if context is None:
         return True
-    duration = candidate.detail.get("duration_min")
-    if not isinstance(duration, int) or duration <= 0:
+    duration = candidate.duration_min
+    if duration is None or duration <= 0:
         return True
     free = context.free_block_minutes(now)
     return free is None or duration <= free

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from backend.recommender.features import Candidate
+from backend.contracts.candidate import Candidate
 
 
 class SignalSource(Protocol):

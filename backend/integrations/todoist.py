@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 
-from backend.identity.vault import Credential, get_credential, store_credential
+from backend.contracts.candidate import Candidate
+from backend.identity.vault import Credential, get_credential
+from backend.integrations import tokens
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
-from backend.recommender.features import Candidate
 from backend.redis import get_redis, key
 from backend.settings import get_settings
 
@@ -71,10 +72,10 @@ def normalise(task: dict[str, Any], projects: dict[str, str]) -> Candidate:
         added_at=_parse_dt(task.get("added_at")),
         project=project,
         is_recurring=bool(isinstance(due, dict) and due.get("is_recurring")),
+        duration_min=duration,
         detail={
             "project": project,
             "labels": list(task.get("labels") or []),
-            "duration_min": duration,
             "recur_days": 0,
         },
     )
@@ -257,21 +258,8 @@ def _retry_after(response: httpx.Response) -> float:
 
 async def store_token(user_id: str, subject: str, token: dict[str, Any]) -> None:
     """Keep a token response in the vault (the new refresh token replaces the old one)."""
-    expires_in = token.get("expires_in")
-    expires_at = (
-        datetime.now(UTC) + timedelta(seconds=int(expires_in))
-        if isinstance(expires_in, int | float)
-        else None
-    )
-    await store_credential(
-        user_id,
-        PROVIDER,
-        subject,
-        str(token["access_token"]),
-        token.get("refresh_token"),
-        expires_at,
-        scopes=tuple(str(token.get("scope", "data:read_write")).split(",")),
-    )
+    scopes = tuple(str(token.get("scope", "data:read_write")).split(","))
+    await tokens.store_token(user_id, PROVIDER, subject, token, scopes=scopes)
 
 
 async def revoke(token: str) -> None:

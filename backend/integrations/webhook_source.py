@@ -15,9 +15,9 @@ import secrets
 from datetime import date
 from typing import Any
 
+from backend.contracts.candidate import Candidate
 from backend.identity.vault import context_for, get_vault, register_encrypted_columns
 from backend.integrations.tables import WebhookEndpoint
-from backend.recommender.features import Candidate
 from backend.redis import get_redis, key
 
 NAME = "webhook"

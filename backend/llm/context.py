@@ -9,11 +9,11 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from backend.contracts.candidate import Candidate
+from backend.contracts.clock import local_time
 from backend.integrations.service import open_items
 from backend.profile import service as profile
-from backend.recommender.features import Candidate
 
 MAX_TASKS = 6
 """Tasks offered to the writer: the most pressing few (a prompt is not a task list)."""
@@ -49,10 +49,7 @@ class TipContext:
     @property
     def local(self) -> datetime:
         """`now` in the person's zone."""
-        try:
-            return self.now.astimezone(ZoneInfo(self.timezone))
-        except (KeyError, ValueError):
-            return self.now
+        return local_time(self.now, self.timezone)
 
     @property
     def today(self) -> date:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
@@ -14,7 +13,7 @@ from backend.graphql.types import UserError
 from backend.llm import service
 from backend.llm.config import TEMPLATE_MODEL, TIP_GENERATOR, LlmConfigError, load_gateway_config
 from backend.llm.stats import LlmStatsRow, llm_stats
-from backend.profile.service import person_exists
+from backend.profile.admin_graphql import NO_USER, existing_user_id, parse_user_id
 from backend.recommender.service import KindReward, rewards_by_kind
 
 
@@ -131,13 +130,6 @@ class RegenerateCandidatesPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _user_id(raw: strawberry.ID) -> str | None:
-    try:
-        return str(uuid.UUID(str(raw)))
-    except ValueError:
-        return None
-
-
 def _tip_generator() -> str:
     try:
         return load_gateway_config().model_of(TIP_GENERATOR) or TEMPLATE_MODEL
@@ -154,7 +146,7 @@ class LlmAdminQuery:
         description="A person's stored tip candidates (servable first), with model and prompt.",
     )
     async def candidates(self, info: Info, user_id: strawberry.ID) -> list[TipCandidate]:
-        uid = _user_id(user_id)
+        uid = parse_user_id(user_id)
         if uid is None:
             return []
         return [TipCandidate.of(v) for v in await service.candidates_for(uid)]
@@ -186,9 +178,7 @@ class LlmAdminMutation:
         self, info: Info, user_id: strawberry.ID
     ) -> RegenerateCandidatesPayload:
         admin = await info.context.user()
-        uid = _user_id(user_id)
-        if uid is None or not await person_exists(uid):
-            return RegenerateCandidatesPayload(
-                errors=[UserError(code="NOT_FOUND", message="No such person.", field="userId")]
-            )
+        uid = await existing_user_id(user_id)
+        if uid is None:
+            return RegenerateCandidatesPayload(errors=[NO_USER])
         return RegenerateCandidatesPayload(queued=await service.regenerate(admin.user_id, uid))

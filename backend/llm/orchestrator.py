@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.contracts.candidate import Candidate
 from backend.events.bus import publish
 from backend.events.contracts import TipCandidatesGenerated
 from backend.llm import prompt, template
 from backend.llm.config import TEMPLATE_MODEL, TIP_GENERATOR
 from backend.llm.context import TipContext, gather_context
+from backend.llm.eligibility import refresh_blocked
 from backend.llm.gate import Drafted, check, decoding_schema
 from backend.llm.gateway import Gateway, GatewayError
 from backend.llm.store import CallRecord, CandidateRecord, is_fresh, replace_candidates
-from backend.recommender.features import Candidate
 from backend.settings import get_settings
 
 log = logging.getLogger("oo.llm.orchestrator")
@@ -215,6 +216,8 @@ async def generate(
     records = _records(ctx, drafted[:n], model, version, chash)
     if not await replace_candidates(user_id, generation, records, calls, now):
         return Generation(user_id, "gone")
+    # Decided now, on what is stored: a consent revoked while the model wrote counts too.
+    await refresh_blocked(user_id)
     latency_ms = (time.perf_counter() - started) * 1000
     await publish(
         user_id,

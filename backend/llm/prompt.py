@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from backend.contracts.candidate import Candidate
 from backend.llm.context import TipContext
 from backend.llm.gate import KINDS, MAX_CONTENT, candidate_schema
-from backend.recommender.features import Candidate
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ class TipCandidate(Table, tablename="tip_candidate"):
     """Hash of the inputs (notes, tasks, prompt): an unchanged context is not regenerated."""
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(index=True)
+    blocked = Varchar(length=200, null=True, default=None)
+    """Why it may not be served now (None: it may). Decided when it is written and again
+    whenever the person's consents, contexts or agent settings change (backend/llm/eligibility.py),
+    so serving is one indexed read."""
 
 
 class LlmCall(Table, tablename="llm_call"):

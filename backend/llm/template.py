@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from backend.contracts.candidate import Candidate
 from backend.llm.context import TipContext
 from backend.llm.gate import MAX_CONTENT, Drafted
 from backend.llm.prompt import due_words
-from backend.recommender.features import Candidate
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "overdue_real": (

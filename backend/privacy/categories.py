@@ -1,4 +1,6 @@
-"""Data categories a person sees on the data page, and which tables fall into each.
+"""The data categories on the data page: each domain declares its own (its `domain.py`), the
+composer registers them (backend/contracts/privacy.py), and this module answers which category
+a table falls into.
 
 A table is claimed by its `app.tablename` first, then by its app; whatever no category claims is
 shown under "Other" with its table name, so nothing stored is ever hidden from the dashboard.
@@ -6,88 +8,37 @@ shown under "Other" with its table name, so nothing stored is ever hidden from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
+from backend.contracts.privacy import Category, registered_categories
 from backend.privacy.registry import Owned
 
+__all__ = ["OTHER", "Category", "all_categories", "category_of", "deletable", "get_category"]
 
-@dataclass(frozen=True)
-class Category:
-    """A group of a person's data with one delete button (when `deletable`)."""
-
-    key: str
-    label: str
-    description: str
-    deletable: bool
-    tables: tuple[str, ...] = ()
-    apps: tuple[str, ...] = ()
-    # (table, column, value): rows with column == value survive deleting this category.
-    keep: tuple[tuple[str, str, Any], ...] = ()
-
-
-CATEGORIES: tuple[Category, ...] = (
-    Category(
-        key="tips",
-        label="Tip history",
-        description="Each tip oO showed you, with the features and the policy that picked it.",
-        deletable=True,
-        tables=("recommender.served_tip",),
-        apps=("recommender",),
-    ),
-    Category(
-        key="feedback",
-        label="Feedback",
-        description="Your done, snooze and dismiss reactions, and the items they hide for a while.",
-        deletable=True,
-        tables=("recommender.feedback", "recommender.snooze"),
-    ),
-    Category(
-        key="profile",
-        label="Computed profile",
-        description=(
-            "What oO worked out: inferred preferences, agent notes, features, policy state. "
-            "Preferences you set yourself stay when you delete it."
-        ),
-        deletable=True,
-        tables=(
-            "recommender.policy_state",
-            "profile.preference",
-            "profile.agent_output",
-            "profile.profile_feature",
-        ),
-        apps=("profile", "agents", "llm"),  # tip drafts are written from the notes
-        keep=(("profile.preference", "source", "user"),),
-    ),
-    Category(
-        key="integrations",
-        label="Integrations",
-        description="Connected apps, their tokens (encrypted, revoked on delete) and their tasks.",
-        deletable=True,
-        tables=("identity.provider_credential",),
-        apps=("integrations",),
-    ),
-    Category(
-        key="account",
-        label="Account and settings",
-        description="Who you are, how you sign in, API tokens, consents and your contexts.",
-        deletable=False,
-        tables=("profile.profile_consent", "profile.profile_context"),
-        apps=("identity", "privacy"),
-    ),
-)
 OTHER = Category(
-    key="other", label="Other", description="Anything else stored about you.", deletable=False
+    key="other",
+    label="Other",
+    description="Anything else stored about you.",
+    deletable=False,
+    order=1000,
 )
-DELETABLE = tuple(c.key for c in CATEGORIES if c.deletable)
+
+
+def all_categories() -> tuple[Category, ...]:
+    """The registered categories in page order (without OTHER)."""
+    return registered_categories()
+
+
+def deletable() -> tuple[str, ...]:
+    """Keys of the categories a person may delete on their own."""
+    return tuple(c.key for c in registered_categories() if c.deletable)
 
 
 def category_of(owned: Owned) -> Category:
     """The category a table's rows belong to."""
-    for category in CATEGORIES:
+    categories = registered_categories()
+    for category in categories:
         if owned.name in category.tables:
             return category
-    for category in CATEGORIES:
+    for category in categories:
         if owned.app in category.apps:
             return category
     return OTHER
@@ -95,4 +46,4 @@ def category_of(owned: Owned) -> Category:
 
 def get_category(key: str) -> Category | None:
     """A category by key."""
-    return next((c for c in (*CATEGORIES, OTHER) if c.key == key), None)
+    return next((c for c in (*registered_categories(), OTHER) if c.key == key), None)

@@ -11,7 +11,7 @@ from piccolo.columns import Timestamp, Timestamptz
 from piccolo.table import Table
 
 from backend.identity.tables import User
-from backend.privacy.categories import CATEGORIES, OTHER, Category, category_of
+from backend.privacy.categories import OTHER, Category, all_categories, category_of
 from backend.privacy.export import jsonable, select_rows
 from backend.privacy.registry import Owned, owner_clause, ownership_map, table_name
 from backend.profile import service as profile
@@ -75,7 +75,7 @@ async def _count(table: type[Table], clause: Any, name: str) -> TableCount:
 async def data_summary(user_id: str) -> list[CategoryView]:
     """Every category (those with no rows too), each with its tables' counts."""
     plan = ownership_map()
-    per_category: dict[str, list[TableCount]] = {c.key: [] for c in (*CATEGORIES, OTHER)}
+    per_category: dict[str, list[TableCount]] = {c.key: [] for c in (*all_categories(), OTHER)}
     per_category["account"].append(
         await _count(User, User.id == user_id, table_name("identity", User))
     )
@@ -83,7 +83,7 @@ async def data_summary(user_id: str) -> list[CategoryView]:
         count = await _count(owned.table, owner_clause(owned, plan, user_id), owned.name)
         per_category[category_of(owned).key].append(count)
     views: list[CategoryView] = []
-    for category in (*CATEGORIES, OTHER):
+    for category in (*all_categories(), OTHER):
         tables = tuple(sorted(per_category[category.key], key=lambda t: t.name))
         if category is OTHER and not any(t.rows for t in tables):
             continue

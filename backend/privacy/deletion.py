@@ -19,13 +19,13 @@ from typing import Any
 from piccolo.table import Table
 
 from backend.db import write_transaction
+from backend.identity.revocation import RevocationReport, revoke_all
 from backend.identity.tables import User
 from backend.identity.vault import VaultError, list_credentials
 from backend.integrations.service import forget_items
 from backend.privacy.categories import category_of, get_category
 from backend.privacy.redis_purge import RedisPurge, purge_redis
 from backend.privacy.registry import Owned, nullify_map, owner_clause, ownership_map
-from backend.privacy.revocation import RevocationReport, revoke_all
 from backend.recommender.service import forget_habits
 
 log = logging.getLogger("oo.privacy")

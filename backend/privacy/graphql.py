@@ -9,9 +9,10 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
-from backend.graphql.context import SESSION_COOKIE, Info
+from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
+from backend.identity.cookies import SESSION_COOKIE
 from backend.identity.vault import list_providers
 from backend.privacy import service
 

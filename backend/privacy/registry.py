@@ -1,7 +1,7 @@
 """Where a person's data lives: every table that refers to a user, found by introspection.
 
 Account deletion, the export, the data dashboard and the completeness test all read this one map,
-built from `backend.piccolo_conf.APP_REGISTRY`. A table added to any registered Piccolo app is
+built from the Piccolo app registry (one app per domain). A table added to any registered app is
 deleted, exported and counted with no further code. What the map cannot see — a table in no
 registered app, a column that looks like a user reference but is neither a ForeignKey to User nor
 named `user_id`, a table in the database that no app declares — is reported by `uncovered()` and
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piccolo.columns import Column, ForeignKey
+from piccolo.conf.apps import Finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table, sort_table_classes
 
@@ -63,12 +64,10 @@ def table_name(app: str, table: type[Table]) -> str:
 
 
 def registry_tables() -> list[TableEntry]:
-    """(app, table) for every table of every app in APP_REGISTRY."""
-    from backend.piccolo_conf import APP_REGISTRY
-
+    """(app, table) for every table of every app in the registry PICCOLO_CONF names."""
     return [
         (config.app_name, table)
-        for config in APP_REGISTRY.app_configs.values()
+        for config in Finder().get_app_registry().app_configs.values()
         for table in config.table_classes
     ]
 

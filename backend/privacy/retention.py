@@ -12,6 +12,7 @@ from piccolo.table import Table
 
 from backend.db import write_transaction
 from backend.privacy.registry import registry_tables, table_name
+from backend.profile.tables import TipHistory
 from backend.recommender.tables import ServedTip
 from backend.settings import get_settings
 
@@ -65,6 +66,12 @@ async def purge_tip_log(days: int | None = None, now: datetime | None = None) ->
             report.tips += len(ids)
         if len(ids) < BATCH:
             break
+    # The profile's history is a read model of the same log: it goes with it.
+    async with write_transaction():
+        history = int(await TipHistory.count().where(TipHistory.served_at < cutoff))
+        if history:
+            await TipHistory.delete().where(TipHistory.served_at < cutoff)
+            report.children["profile.tip_history"] = history
     log.info(
         "retention: removed %d served tips older than %d days (%s)",
         report.tips,

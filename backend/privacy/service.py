@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from backend.db import write_transaction
-from backend.privacy.categories import CATEGORIES, DELETABLE, Category, get_category
+from backend.events.contracts import SignedIn
+from backend.identity.revocation import Revoker, register_revoker
+from backend.privacy.categories import Category, all_categories, deletable, get_category
 from backend.privacy.dashboard import CategoryView, ComputedEntry, computed, data_summary
 from backend.privacy.deletion import (
     ConfirmationError,
@@ -19,12 +21,9 @@ from backend.privacy.deletion import (
 )
 from backend.privacy.export import EXPORT_FORMAT, EXPORT_VERSION, export_user_data
 from backend.privacy.retention import purge_tip_log
-from backend.privacy.revocation import Revoker, register_revoker
 from backend.privacy.tables import Consent
 
 __all__ = [
-    "CATEGORIES",
-    "DELETABLE",
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
     "LEGAL_DOCUMENTS",
@@ -35,10 +34,12 @@ __all__ = [
     "ConsentRecord",
     "DeletionReport",
     "Revoker",
+    "all_categories",
     "computed",
     "confirmation_matches",
     "consents",
     "data_summary",
+    "deletable",
     "delete_account",
     "delete_category",
     "export_user_data",
@@ -101,3 +102,8 @@ async def consents(user_id: str) -> list[ConsentRecord]:
         .order_by(Consent.accepted_at, ascending=False)
     )
     return [ConsentRecord(r["document"], r["version"], r["accepted_at"]) for r in rows]
+
+
+async def on_signed_in(user_id: str, event: SignedIn) -> None:
+    """Signing in accepts the current Terms and Privacy notice (the sign-in page says so)."""
+    await record_sign_in_consent(user_id)

@@ -13,8 +13,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from backend.graphql.context import SESSION_COOKIE
-from backend.identity.service import Principal
+from backend.contracts.principal import Principal
+from backend.identity.cookies import SESSION_COOKIE
 from backend.identity.vault import list_providers
 from backend.privacy import service
 from backend.settings import get_settings

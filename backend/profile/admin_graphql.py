@@ -67,14 +67,24 @@ class ComputeAgentPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _user_id(raw: strawberry.ID) -> str | None:
+def parse_user_id(raw: strawberry.ID) -> str | None:
+    """An admin argument `userId` as a canonical UUID string; None when it is not a UUID."""
     try:
         return str(uuid.UUID(str(raw)))
     except ValueError:
         return None
 
 
+async def existing_user_id(raw: strawberry.ID) -> str | None:
+    """The id of the live person `raw` names; None when it is malformed or names nobody."""
+    uid = parse_user_id(raw)
+    if uid is None or not await service.person_exists(uid):
+        return None
+    return uid
+
+
 NO_USER = UserError(code="NOT_FOUND", message="No such person.", field="userId")
+"""The error of an admin operation whose `userId` names nobody."""
 
 
 @strawberry.type
@@ -86,7 +96,7 @@ class ProfileAdminQuery:
         description="A person's profile features: value, age, fresh, ttlSec, description.",
     )
     async def profile_features(self, info: Info, user_id: strawberry.ID) -> list[ProfileFeature]:
-        uid = _user_id(user_id)
+        uid = parse_user_id(user_id)
         if uid is None:
             return []
         return [ProfileFeature.of(f) for f in await service.read_features(uid)]
@@ -102,7 +112,7 @@ class ProfileAdminMutation:
     )
     async def rebuild_profile(self, info: Info, user_id: strawberry.ID) -> RebuildProfilePayload:
         admin = await info.context.user()
-        uid = _user_id(user_id)
+        uid = parse_user_id(user_id)
         if uid is None:
             return RebuildProfilePayload(errors=[NO_USER])
         try:
@@ -119,8 +129,8 @@ class ProfileAdminMutation:
         self, info: Info, user_id: strawberry.ID, agent_id: str
     ) -> ComputeAgentPayload:
         admin = await info.context.user()
-        uid = _user_id(user_id)
-        if uid is None or not await service.person_exists(uid):
+        uid = await existing_user_id(user_id)
+        if uid is None:
             return ComputeAgentPayload(errors=[NO_USER])
         try:
             status, reason = await service.request_compute(admin.user_id, uid, agent_id)

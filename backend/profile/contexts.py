@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 from agents.registry import all_agents
 from backend.db import write_transaction
-from backend.profile.store import TIP_KINDS, ContextView, ProfileError, context_view
+from backend.profile.store import (
+    TIP_KINDS,
+    ContextView,
+    ProfileError,
+    context_view,
+    profile_changed,
+)
 from backend.profile.tables import ProfileContext
 
 
@@ -74,6 +80,7 @@ async def upsert_context(
                     ProfileContext.updated_at: now,
                 }
             ).where(ProfileContext.id == existing["id"])
+    await profile_changed(user_id, "context")
     return next(c for c in await contexts(user_id) if c.name == cleaned)
 
 
@@ -96,4 +103,5 @@ async def activate_context(user_id: str, name: str, active: bool = True) -> Cont
         await ProfileContext.update(
             {ProfileContext.active: active, ProfileContext.updated_at: now}
         ).where(ProfileContext.id == row["id"])
+    await profile_changed(user_id, "context")
     return next(c for c in await contexts(user_id) if c.name == cleaned)

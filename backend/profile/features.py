@@ -18,7 +18,7 @@ from agents.types import History, JsonValue
 from backend.events.bus import last_event_times_many
 from backend.profile.history import histories
 from backend.profile.tables import FeatureValue, pack, unpack
-from backend.recommender.service import served_counts_since
+from backend.profile.tip_history import served_counts_since
 
 FEEDBACK = "signals.tip.feedback"
 SERVED = "signals.tip.served"

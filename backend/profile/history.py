@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from agents.types import History, HistoryEvent
+from backend.contracts.sources import completions_since
 from backend.identity.service import live_user_zones
-from backend.integrations.service import completions_since
-from backend.recommender.service import reactions_since
+from backend.profile.tip_history import reactions_since
 
 HISTORY_DAYS = 90
 """How far back agents look (recent-patterns sizes its own window within this)."""

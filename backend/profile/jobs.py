@@ -12,12 +12,11 @@ from arq.worker import func
 from agents.registry import UnknownAgent
 from backend.identity.service import live_user_zones, users_created_since
 from backend.integrations.service import users_completed_since
-from backend.llm.triggers import snippet_changed
 from backend.profile.eligibility import eligible_agents, snapshots
 from backend.profile.features import refresh_stale
 from backend.profile.runner import Runner, run_agent
+from backend.profile.tip_history import users_served_since
 from backend.queue import enqueue_many
-from backend.recommender.service import users_served_since
 from backend.settings import get_settings
 
 COMPUTE_JOB = "compute_agent"
@@ -106,9 +105,7 @@ async def compute_agent(ctx: dict[str, Any], user_id: str, agent_id: str) -> dic
     except UnknownAgent:
         # An agent removed from the registry since the job was queued: nothing to do.
         return {"status": "skipped", "reason": f"unknown agent {agent_id}"}
-    if run.result is not None and run.result.changed:
-        # New words in a note: the person's tip candidates are rewritten (deduped per person).
-        await snippet_changed(user_id)
+    # New words in a note reach the llm domain as a `signals.agent.computed` event.
     return {"status": run.status, "reason": run.reason}
 
 

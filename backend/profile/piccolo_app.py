@@ -8,12 +8,20 @@ from backend.profile.tables import (
     Preference,
     ProfileConsent,
     ProfileContext,
+    TipHistory,
 )
 from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(
     app_name="profile",
     migrations_folder_path=ROOT / "migrations" / "profile",
-    table_classes=[Preference, ProfileConsent, ProfileContext, AgentOutput, FeatureValue],
+    table_classes=[
+        Preference,
+        ProfileConsent,
+        ProfileContext,
+        AgentOutput,
+        FeatureValue,
+        TipHistory,
+    ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

@@ -14,7 +14,8 @@ from arq.jobs import Job, JobStatus
 
 from agents.registry import all_agents, get_agent
 from agents.types import History, JsonValue, Manifest
-from backend.admin.service import record as audit
+from backend.audit import record as audit
+from backend.contracts.json import json_object
 from backend.db import write_transaction
 from backend.profile.contexts import activate_context, contexts, upsert_context
 from backend.profile.eligibility import (
@@ -320,8 +321,8 @@ async def agent_params(user_id: str) -> dict[str, dict[str, JsonValue]]:
     )
     out: dict[str, dict[str, JsonValue]] = {}
     for r in rows:
-        params = r["params"] if isinstance(r["params"], dict) else {}
+        params = json_object(r["params"])
         if current.get(r["agent_id"]) == r["agent_version"]:
             values = params.get("values")
-            out[r["agent_id"]] = dict(values) if isinstance(values, dict) else {}
+            out[r["agent_id"]] = dict(json_object(values))
     return out

@@ -16,6 +16,8 @@ from typing import Any
 from agents.registry import all_agents, consent_keys, get_agent
 from agents.types import JsonValue
 from backend.db import write_transaction
+from backend.events.bus import publish
+from backend.events.contracts import ProfileChanged
 from backend.profile.tables import (
     AgentOutput,
     Preference,
@@ -76,6 +78,11 @@ class ContextView:
     silenced_kinds: tuple[str, ...]
     active: bool
     updated_at: datetime
+
+
+async def profile_changed(user_id: str, what: str) -> None:
+    """Tell the bus a consent, context or setting changed (llm re-checks its written tips)."""
+    await publish(user_id, ProfileChanged(what=what))
 
 
 def agent_scope(agent_id: str) -> str:
@@ -214,6 +221,7 @@ async def set_preferences(
             else:
                 continue
             await row.save()
+    await profile_changed(user_id, "preferences")
     return await preferences(user_id, scope)
 
 
@@ -312,4 +320,30 @@ async def set_consent(user_id: str, key: str, granted: bool) -> ConsentView:
                 & (Preference.source == "inferred")
                 & Preference.scope.is_in([agent_scope(a) for a in gated])
             )
+    await profile_changed(user_id, "consent")
     return next(c for c in await consents(user_id) if c.key == key)
+
+
+def parse_param_text(agent_id: str, key: str, raw: str) -> JsonValue:
+    """Form text → the value's type (as declared by the parameter's cold-start default).
+
+    Text that does not parse is passed on as text; the service's check then says, in words,
+    what the value must be — nothing is stored from bad input.
+    """
+    text = raw.strip()
+    if key == "enabled":
+        return text in {"on", "true", "1"}
+    spec = get_agent(agent_id).param(key)
+    example = spec.cold_start_default
+    if isinstance(example, str) or callable(example):
+        return text
+    if key == "peak_hours":
+        try:
+            return sorted({int(p) for p in text.replace(",", " ").split()})
+        except ValueError:
+            return text
+    try:
+        value: JsonValue = json.loads(text)
+    except ValueError:
+        return text
+    return value

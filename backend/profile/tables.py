@@ -8,7 +8,17 @@ only), and the service upserts against them.
 import json
 from typing import Any
 
-from piccolo.columns import JSON, UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -95,3 +105,22 @@ def pack(value: object) -> str:
 def unpack(raw: object) -> Any:
     """The value `pack` stored."""
     return raw.get("v") if isinstance(raw, dict) else raw
+
+
+class TipHistory(Table, tablename="tip_history"):
+    """The profile's own read model of served tips and reactions (agents' histories, features).
+
+    Kept current from the `signals.tip.served` / `signals.tip.feedback` events
+    (backend/profile/tip_history.py), so profile never reads the recommender's tables. One row
+    per served tip; purged with the decision log (retention) and deleted with the "tips" data.
+    """
+
+    tip_id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    item_ref = Varchar(length=200)
+    content = Text(default="")
+    project = Varchar(length=200, default="")
+    due_date = Date(null=True, default=None)
+    served_at = Timestamptz(index=True)
+    action = Varchar(length=10, null=True, default=None)
+    reacted_at = Timestamptz(null=True, default=None, index=True)

@@ -11,10 +11,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from agents.registry import get_agent
-from agents.types import JsonValue
-from backend.identity.service import Principal
-from backend.profile import service
+from backend.contracts.principal import Principal
+from backend.profile import service, store
 from backend.profile.store import TIP_KINDS
 from backend.web import page_user, sign_in_redirect
 
@@ -22,7 +20,7 @@ PAGE = "settings.html"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def show(value: JsonValue, key: str = "") -> str:
+def show(value: Any, key: str = "") -> str:
     """A value as people read it: hours as 09:00, lists joined, objects as key: value."""
     if value is None:
         return "—"
@@ -44,38 +42,13 @@ def show(value: JsonValue, key: str = "") -> str:
     return str(value)
 
 
-def editable(value: JsonValue, key: str) -> str:
+def editable(value: Any, key: str) -> str:
     """The text the override field starts with (parsed back by `parse`)."""
     if key == "peak_hours" and isinstance(value, list):
         return ", ".join(str(h) for h in value)
     if isinstance(value, str):
         return value
     return json.dumps(value)
-
-
-def parse(agent_id: str, key: str, raw: str) -> JsonValue:
-    """Form text → the value's type (as declared by the parameter's cold-start default).
-
-    Text that does not parse is passed on as text; the service's check then says, in words,
-    what the value must be — nothing is stored from bad input.
-    """
-    text = raw.strip()
-    if key == "enabled":
-        return text in {"on", "true", "1"}
-    spec = get_agent(agent_id).param(key)
-    example = spec.cold_start_default
-    if isinstance(example, str) or callable(example):
-        return text
-    if key == "peak_hours":
-        try:
-            return sorted({int(p) for p in text.replace(",", " ").split()})
-        except ValueError:
-            return text
-    try:
-        value: JsonValue = json.loads(text)
-    except ValueError:
-        return text
-    return value
 
 
 async def _context(user: Principal, notice: str = "", notice_for: str = "") -> dict[str, Any]:
@@ -118,7 +91,9 @@ async def set_preference(request: Request[Any, Any, Any], data: Form) -> Any:
     try:
         service.check_scope(service.agent_scope(agent_id))
         value = (
-            None if data.get("action") == "reset" else parse(agent_id, key, data.get("value", ""))
+            None
+            if data.get("action") == "reset"
+            else store.parse_param_text(agent_id, key, data.get("value", ""))
         )
         await service.set_preferences(user.user_id, service.agent_scope(agent_id), {key: value})
     except KeyError:

@@ -15,13 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from backend.contracts.candidate import Candidate
+from backend.contracts.principal import Principal
+from backend.contracts.sources import Gate, candidate_readers, gate_readers
 from backend.db import write_transaction
-from backend.identity.service import Principal
-from backend.integrations.service import calendar_context, fits_calendar, open_items
-from backend.llm.service import DETAIL_KEYS as LLM_DETAIL_KEYS
-from backend.llm.service import llm_candidates, still_relevant
 from backend.recommender.explain import explanation
-from backend.recommender.features import Candidate, Context, candidate_features, with_habits
+from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
@@ -106,7 +105,10 @@ def display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str
         "days_overdue": int(features["days_overdue"]),
     }
     # A written tip logs which model and prompt wrote it (and the task "done" would close).
-    detail.update({k: candidate.detail[k] for k in LLM_DETAIL_KEYS if k in candidate.detail})
+    if candidate.written is not None:
+        detail.update(candidate.written.as_detail())
+    if candidate.task_ref:
+        detail["task_ref"] = candidate.task_ref
     return detail
 
 
@@ -127,31 +129,50 @@ def _shadow_row(
     )
 
 
+async def _candidates(user_id: str, now: datetime) -> list[Candidate]:
+    """Every registered source's candidates (tasks, written tips), read concurrently."""
+    found = await asyncio.gather(*(read(user_id, now) for read in candidate_readers()))
+    return [c for batch in found for c in batch]
+
+
+async def _gates(user_id: str, now: datetime) -> list[Gate]:
+    """The eligibility gates in force for the person now (e.g. the next meeting)."""
+    found = await asyncio.gather(*(read(user_id, now) for read in gate_readers()))
+    return [g for g in found if g is not None]
+
+
+def still_relevant(items: list[Candidate], hidden: set[str]) -> list[Candidate]:
+    """Not hidden; and a written tip about a task only while that task is open and not hidden
+    (snoozed, dismissed, just done): a reminder of something finished is worse than no tip."""
+    open_refs = {c.item_ref for c in items if c.about is None} - hidden
+    return [
+        c for c in items if c.item_ref not in hidden and (c.about is None or c.about in open_refs)
+    ]
+
+
 async def pick(user: Principal, now: datetime) -> Served | None:
     """Score, pick, log (with shadows and the explanation); None when there is nothing to pick."""
     started = time.perf_counter()
     (
         (hidden, items, (active, shadows), stored, rows, priors),
-        calendar,
-        written,
+        gates,
         habits,
     ) = await asyncio.gather(
         asyncio.gather(  # typeshed types gather() up to six awaitables: nest the rest
             _hidden_refs(user.user_id, now),
-            open_items(user.user_id),
+            _candidates(user.user_id, now),  # written tips are pre-written: never a model call
             serving(),
             stored_states(user.user_id),
             _history_rows(user.user_id, now),
             population_priors(),
         ),
-        calendar_context(user.user_id),
-        llm_candidates(user.user_id, now),  # pre-written by workers: a read, never a model call
+        _gates(user.user_id, now),
         habits_of(user.user_id, user.timezone, now),
     )
     hidden |= _recently_done(rows, now)
-    items = [*items, *still_relevant(written, items, hidden)]
-    # Eligibility: not hidden, and no long task right before the next meeting.
-    candidates = [c for c in items if c.item_ref not in hidden and fits_calendar(c, calendar, now)]
+    # Eligibility: not hidden, still relevant, and through every gate (e.g. no long task
+    # right before the next meeting).
+    candidates = [c for c in still_relevant(items, hidden) if all(g(c) for g in gates)]
     if not candidates:
         return None
     base = with_habits(

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from backend.contracts.principal import authenticator
 from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback
-from backend.identity.service import principal_for_user
 from backend.recommender import tip_cache
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
@@ -38,7 +38,7 @@ async def record_source_completion(
     user_id: str, item_ref: str, completed_at: datetime | None
 ) -> bool:
     """Reward the open served tip of this item as done; False when there is none to reward."""
-    principal = await principal_for_user(user_id, "job")
+    principal = await authenticator().from_user_id(user_id, "job")
     if principal is None:
         return False
     when = completed_at or datetime.now(UTC)
@@ -57,6 +57,7 @@ async def record_source_completion(
             )
             if row is None:
                 return False
+            recorded_at = datetime.now(UTC)
             elapsed = int((when - row["served_at"]).total_seconds() * 1000)
             dwell_ms = max(0, min(elapsed, MAX_DWELL_MS))
             reward = infer_reward(Action.DONE, dwell_ms)
@@ -68,7 +69,7 @@ async def record_source_completion(
                 dwell_source="server",
                 reward=reward,
                 reward_source=REWARD_SOURCE,
-                created_at=datetime.now(UTC),
+                created_at=recorded_at,
             ).save()
             await ServedTip.update(
                 {
@@ -91,6 +92,7 @@ async def record_source_completion(
             dwell_source="server",
             reward=reward,
             reward_source=REWARD_SOURCE,
+            reacted_at=recorded_at.isoformat(),
         ),
     )
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from backend.recommender.features import Candidate
+from backend.contracts.candidate import Candidate
 from backend.recommender.policies import Decision, Policy
 
 TOP_FEATURES = 3

@@ -12,31 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from backend.contracts.candidate import Candidate
+from backend.contracts.clock import local_time
 from backend.recommender.habits import Habits
 from backend.recommender.history import UserHistory, project_time_fit, time_fit
 
 NEVER_SERVED_HOURS = 720.0
 """`hours_since_served` of an item not served in the history window (30 days, a cap)."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """Something that could be shown: a source task, an LLM advice, a reminder."""
-
-    item_ref: str
-    source: str
-    kind: str
-    content: str
-    priority: int = 1
-    due_date: date | None = None
-    added_at: datetime | None = None
-    project: str = ""
-    is_recurring: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,10 +48,7 @@ class Context:
     @property
     def local(self) -> datetime:
         """`now` in the person's timezone."""
-        try:
-            return self.now.astimezone(ZoneInfo(self.timezone))
-        except (KeyError, ValueError):
-            return self.now
+        return local_time(self.now, self.timezone)
 
     @property
     def hour_of_day(self) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from backend.integrations.service import completions_since
+from backend.contracts.sources import completions_since
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
 from backend.redis import get_redis, key
 

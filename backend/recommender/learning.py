@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.contracts.json import json_object
+from backend.recommender.features import Context
 from backend.recommender.policies import Policy, UserState
 from backend.recommender.population import population_priors
 from backend.recommender.registry import serving
@@ -44,7 +46,7 @@ async def learn(user_id: str, timezone: str, row: dict[str, Any], reward: float)
     context = Context(
         now=row["served_at"],
         timezone=timezone,
-        features={row["item_ref"]: features if isinstance(features, dict) else {}},
+        features={row["item_ref"]: json_object(features)},
         priors=await population_priors(),
     )
     candidate = served_candidate(row)

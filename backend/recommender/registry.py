@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.admin.service import record
+from backend.audit import record
 from backend.db import write_transaction
 from backend.recommender.policies import DEFAULT_ACTIVE_ID, Policy, all_policies, get_policy
 from backend.recommender.tables import PolicyRegistry, ShadowDecision

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from piccolo.query.functions.aggregate import Count
 
+from backend.contracts.json import json_object
+from backend.contracts.principal import Principal
 from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback, TipServed
-from backend.identity.service import Principal
 from backend.queue import enqueue
 from backend.recommender import tip_cache
 from backend.recommender.decisions import display_detail, pick
@@ -25,23 +24,9 @@ from backend.recommender.habits_cache import (  # re-exported: privacy drops it 
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.tables import Feedback, ServedTip, Snooze
+from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
 from backend.redis import get_redis, key
 from backend.settings import get_settings
-
-
-@dataclass(frozen=True)
-class TipView:
-    """A served tip as pages and GraphQL show it."""
-
-    id: str
-    content: str
-    kind: str
-    source: str
-    item_ref: str
-    served_at: datetime
-    detail: dict[str, Any] = field(default_factory=dict)
-    explanation: dict[str, Any] = field(default_factory=dict)
-    """Why it was picked (policy, score, top features, explored, line); see explain.py."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +60,8 @@ def _view(row: dict[str, Any]) -> TipView:
         source=row["source"],
         item_ref=row["item_ref"],
         served_at=row["served_at"],
-        detail=detail if isinstance(detail, dict) else {},
-        explanation=why if isinstance(why, dict) else {},
+        detail=json_object(detail),
+        explanation=json_object(why),
     )
 
 
@@ -144,8 +129,12 @@ async def _pick(user: Principal, now: datetime) -> TipView | None:
             propensity=decision.propensity,
             candidate_count=served.candidate_count,
             latency_ms=round(served.latency_ms, 3),
-            model=str(chosen.detail.get("model") or ""),
-            prompt_version=str(chosen.detail.get("prompt_version") or ""),
+            model=chosen.written.model if chosen.written else "",
+            prompt_version=chosen.written.prompt_version if chosen.written else "",
+            served_at=now.isoformat(),
+            content=chosen.content,
+            project=chosen.project,
+            due_date=chosen.due_date.isoformat() if chosen.due_date else "",
         ),
     )
     return TipView(
@@ -243,6 +232,7 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
             dwell_source=dwell_source,
             reward=reward,
             reward_source="reaction",
+            reacted_at=now.isoformat(),
         ),
     )
     if action is Action.DONE and tip.kind == "task":
@@ -253,72 +243,6 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
     return Reaction(
         tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward
     )
-
-
-@dataclass(frozen=True)
-class ReactionRecord:
-    """A reaction to a served tip, as other domains read history (e.g. the profile's agents)."""
-
-    user_id: str
-    at: datetime
-    item_ref: str
-    action: str
-    content: str
-    project: str
-    due_date: date | None
-
-
-async def reactions_since(user_ids: Sequence[str], since: datetime) -> list[ReactionRecord]:
-    """Reactions of these users since a time, oldest first (one query for all)."""
-    if not user_ids:
-        return []
-    rows = (
-        await Feedback.select(
-            Feedback.user,
-            Feedback.action,
-            Feedback.created_at,
-            Feedback.tip.item_ref.as_alias("item_ref"),
-            Feedback.tip.content.as_alias("content"),
-            Feedback.tip.detail.as_alias("detail"),
-        )
-        .where(Feedback.user.is_in(list(user_ids)) & (Feedback.created_at >= since))
-        .order_by(Feedback.created_at)
-        .output(load_json=True)
-    )
-    records: list[ReactionRecord] = []
-    for r in rows:
-        detail = r["detail"] if isinstance(r["detail"], dict) else {}
-        due = detail.get("due_date")
-        records.append(
-            ReactionRecord(
-                user_id=str(r["user"]),
-                at=r["created_at"],
-                item_ref=str(r["item_ref"]),
-                action=str(r["action"]),
-                content=str(r["content"]),
-                project=str(detail.get("project") or ""),
-                due_date=date.fromisoformat(due) if isinstance(due, str) else None,
-            )
-        )
-    return records
-
-
-async def served_counts_since(user_ids: Sequence[str], since: datetime) -> dict[str, int]:
-    """How many tips each of these users was served since a time (one query for all)."""
-    if not user_ids:
-        return {}
-    rows = (
-        await ServedTip.select(ServedTip.user, Count(alias="n"))
-        .where(ServedTip.user.is_in(list(user_ids)) & (ServedTip.served_at >= since))
-        .group_by(ServedTip.user)
-    )
-    return {str(r["user"]): int(r["n"]) for r in rows}
-
-
-async def users_served_since(since: datetime) -> set[str]:
-    """Ids of users who were served a tip at or after `since` (the profile's "active" people)."""
-    rows = await ServedTip.select(ServedTip.user).where(ServedTip.served_at >= since).distinct()
-    return {str(r["user"]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -343,7 +267,7 @@ async def rewards_by_kind(since: datetime, limit: int = 100_000) -> list[KindRew
     )
     groups: dict[tuple[str, str, str], list[float | None]] = {}
     for r in rows:
-        detail = r["detail"] if isinstance(r["detail"], dict) else {}
+        detail = json_object(r["detail"])
         group = (r["kind"], str(detail.get("model") or ""), str(detail.get("prompt_version") or ""))
         groups.setdefault(group, []).append(r["reward"])
     out = []

@@ -15,7 +15,8 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
-from backend.admin.service import record
+from backend.audit import record
+from backend.contracts.json import json_object
 from backend.db import engine, write_transaction
 from backend.recommender.policies import Policy, UserState
 from backend.recommender.tables import PolicyState
@@ -49,7 +50,7 @@ async def stored_states(user_id: str) -> dict[str, StoredState]:
             id=r["id"],
             policy_version=r["policy_version"],
             updates=r["updates"],
-            state=r["state"] if isinstance(r["state"], dict) else {},
+            state=json_object(r["state"]),
         )
         for r in rows
     }

@@ -14,16 +14,19 @@ from piccolo.columns import (
 )
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from backend.identity.tables import User
+PEOPLE = LazyTableReference("User", module_path="backend.identity.tables")
+"""The people table, by name: the recommender's rows hang off a person, but its code imports no
+domain (docs/architecture.md); Piccolo resolves the reference when the tables are used."""
 
 
 class ServedTip(Table, tablename="served_tip"):
     """One served tip and why it was picked: the decision log (30-day retention)."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    user: ForeignKey[Table] = ForeignKey(PEOPLE, on_delete=OnDelete.cascade, index=True)
     item_ref = Varchar(length=200)
     source = Varchar(length=50)
     kind = Varchar(length=20, default="task")
@@ -51,7 +54,7 @@ class Feedback(Table, tablename="feedback"):
 
     id = UUID(primary_key=True)
     tip = ForeignKey(ServedTip, on_delete=OnDelete.cascade, unique=True)
-    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    user: ForeignKey[Table] = ForeignKey(PEOPLE, on_delete=OnDelete.cascade, index=True)
     action = Varchar(length=10)
     dwell_ms = Integer()
     dwell_source = Varchar(length=10, default="client")
@@ -64,7 +67,7 @@ class PolicyState(Table, tablename="policy_state"):
     """A policy's learned per-user state, versioned by policy id and version."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    user: ForeignKey[Table] = ForeignKey(PEOPLE, on_delete=OnDelete.cascade, index=True)
     policy_id = Varchar(length=50)
     policy_version = Varchar(length=20)
     state = JSON(default="{}")
@@ -76,7 +79,7 @@ class Snooze(Table, tablename="snooze"):
     """An item hidden from a user until a time (snoozed or dismissed)."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    user: ForeignKey[Table] = ForeignKey(PEOPLE, on_delete=OnDelete.cascade, index=True)
     item_ref = Varchar(length=200)
     until = Timestamptz()
     reason = Varchar(length=10, default="snooze")

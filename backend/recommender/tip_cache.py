@@ -8,15 +8,28 @@ process could re-cache an answered tip, and the cap bounds how long that can sho
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 import msgspec
 
 from backend.redis import get_redis, key
 
-if TYPE_CHECKING:
-    from backend.recommender.service import TipView
+
+@dataclass(frozen=True)
+class TipView:
+    """A served tip as pages and GraphQL show it."""
+
+    id: str
+    content: str
+    kind: str
+    source: str
+    item_ref: str
+    served_at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+    explanation: dict[str, Any] = field(default_factory=dict)
+    """Why it was picked (policy, score, top features, explored, line); see explain.py."""
 
 
 MAX_TTL_S = 60
@@ -28,8 +41,6 @@ def _key(user_id: str) -> str:
 
 async def get(user_id: str) -> TipView | None:
     """The cached current tip, if any."""
-    from backend.recommender.service import TipView
-
     raw = await get_redis().get(_key(user_id))
     return msgspec.json.decode(raw, type=TipView) if raw else None
 

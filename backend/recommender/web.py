@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from backend.identity.service import Principal
+from backend.contracts.principal import Principal
 from backend.recommender import service
 from backend.recommender.reward import Action
 from backend.web import error_page, page_user, sign_in_redirect

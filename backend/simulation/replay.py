@@ -20,7 +20,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.recommender.features import Context
 from backend.recommender.policies import Policy, PooledPolicy, UserState, get_policy
 from backend.simulation.ope import OpeInput, cross_fitted_models, design
 

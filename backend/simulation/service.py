@@ -15,7 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from backend.admin.service import record
+from backend.audit import record
 from backend.events import bus
 from backend.events.contracts import SimProgress
 from backend.queue import enqueue

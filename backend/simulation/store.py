@@ -11,6 +11,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from backend.contracts.json import json_object
 from backend.db import write_transaction
 from backend.simulation.tables import SimEvent, SimRun
 
@@ -44,8 +45,8 @@ def _view(row: dict[str, Any]) -> RunView:
         id=str(row["id"]),
         status=row["status"],
         source=row["source"],
-        config=row["config"] if isinstance(row["config"], dict) else {},
-        summary=row["summary"] if isinstance(row["summary"], dict) else {},
+        config=json_object(row["config"]),
+        summary=json_object(row["summary"]),
         done=row["done"],
         total=row["total"],
         error=row["error"],

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from backend.contracts.candidate import Candidate
 from backend.integrations.taskgen import generate_tasks
-from backend.recommender.features import Candidate
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT
 from backend.simulation.past import past_completions

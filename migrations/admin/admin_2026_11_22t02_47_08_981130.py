@@ -13,9 +13,7 @@ DESCRIPTION = "admin audit log"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="admin", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="admin", description=DESCRIPTION)
 
     manager.add_table(
         class_name="AdminAudit",

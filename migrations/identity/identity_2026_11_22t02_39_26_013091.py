@@ -31,9 +31,7 @@ DESCRIPTION = "identities"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="identity", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="identity", description=DESCRIPTION)
 
     manager.add_table(
         class_name="UserIdentity",

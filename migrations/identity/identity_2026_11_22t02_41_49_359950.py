@@ -32,9 +32,7 @@ DESCRIPTION = "provider credentials (token vault)"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="identity", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="identity", description=DESCRIPTION)
 
     manager.add_table(
         class_name="ProviderCredential",

@@ -33,9 +33,7 @@ DESCRIPTION = "integrations"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="integrations", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="integrations", description=DESCRIPTION)
 
     manager.add_table(
         class_name="Integration",

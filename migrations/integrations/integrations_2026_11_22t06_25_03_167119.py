@@ -32,9 +32,7 @@ DESCRIPTION = "source completions"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="integrations", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="integrations", description=DESCRIPTION)
 
     manager.add_table(
         class_name="SourceCompletion",

@@ -35,13 +35,9 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="llm", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="llm", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="LlmCall", tablename="llm_call", schema=None, columns=None
-    )
+    manager.add_table(class_name="LlmCall", tablename="llm_call", schema=None, columns=None)
 
     manager.add_table(
         class_name="TipCandidate",

@@ -31,13 +31,9 @@ DESCRIPTION = "consent records"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="privacy", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="privacy", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Consent", tablename="consent", schema=None, columns=None
-    )
+    manager.add_table(class_name="Consent", tablename="consent", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Consent",

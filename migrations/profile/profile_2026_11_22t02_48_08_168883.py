@@ -35,9 +35,7 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="profile", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="profile", description=DESCRIPTION)
 
     manager.add_table(
         class_name="ProfileConsent",
@@ -46,9 +44,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Preference", tablename="preference", schema=None, columns=None
-    )
+    manager.add_table(class_name="Preference", tablename="preference", schema=None, columns=None)
 
     manager.add_table(
         class_name="ProfileContext",

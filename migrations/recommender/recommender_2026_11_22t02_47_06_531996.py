@@ -31,15 +31,11 @@ class ServedTip(Table, tablename="served_tip", schema=None):
 
 ID = "2026-11-22T02:47:06:531996"
 VERSION = "1.38.0"
-DESCRIPTION = (
-    "policy registry, shadow decisions, population state, decision log columns"
-)
+DESCRIPTION = "policy registry, shadow decisions, population state, decision log columns"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="recommender", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="recommender", description=DESCRIPTION)
 
     manager.add_table(
         class_name="PopulationState",

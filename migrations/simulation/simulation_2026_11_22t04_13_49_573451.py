@@ -35,17 +35,11 @@ DESCRIPTION = "initial"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="simulation", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="simulation", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="SimRun", tablename="sim_runs", schema=None, columns=None
-    )
+    manager.add_table(class_name="SimRun", tablename="sim_runs", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="SimEvent", tablename="sim_events", schema=None, columns=None
-    )
+    manager.add_table(class_name="SimEvent", tablename="sim_events", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="SimRun",

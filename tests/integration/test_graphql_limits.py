@@ -102,7 +102,7 @@ def test_unknown_field_is_a_validation_error(live_server: LiveServer) -> None:
 
 async def test_depth_limit_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """OO_GRAPHQL_MAX_DEPTH reaches the schema (no non-introspection path is deeper than 10 yet)."""
-    from backend.graphql import schema as schema_module
+    from backend import schema as schema_module
     from backend.settings import get_settings
 
     lowered = dataclasses.replace(get_settings(), graphql_max_depth=1)

@@ -13,7 +13,7 @@ OO = str(Path(sys.executable).parent / "oo")
 
 
 def test_committed_sdl_matches_the_code() -> None:
-    from backend.graphql.schema import schema
+    from backend.schema import schema
 
     committed = (ROOT / "schema.graphql").read_text()
     assert schema.as_str().rstrip() + "\n" == committed, (

@@ -20,7 +20,6 @@ from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.random_policy import RandomPolicy
 
 __all__ = [
-    "ACTIVE_POLICY_ID",
     "DEFAULT_ACTIVE_ID",
     "Contribution",
     "Decision",
@@ -43,9 +42,6 @@ _REGISTRY: dict[str, Policy] = {}
 DEFAULT_ACTIVE_ID = RandomPolicy.id
 """The policy an empty registry table starts with as active; every learner starts in shadow
 (docs/adr/0010-policy-registry-random-first.md)."""
-
-ACTIVE_POLICY_ID = DEFAULT_ACTIVE_ID
-"""Kept for older imports: the default active policy (the database registry decides)."""
 
 
 def register(policy: Policy) -> None:

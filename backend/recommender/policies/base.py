@@ -16,7 +16,8 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.recommender.features import Context
 
 UserState = dict[str, Any]
 

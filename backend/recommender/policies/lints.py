@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.recommender.features import Context
 from backend.recommender.policies.base import Decision, UserState, contributions, draw, raw_rows
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import SqrtPosterior, argmax_frequencies

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.recommender.features import Context
 from backend.recommender.policies.base import (
     Decision,
     UserState,

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from backend.recommender.features import Candidate, Context
+from backend.contracts.candidate import Candidate
+from backend.contracts.json import json_object
+from backend.recommender.features import Context
 from backend.recommender.policies.arrays import is_packed, pack, unpack
 from backend.recommender.policies.base import Decision, UserState, contributions, raw_rows
 from backend.recommender.policies.egreedy import clip_reward
@@ -106,7 +108,7 @@ class OOPolicy:
 
     def _delta(self, user_state: UserState) -> Any:
         raw = user_state.get("delta")
-        return load_posterior(raw if isinstance(raw, dict) else {}, len(self.names), USER_LAMBDA)
+        return load_posterior(json_object(raw), len(self.names), USER_LAMBDA)
 
     def score(
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]

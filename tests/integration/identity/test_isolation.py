@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.graphql.schema import schema
+from backend.schema import schema
 from tests.support.fixtures import DemoPerson, LiveServer, make_person
 
 
@@ -33,7 +33,7 @@ def _id_fields() -> set[str]:
     Fields guarded by IsAdmin are exempt here (their own tests check the guard).
     """
     from backend.graphql.permissions import IsAdmin
-    from backend.graphql.schema import Mutation, Query, Subscription
+    from backend.schema import Mutation, Query, Subscription
 
     found: set[str] = set()
     for root in (Query, Mutation, Subscription):

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from backend.integrations.service import CompletionRecord, completions_since
+from backend.contracts.sources import CompletionRecord, completions_since
 from backend.integrations.tables import SourceCompletion
 from tests.integration.integrations.conftest import (
     background_sync_done,

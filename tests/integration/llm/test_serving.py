@@ -10,14 +10,15 @@ from typing import Any
 
 from arq.jobs import Job, JobStatus
 
+from backend.contracts.candidate import Candidate
 from backend.integrations.service import open_items
 from backend.llm.orchestrator import generate
-from backend.llm.service import candidates_for, llm_candidates, still_relevant
+from backend.llm.service import candidates_for, llm_candidates
 from backend.llm.tables import TipCandidate
 from backend.profile.service import activate_context, set_consent, upsert_context
 from backend.queue import get_queue, queue_name
 from backend.recommender import service
-from backend.recommender.decisions import display_detail
+from backend.recommender.decisions import display_detail, still_relevant
 from backend.recommender.features import Context, candidate_features
 from backend.recommender.reward import Action
 from backend.recommender.tables import ServedTip
@@ -79,7 +80,7 @@ async def test_template_candidates_only_drop_the_revoked_agents_own() -> None:
     user = await person_with_notes()
     await generate(user.user_id, None)
     before = await llm_candidates(user.user_id)
-    uses_time = [c for c in before if "time-of-day" in c.detail["agents"]]
+    uses_time = [c for c in before if c.written and "time-of-day" in c.written.agents]
     assert uses_time, "some template tips quote time-of-day"
     await set_consent(user.user_id, "agent.time-of-day", False)
     after = await llm_candidates(user.user_id)
@@ -141,7 +142,7 @@ async def test_done_on_a_written_task_closes_the_task_it_names(standin: StandIn)
     standin.set_script([answer])
     await generate(user.user_id, gateway_for(standin))
     (written,) = await llm_candidates(user.user_id)
-    task_ref = written.detail["task_ref"]
+    task_ref = written.task_ref
     assert task_ref.startswith("demo:")
     assert written.project == "Work", "a task shows its project"
     # Log it as served, exactly as the decision log does, whichever the policy would pick.
@@ -195,9 +196,14 @@ async def test_a_written_tip_about_a_task_goes_with_the_task(standin: StandIn) -
     await generate(user.user_id, gateway_for(standin))
     written = await llm_candidates(user.user_id)
     reminder = next(c for c in written if c.kind == "reminder")
-    about = reminder.detail["about"]
+    about = reminder.about
+    assert about is not None
     items = await open_items(user.user_id)
-    assert {c.kind for c in still_relevant(written, items, set())} == {"reminder", "insight"}
-    assert [c.kind for c in still_relevant(written, items, {about})] == ["insight"], "snoozed"
+
+    def kept(tasks: list[Candidate], hidden: set[str]) -> list[str]:
+        return sorted(c.kind for c in still_relevant([*tasks, *written], hidden) if c.written)
+
+    assert kept(items, set()) == ["insight", "reminder"]
+    assert kept(items, {about}) == ["insight"], "snoozed"
     others = [c for c in items if c.item_ref != about]
-    assert [c.kind for c in still_relevant(written, others, set())] == ["insight"], "closed"
+    assert kept(others, set()) == ["insight"], "closed"

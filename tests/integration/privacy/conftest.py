@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.privacy import revocation
+from backend.identity import revocation
 from backend.settings import get_settings
 from tests.integration.privacy.helpers import RevokeStandIn, revoke_stand_in
 

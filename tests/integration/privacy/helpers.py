@@ -73,7 +73,7 @@ def revoke_stand_in() -> Iterator[RevokeStandIn]:
 
 async def footprint() -> Footprint:
     """Create a person and leave traces of them everywhere oO stores things."""
-    from backend.admin.service import record as audit
+    from backend.audit import record as audit
     from backend.events.bus import publish
     from backend.events.contracts import ItemCompleted
     from backend.identity.service import (

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
+from backend.identity import revocation
 from backend.identity.service import principal_for_session, principal_for_token
 from backend.identity.tables import User
-from backend.privacy import revocation
 from backend.privacy.registry import uncovered, uncovered_in_database
 from backend.privacy.service import delete_account, delete_category
 from backend.recommender.tables import Feedback, ServedTip, Snooze

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from backend.admin.service import recent as recent_audit
+from backend.audit import recent as recent_audit
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback
 from backend.profile import service

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from backend.admin.service import recent as recent_audit
+from backend.audit import recent as recent_audit
 from tests.integration.profile.helpers import awake_times, give_completions
 from tests.support.fixtures import ROOT, DemoPerson, LiveServer, make_person
 

@@ -140,7 +140,7 @@ async def test_policy_admin_over_graphql(
 
 
 def test_schema_has_the_admin_fields() -> None:
-    from backend.graphql.schema import schema
+    from backend.schema import schema
 
     sdl = str(schema)
     for field in ("policies: [Policy!]!", "promotePolicy(", "setPolicyStatus(", "explanation:"):

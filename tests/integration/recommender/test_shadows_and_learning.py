@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.admin.tables import AdminAudit
+from backend.audit import AdminAudit
 from backend.recommender import registry, service
 from backend.recommender.population import forget_priors, population_priors, refresh_population
 from backend.recommender.reward import Action

@@ -62,8 +62,8 @@ def test_all_day_events_do_not_block_time_but_are_counted() -> None:
 
 def test_a_long_task_does_not_fit_before_a_meeting() -> None:
     ctx = compute_context([event(NOW + timedelta(minutes=5))], NOW)
-    long_task = Candidate("t:1", "todoist", "task", "Deep work", detail={"duration_min": 60})
-    short_task = Candidate("t:2", "todoist", "task", "Reply to Sam", detail={"duration_min": 5})
+    long_task = Candidate("t:1", "todoist", "task", "Deep work", duration_min=60)
+    short_task = Candidate("t:2", "todoist", "task", "Reply to Sam", duration_min=5)
     untimed = Candidate("t:3", "todoist", "task", "Water plants")
     assert fits_calendar(long_task, ctx, NOW) is False
     assert fits_calendar(short_task, ctx, NOW) is True

@@ -116,7 +116,7 @@ def test_the_web_app_never_imports_litellm() -> None:
         "import sys\n"
         "from backend.app import create_app\n"
         "create_app()\n"
-        "import backend.graphql.schema, backend.llm.service, backend.llm.graphql\n"
+        "import backend.schema, backend.llm.service, backend.llm.graphql\n"
         "bad = sorted(m for m in sys.modules if m == 'litellm' or m.startswith('litellm.'))\n"
         "print(len(bad))\n"
     )

@@ -1,7 +1,8 @@
-"""The admin audit log: every administrative change, from any domain, with who, what and why.
+"""The audit log: every administrative change, from any domain, with who, what and why.
 
-Call `record` inside the transaction of the change it describes, so a change is never stored
-without its audit line (nor the line without the change).
+Shared infrastructure (like the event bus): every domain records its admin actions here, and
+the admin domain reads it. Call `record` inside the transaction of the change it describes,
+so a change is never stored without its audit line (nor the line without the change).
 """
 
 from __future__ import annotations
@@ -10,7 +11,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.admin.tables import AdminAudit
+from piccolo.columns import JSON, UUID, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.contracts.json import json_object
+
+
+class AdminAudit(Table, tablename="admin_audit"):
+    """Who changed what, when and why. No foreign key: the record outlives the actor.
+
+    Listed in the admin domain's Piccolo app (migrations/admin/)."""
+
+    id = UUID(primary_key=True)
+    actor_user_id = UUID(null=True, default=None)
+    action = Varchar(length=100)
+    target = Varchar(length=200, default="")
+    detail = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 @dataclass(frozen=True)
@@ -57,7 +75,7 @@ async def recent(
             actor_user_id=str(r["actor_user_id"]) if r["actor_user_id"] else None,
             action=r["action"],
             target=r["target"],
-            detail=r["detail"] if isinstance(r["detail"], dict) else {},
+            detail=json_object(r["detail"]),
             created_at=r["created_at"],
         )
         for r in rows

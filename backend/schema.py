@@ -1,4 +1,5 @@
-"""The schema: root types composed from the domains' Query / Mutation / Subscription classes."""
+"""The schema: root types composed from every domain's Query / Mutation / Subscription parts
+(backend/domains.py), with the limits and error codes of the GraphQL kernel."""
 
 from __future__ import annotations
 
@@ -15,52 +16,13 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from backend.events.graphql import EventsSubscription
+from backend.domains import DOMAINS
 from backend.graphql.errors import ErrorCodes
-from backend.identity.graphql import IdentityMutation, IdentityQuery
-from backend.integrations.graphql import IntegrationsMutation, IntegrationsQuery
-from backend.llm.graphql import LlmAdminMutation, LlmAdminQuery
-from backend.privacy.graphql import PrivacyMutation, PrivacyQuery
-from backend.profile.admin_graphql import ProfileAdminMutation, ProfileAdminQuery
-from backend.profile.graphql import ProfileMutation, ProfileQuery
-from backend.recommender.admin_graphql import PolicyAdminMutation, PolicyAdminQuery
-from backend.recommender.graphql import RecommenderMutation, RecommenderQuery
 from backend.settings import get_settings
-from backend.simulation.graphql import (
-    SimulationMutation,
-    SimulationQuery,
-    SimulationSubscription,
-)
 
-Query = merge_types(
-    "Query",
-    (
-        IdentityQuery,
-        RecommenderQuery,
-        IntegrationsQuery,
-        PrivacyQuery,
-        PolicyAdminQuery,
-        ProfileQuery,
-        ProfileAdminQuery,
-        LlmAdminQuery,
-        SimulationQuery,
-    ),
-)
-Mutation = merge_types(
-    "Mutation",
-    (
-        IdentityMutation,
-        RecommenderMutation,
-        IntegrationsMutation,
-        PrivacyMutation,
-        PolicyAdminMutation,
-        ProfileMutation,
-        ProfileAdminMutation,
-        LlmAdminMutation,
-        SimulationMutation,
-    ),
-)
-Subscription = merge_types("Subscription", (EventsSubscription, SimulationSubscription))
+Query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
+Mutation = merge_types("Mutation", tuple(m for d in DOMAINS for m in d.mutations))
+Subscription = merge_types("Subscription", tuple(s for d in DOMAINS for s in d.subscriptions))
 
 
 class Schema(strawberry.Schema):

@@ -1,0 +1,42 @@
+"""Data categories: how a domain's stored data is grouped on the person's data page.
+
+Each domain declares its categories (backend/domain.py); the composer registers them here and
+the privacy domain reads them. A table is claimed by its `app.tablename` first, then by its
+app; whatever no category claims is shown under "Other", so nothing stored is ever hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Category:
+    """A group of a person's data with one delete button (when `deletable`)."""
+
+    key: str
+    label: str
+    description: str
+    deletable: bool
+    tables: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()
+    # (table, column, value): rows with column == value survive deleting this category.
+    keep: tuple[tuple[str, str, Any], ...] = ()
+    order: int = 100
+    """Position on the data page (smaller first)."""
+
+
+class _Registry:
+    categories: dict[str, Category] = {}
+
+
+def register_categories(categories: tuple[Category, ...]) -> None:
+    """Add (or replace, by key) data categories."""
+    for category in categories:
+        _Registry.categories[category.key] = category
+
+
+def registered_categories() -> tuple[Category, ...]:
+    """Every registered category, in page order."""
+    return tuple(sorted(_Registry.categories.values(), key=lambda c: (c.order, c.key)))

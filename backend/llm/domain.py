@@ -1,0 +1,37 @@
+"""The llm domain: tip candidates written ahead of time by workers (DESIGN.md §3, §7)."""
+
+from datetime import datetime
+
+from backend.contracts.candidate import Candidate
+from backend.contracts.sources import register_candidates
+from backend.domain import Domain
+from backend.events.contracts import AgentComputed, ProfileChanged
+from backend.events.handlers import subscribe
+from backend.llm.eligibility import on_agent_computed, on_profile_changed
+from backend.llm.graphql import LlmAdminMutation, LlmAdminQuery
+from backend.llm.jobs import CRON_JOBS, JOBS
+from backend.llm.service import llm_candidates
+
+
+async def written_tips(user_id: str, now: datetime) -> list[Candidate]:
+    """The person's pre-written tips that may be served now (one indexed read)."""
+    return await llm_candidates(user_id, now)
+
+
+def install() -> None:
+    """Written tips for the recommender; re-check them when consents or contexts change;
+    rewrite them when an agent's notes change."""
+    register_candidates("written", written_tips)
+    subscribe(ProfileChanged, on_profile_changed)
+    subscribe(AgentComputed, on_agent_computed)
+
+
+DOMAIN = Domain(
+    name="llm",
+    piccolo_app="backend.llm.piccolo_app",
+    queries=(LlmAdminQuery,),
+    mutations=(LlmAdminMutation,),
+    jobs=tuple(JOBS),
+    cron_jobs=tuple(CRON_JOBS),
+    install=install,
+)
