@@ -21,6 +21,7 @@ INSTALLED = (
     "backend.llm",
     "backend.simulation",
     "backend.admin",
+    "backend.notifier",
 )
 
 
