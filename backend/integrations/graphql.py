@@ -11,7 +11,7 @@ import strawberry
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
-from backend.integrations import connect, service
+from backend.integrations import connect, lifecycle, service
 from backend.integrations.catalog import IntegrationView, integrations_of
 from backend.integrations.errors import SourceError
 
@@ -117,8 +117,7 @@ class IntegrationsMutation:
             return IntegrationPayload(
                 errors=[UserError(code="NOT_FOUND", message="No such source.", field="source")]
             )
-        await connect.disconnect(user.user_id, source_name)
-        await service.forget_items(user.user_id, source_name)
+        await lifecycle.disconnect(user.user_id, source_name)
         return IntegrationPayload(integration=await _one(user.user_id, source_name))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated], description="Sync a source now.")

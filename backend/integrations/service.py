@@ -93,6 +93,11 @@ async def known_item(user_id: str, source: str, item_ref: str) -> Candidate | No
     return next((c for c in items if c.item_ref == item_ref), None)
 
 
+def cache_keys(user_id: str, source: str) -> list[str]:
+    """Every Redis key holding a copy of one source's items for the person."""
+    return [_fresh_key(user_id, source), _known_key(user_id, source)]
+
+
 async def forget_items(user_id: str, source: str | None = None) -> None:
     """Drop the fresh cache so the next read goes to the source(s)."""
     sources = [source] if source else list(ITEM_SOURCES)

@@ -13,7 +13,7 @@ from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
-from backend.integrations import connect, service, webhook_source
+from backend.integrations import connect, lifecycle, service, webhook_source
 from backend.integrations.catalog import integrations_of
 from backend.integrations.errors import SourceError
 from backend.queue import enqueue
@@ -65,7 +65,7 @@ async def finish_connect(
         await connect.complete(user.user_id, source, code, request.query_params.get("state"))
     except SourceError as err:
         return error_page("Not connected", err.reason, 400)
-    await enqueue("sync_source", user.user_id, source, job_id=f"sync:{user.user_id}:{source}:first")
+    await lifecycle.start_first_sync(user.user_id, source)
     return Redirect(path="/connect", status_code=303)
 
 
@@ -76,8 +76,7 @@ async def disconnect(request: Request[Any, Any, Any], source: str) -> Response[A
     if user is None:
         return sign_in_redirect()
     if source in connect.OAUTH_SOURCES:
-        await connect.disconnect(user.user_id, source)
-        await service.forget_items(user.user_id, source)
+        await lifecycle.disconnect(user.user_id, source)
     return await _connect_page(request, user.user_id)
 
 
@@ -120,15 +119,11 @@ def _todoist_signature_ok(body: bytes, signature: str | None) -> bool:
 
 @post("/webhooks/todoist", include_in_schema=False, status_code=200)
 async def todoist_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Verify (HMAC over the raw body), dedupe by delivery id, enqueue, answer 200 fast."""
+    """Verify (HMAC over the raw body), validate, dedupe by delivery id, enqueue, answer fast."""
     body = await request.body()
     if not _todoist_signature_ok(body, request.headers.get("x-todoist-hmac-sha256")):
         return Response({"error": "bad signature"}, status_code=401)
     delivery = request.headers.get("x-todoist-delivery-id", "")
-    if delivery and not await get_redis().set(
-        key("todoist-delivery", delivery), "1", nx=True, ex=DELIVERY_DEDUPE_S
-    ):
-        return Response({"ok": True, "duplicate": True})
     try:
         payload = json.loads(body)
         task = payload.get("event_data") or {}
@@ -139,7 +134,12 @@ async def todoist_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
             task.get("completed_at"),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
+        # Not marked as seen: Todoist's retry of this delivery, if valid, is still taken.
         return Response({"error": "unexpected body"}, status_code=400)
+    if delivery and not await get_redis().set(
+        key("todoist-delivery", delivery), "1", nx=True, ex=DELIVERY_DEDUPE_S
+    ):
+        return Response({"ok": True, "duplicate": True})
     await enqueue("todoist_webhook", *args, job_id=f"todoist-hook:{delivery or args[2]}")
     return Response({"ok": True})
 

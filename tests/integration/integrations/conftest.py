@@ -64,13 +64,16 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 async def background_sync_done(user_id: str, source: str = "todoist") -> None:
-    """Connecting starts a sync in the worker (job id `sync:<user>:<source>:first`): wait for it,
-    so it cannot take a failure, or read and write, in the middle of what a test checks."""
+    """Connecting starts a sync in the worker (one job per connection): wait for it, so it
+    cannot take a failure, or read and write, in the middle of what a test checks."""
     from arq.jobs import Job, JobStatus
 
+    from backend.integrations.lifecycle import first_sync_job
     from backend.queue import get_queue, queue_name
 
-    job = Job(f"sync:{user_id}:{source}:first", await get_queue(), _queue_name=queue_name())
+    job_id = await first_sync_job(user_id, source)
+    assert job_id is not None, "connecting queued no first sync"
+    job = Job(job_id, await get_queue(), _queue_name=queue_name())
 
     async def done() -> bool:
         return await job.status() == JobStatus.complete
