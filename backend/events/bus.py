@@ -89,7 +89,7 @@ async def last_event_times_many(user_ids: Sequence[str]) -> dict[str, dict[str, 
     }
 
 
-def _decode(event_id: str, fields: dict[str, str]) -> Event:
+def decode_entry(event_id: str, fields: dict[str, str]) -> Event:
     subject = fields.get("subject", "")
     return Event(
         id=event_id,
@@ -100,7 +100,7 @@ def _decode(event_id: str, fields: dict[str, str]) -> Event:
     )
 
 
-def _wanted(event: Event, subjects: Collection[str] | None, user_id: str | None) -> bool:
+def wanted(event: Event, subjects: Collection[str] | None, user_id: str | None) -> bool:
     if subjects and not any(
         event.subject == s or event.subject.startswith(s.rstrip("*")) for s in subjects
     ):
@@ -113,7 +113,7 @@ async def recent(
 ) -> list[Event]:
     """The newest events, oldest first, filtered by subject (prefix with `*`) and user."""
     rows = await get_redis().xrevrange(stream_key(), count=max(count * 4, 100))
-    events = [e for e in (_decode(i, f) for i, f in rows) if _wanted(e, subjects, user_id)]
+    events = [e for e in (decode_entry(i, f) for i, f in rows) if wanted(e, subjects, user_id)]
     return list(reversed(events[:count]))
 
 
@@ -135,6 +135,6 @@ async def tail(
         for _stream, rows in batches or []:
             for event_id, fields in rows:
                 last = event_id
-                event = _decode(event_id, fields)
-                if _wanted(event, subjects, user_id):
+                event = decode_entry(event_id, fields)
+                if wanted(event, subjects, user_id):
                     yield event

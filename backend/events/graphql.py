@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -9,9 +10,11 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
-from backend.events import bus
+from backend.events import live
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
+
+EVENT_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
 
 
 @strawberry.type
@@ -48,12 +51,24 @@ class EventsSubscription:
             raise GraphQLError(
                 "You can only follow your own events.", extensions={"code": "FORBIDDEN"}
             )
-        scope = str(user_id) if user_id is not None else (None if user.is_admin else user.user_id)
-        async for event in bus.tail(subjects, scope, after=after or "$"):
-            yield Event(
-                id=strawberry.ID(event.id),
-                subject=event.subject,
-                user_id=strawberry.ID(event.user_id),
-                at=event.at,
-                payload=event.payload,  # type: ignore[arg-type]
+        if after is not None and not EVENT_ID.fullmatch(after):
+            raise GraphQLError(
+                "`after` must be an event id such as 1733450000000-0.",
+                extensions={"code": "BAD_USER_INPUT", "field": "after"},
             )
+        scope = str(user_id) if user_id is not None else (None if user.is_admin else user.user_id)
+        try:
+            async for event in live.subscribe(subjects, scope, after=after):
+                yield Event(
+                    id=strawberry.ID(event.id),
+                    subject=event.subject,
+                    user_id=strawberry.ID(event.user_id),
+                    at=event.at,
+                    payload=event.payload,  # type: ignore[arg-type]
+                )
+        except live.SubscriberTooSlow as slow:
+            raise GraphQLError(
+                "This subscription fell too far behind and was ended; subscribe again with"
+                " `after` set to the last event id you received.",
+                extensions={"code": "SUBSCRIBER_TOO_SLOW", "resumeAfter": slow.last_id},
+            ) from None

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from backend.audit import record
-from backend.events import bus
+from backend.events import bus, live
 from backend.events.contracts import SimProgress
 from backend.queue import enqueue
 from backend.redis import get_redis
@@ -163,7 +163,7 @@ async def follow(run_id: str) -> AsyncIterator[SimProgress]:
     yield SimProgress(view.id, view.status, view.done, view.total, error=view.error)
     if view.status in store.TERMINAL:
         return
-    async for event in bus.tail([SUBJECT], None, after=after):
+    async for event in live.subscribe([SUBJECT], None, after=after):
         if event.payload.get("run_id") != view.id:
             continue
         progress = SimProgress(**event.payload)
