@@ -60,10 +60,22 @@ async def record(
 
 
 async def recent(
-    limit: int = 50, action_prefix: str | None = None, target: str | None = None
+    limit: int = 50,
+    action_prefix: str | None = None,
+    target: str | None = None,
+    actor: str | None = None,
+    offset: int = 0,
 ) -> list[AuditEntry]:
-    """The newest audit lines first, optionally for one kind of action or one target."""
-    query = AdminAudit.select().order_by(AdminAudit.created_at, ascending=False).limit(limit)
+    """The newest audit lines first, optionally for one kind of action, target or actor."""
+    query = (
+        AdminAudit.select()
+        .order_by(AdminAudit.created_at, ascending=False)
+        .order_by(AdminAudit.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if actor is not None:
+        query = query.where(AdminAudit.actor_user_id == actor)
     if action_prefix:
         query = query.where(AdminAudit.action.like(f"{action_prefix}%"))
     if target is not None:

@@ -33,7 +33,12 @@ async def _serve_and_work() -> None:
 
         link = await demo_sign_in_link()
     config = uvicorn.Config(
-        create_app(), host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        create_app(),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        ws_per_message_deflate=False,  # small JSON frames: see `oo serve`
     )
     server = uvicorn.Server(config)
     arq_worker = Worker(

@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from backend.domains import DOMAINS
 from backend.graphql.errors import ErrorCodes
+from backend.graphql.executor import EventScopedExecutor
 from backend.settings import get_settings
 
 Query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
@@ -53,6 +54,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=EventScopedExecutor,
         extensions=[
             # Factories, not instances: each operation gets its own extension objects.
             # (The parser and validation caches are module-level LRUs, shared anyway.)

@@ -32,6 +32,8 @@ os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
 # Tip candidates are written only when a test asks: a worker's cron tick must not change which
 # tip another test is served (tests/integration/llm turns it on where it tests it).
 os.environ.setdefault("OO_LLM_BACKGROUND", "false")
+# Likewise the console's rollups: tests refresh them by hand (tests/integration/admin).
+os.environ.setdefault("OO_ADMIN_ROLLUPS", "false")
 
 import asyncio  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402

@@ -2,12 +2,13 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.admin.tables import AdminDay, AdminRollupState, AdminUserDay, AdminUserTotals
 from backend.audit import AdminAudit
 from backend.settings import ROOT
 
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=ROOT / "migrations" / "admin",
-    table_classes=[AdminAudit],
-    migration_dependencies=[],
+    table_classes=[AdminAudit, AdminUserDay, AdminUserTotals, AdminDay, AdminRollupState],
+    migration_dependencies=["backend.identity.piccolo_app"],
 )

@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 
-from backend.events.bus import Event, decode_entry, stream_key, wanted
+from backend.events.bus import Event, decode_entry, stream_key
 from backend.redis import get_redis
 
 log = logging.getLogger("oo.events.live")
@@ -53,6 +53,19 @@ class _Subscriber:
     queue: asyncio.Queue[Event | None] = field(
         default_factory=lambda: asyncio.Queue(SUBSCRIBER_BUFFER)
     )
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        subjects = self.subjects or ()
+        self.exact = frozenset(s for s in subjects if not s.endswith("*"))
+        self.prefixes = tuple(s.rstrip("*") for s in subjects if s.endswith("*"))
+
+    def wants(self, subject: str) -> bool:
+        """Whether its subject filter takes this subject (the person was matched already)."""
+        if not self.subjects:
+            return True
+        return subject in self.exact or subject.startswith(self.prefixes)
 
 
 class Multiplexer:
@@ -60,6 +73,9 @@ class Multiplexer:
 
     def __init__(self) -> None:
         self._subscribers: set[_Subscriber] = set()
+        # Indexed by the person they follow (None: everyone, admins), so an event costs only
+        # its own subscribers, not a pass over all of them.
+        self._by_person: dict[str | None, set[_Subscriber]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._position = "$"
@@ -71,6 +87,7 @@ class Multiplexer:
 
     async def _add(self, subscriber: _Subscriber) -> None:
         self._subscribers.add(subscriber)
+        self._by_person.setdefault(subscriber.user_id, set()).add(subscriber)
         if self._reader is None or self._reader.done():
             # Started without awaiting anything first: concurrent subscribers share it.
             self._ready = asyncio.Event()
@@ -79,7 +96,7 @@ class Multiplexer:
         await self._ready.wait()
 
     def _remove(self, subscriber: _Subscriber) -> None:
-        self._subscribers.discard(subscriber)
+        self._discard(subscriber)
         if not self._subscribers and self._reader is not None:
             self._reader.cancel()  # nobody listens: release the blocking connection
             self._reader = None
@@ -111,15 +128,24 @@ class Multiplexer:
                     self._position = event_id
                     self._offer(decode_entry(event_id, fields))
 
+    def _discard(self, subscriber: _Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+        followers = self._by_person.get(subscriber.user_id)
+        if followers is not None:
+            followers.discard(subscriber)
+            if not followers:
+                del self._by_person[subscriber.user_id]
+
     def _offer(self, event: Event) -> None:
-        for subscriber in list(self._subscribers):
-            if not wanted(event, subscriber.subjects, subscriber.user_id):
+        followers = [*self._by_person.get(event.user_id, ()), *self._by_person.get(None, ())]
+        for subscriber in followers:
+            if not subscriber.wants(event.subject):
                 continue
             try:
                 subscriber.queue.put_nowait(event)
             except asyncio.QueueFull:
                 # Cut it off at once: empty its queue and leave only the end marker.
-                self._subscribers.discard(subscriber)
+                self._discard(subscriber)
                 while not subscriber.queue.empty():
                     subscriber.queue.get_nowait()
                 subscriber.queue.put_nowait(None)
@@ -138,7 +164,9 @@ class Multiplexer:
             if after and after != "$":
                 async for event in _replay(after):
                     last = event.id
-                    if wanted(event, subscriber.subjects, subscriber.user_id):
+                    if subscriber.user_id in (None, event.user_id) and subscriber.wants(
+                        event.subject
+                    ):
                         yield event
             replayed = _id_key(last) if last else None
             while True:

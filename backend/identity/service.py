@@ -275,3 +275,8 @@ async def users_created_since(since: datetime) -> set[str]:
     """Ids of live users who signed up at or after `since`."""
     rows = await User.select(User.id).where(User.deleted_at.is_null() & (User.created_at >= since))
     return {str(r["id"]) for r in rows}
+
+
+async def deleted_people() -> int:
+    """How many accounts have been deleted (a count that only grows)."""
+    return int(await User.count().where(User.deleted_at.is_not_null()))

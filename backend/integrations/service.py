@@ -21,6 +21,7 @@ from backend.integrations.demo import DemoSource
 from backend.integrations.errors import NeedsReconnect, RateLimited, SourceError
 from backend.integrations.history import users_completed_since as users_completed_since
 from backend.integrations.sources import get_source, register_source, source_name
+from backend.integrations.status import sources_by_person as sources_by_person
 from backend.integrations.todoist import TodoistSource
 from backend.integrations.webhook_source import WebhookSource
 from backend.redis import get_redis, key

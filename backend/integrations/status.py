@@ -139,3 +139,14 @@ async def mark_failed(user_id: str, source: str, reason: str, *, reconnect: bool
 async def mark_disconnected(user_id: str, source: str) -> None:
     """The person disconnected the source."""
     await _upsert(user_id, source, status=DISCONNECTED, error="", failures=0)
+
+
+async def sources_by_person() -> dict[str, list[str]]:
+    """Everyone's connected sources (connected, or struggling but not given up on)."""
+    rows = await Integration.select(Integration.user, Integration.source).where(
+        Integration.status.is_in(list(ACTIVE))
+    )
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(str(r["user"]), []).append(str(r["source"]))
+    return found

@@ -21,7 +21,12 @@ DOMAIN = Domain(
             label="Tip history",
             description="Each tip oO showed you, with the features and the policy that picked it.",
             deletable=True,
-            tables=("recommender.served_tip", "profile.tip_history"),
+            tables=(
+                "recommender.served_tip",
+                "profile.tip_history",
+                "admin.admin_user_day",
+                "admin.admin_user_totals",
+            ),
             apps=("recommender",),
             order=10,
         ),

@@ -40,7 +40,7 @@ class ServedTip(Table, tablename="served_tip"):
     propensity = Real()
     latency_ms = Real()
     served_at = Timestamptz(default=TimestamptzNow(), index=True)
-    reacted_at = Timestamptz(null=True, default=None)
+    reacted_at = Timestamptz(null=True, default=None, index=True)  # admin rollups read changes
     project = Varchar(length=200, default="")
     reaction = Varchar(length=10, null=True, default=None)
     reward = Real(null=True, default=None)

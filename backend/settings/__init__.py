@@ -11,6 +11,7 @@ parser and doc, in one section per concern; `Settings` holds them all, flat.
 from backend.settings.fields import ROOT, SettingsError, setting
 from backend.settings.loader import Settings, get_settings, load_settings
 from backend.settings.sections import (
+    AdminSettings,
     CoreSettings,
     PrivacySettings,
     RecommenderSettings,
@@ -21,6 +22,7 @@ from backend.settings.services import IntegrationsSettings, LlmSettings, SignInS
 
 __all__ = [
     "ROOT",
+    "AdminSettings",
     "CoreSettings",
     "IntegrationsSettings",
     "LlmSettings",

@@ -11,6 +11,7 @@ from typing import Any
 
 from backend.settings.fields import SettingsError
 from backend.settings.sections import (
+    AdminSettings,
     CoreSettings,
     PrivacySettings,
     RecommenderSettings,
@@ -30,6 +31,7 @@ class Settings(
     SignInSettings,
     RecommenderSettings,
     PrivacySettings,
+    AdminSettings,
     LlmSettings,
     IntegrationsSettings,
 ):

@@ -197,3 +197,15 @@ class PrivacySettings:
         "Days a finished or failed simulation run (and its events) is kept; at least 1.",
         clamped(1),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminSettings:
+    """The operators' console."""
+
+    admin_rollups: bool = setting(
+        "OO_ADMIN_ROLLUPS",
+        True,
+        "Keep the console's rollups current every minute (a worker job). The test harness turns "
+        "it off so a cron tick never writes beside another test's data; tests refresh by hand.",
+    )

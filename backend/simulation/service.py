@@ -96,7 +96,7 @@ async def execute(
         return view
     config = SimConfig.from_dict(view.config)
     publisher = Publisher(run_id, user_id, publish_required)
-    await store.mark_running(run_id)
+    await asyncio.shield(store.mark_running(run_id))  # see set_progress below
     await publisher.send(store.RUNNING, 0, view.total)
     loop = asyncio.get_running_loop()
     updates: asyncio.Queue[Progress] = asyncio.Queue()
@@ -124,9 +124,11 @@ async def execute(
             await publisher.send(
                 store.RUNNING, p.done, p.total, policy_id=p.policy_id, mean_reward=p.mean_reward
             )
-            await store.set_progress(run_id, p.done)
+            # Shielded: a cancellation landing inside the write would leave SQLite's write
+            # lock held by a transaction that never ends, and every later writer waits on it.
+            await asyncio.shield(store.set_progress(run_id, p.done))
         result = job.result()
-        await store.finish_run(run_id, summarise(result), result.events, view.total)
+        await asyncio.shield(store.finish_run(run_id, summarise(result), result.events, view.total))
     except asyncio.CancelledError:  # the job's timeout, or the worker shutting down
         stop.set()
         # The cancellation may have landed inside a database transaction, leaving it as the
