@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -17,11 +18,11 @@ from litestar.template.config import TemplateConfig
 from strawberry.litestar import make_graphql_controller
 
 from backend.access_log import access_log_middleware
-from backend.db import close_pool, open_pool
+from backend.db import close_pool, engine, open_pool
 from backend.domains import DOMAINS, install
 from backend.graphql.context import context_getter
 from backend.queue import close_queue
-from backend.redis import close_redis
+from backend.redis import close_redis, get_redis
 from backend.schema import schema
 from backend.settings import ROOT, get_settings
 from backend.web import http_error_handler, internal_error_handler
@@ -33,6 +34,28 @@ STATIC = ROOT / "frontend" / "static"
 async def healthz() -> dict[str, bool]:
     """Liveness: a bare JSON answer (also the baseline of bench/tip_latency.py)."""
     return {"ok": True}
+
+
+READY_TIMEOUT_S = 2.0
+
+
+async def _reachable(check: Awaitable[object]) -> bool:
+    try:
+        await asyncio.wait_for(check, READY_TIMEOUT_S)
+    except Exception:  # any failure means "not ready"; the reason is not for the caller
+        return False
+    return True
+
+
+@get("/readyz", media_type=MediaType.JSON, include_in_schema=False)
+async def readyz() -> Response[dict[str, bool]]:
+    """Readiness for orchestrators: the database and Redis answer (503 when one does not)."""
+    database = await _reachable(engine().run_ddl("SELECT 1"))
+    redis = await _reachable(get_redis().ping())
+    ok = database and redis
+    return Response(
+        {"ok": ok, "database": database, "redis": redis}, status_code=200 if ok else 503
+    )
 
 
 @get("/sw.js", include_in_schema=False, media_type="application/javascript")
@@ -91,6 +114,7 @@ def create_app() -> Litestar:
         route_handlers=[
             graphql,
             healthz,
+            readyz,
             service_worker,
             manifest,
             *(route for domain in DOMAINS for route in domain.routes),

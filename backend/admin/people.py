@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from backend.admin.tables import AdminUserDay, AdminUserTotals
+from backend.contracts.errors import Refused
 
 ORDERS = {
     "SIGNED_UP": AdminUserTotals.user.created_at,
@@ -20,16 +21,22 @@ ORDERS = {
     "SOURCES": AdminUserTotals.sources,
 }
 MAX_PAGE = 100
+_COLUMNS = (
+    AdminUserTotals.user,
+    AdminUserTotals.user.email,
+    AdminUserTotals.user.name,
+    AdminUserTotals.user.role,
+    AdminUserTotals.user.created_at,
+    AdminUserTotals.last_at,
+    AdminUserTotals.served,
+    AdminUserTotals.reactions,
+    AdminUserTotals.mean_reward,
+    AdminUserTotals.sources,
+)
 
 
-class AdminError(Exception):
-    """A refused admin request: a code, a sentence, the field."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class AdminError(Refused):
+    """A refused admin request (a bad cursor, page size or order)."""
 
 
 @dataclass(frozen=True)
@@ -129,18 +136,7 @@ async def people(
                 AdminUserTotals.user.email.ilike(pattern) | AdminUserTotals.user.name.ilike(pattern)
             )
     rows = (
-        await AdminUserTotals.select(
-            AdminUserTotals.user,
-            AdminUserTotals.user.email,
-            AdminUserTotals.user.name,
-            AdminUserTotals.user.role,
-            AdminUserTotals.user.created_at,
-            AdminUserTotals.last_at,
-            AdminUserTotals.served,
-            AdminUserTotals.reactions,
-            AdminUserTotals.mean_reward,
-            AdminUserTotals.sources,
-        )
+        await AdminUserTotals.select(*_COLUMNS)
         .where(where)
         .order_by(column, ascending=not descending)
         .order_by(AdminUserTotals.user, ascending=True)
@@ -188,18 +184,7 @@ async def reward_history(user_id: str, days: int = 90) -> list[DayReward]:
 async def person_row(user_id: str) -> PersonRow | None:
     """One live person's list row (None: unknown or deleted)."""
     rows = (
-        await AdminUserTotals.select(
-            AdminUserTotals.user,
-            AdminUserTotals.user.email,
-            AdminUserTotals.user.name,
-            AdminUserTotals.user.role,
-            AdminUserTotals.user.created_at,
-            AdminUserTotals.last_at,
-            AdminUserTotals.served,
-            AdminUserTotals.reactions,
-            AdminUserTotals.mean_reward,
-            AdminUserTotals.sources,
-        )
+        await AdminUserTotals.select(*_COLUMNS)
         .where((AdminUserTotals.user == user_id) & AdminUserTotals.user.deleted_at.is_null())
         .limit(1)
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from agents.registry import all_agents, consent_keys, get_agent
 from agents.types import JsonValue
+from backend.contracts.errors import Refused
 from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import ProfileChanged
@@ -35,14 +36,8 @@ MAX_VALUE_BYTES = 2000
 _KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,79}$")
 
 
-class ProfileError(Exception):
-    """Bad input for a profile change; nothing was stored. Carries a UserError's fields."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class ProfileError(Refused):
+    """Bad input for a profile change; nothing was stored."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.audit import record
+from backend.contracts.errors import Refused
 from backend.db import write_transaction
 from backend.recommender.policies import DEFAULT_ACTIVE_ID, Policy, all_policies, get_policy
 from backend.recommender.tables import PolicyRegistry, ShadowDecision
@@ -86,16 +87,13 @@ class Evidence:
         return self.agreed_decisions / self.shadow_decisions if self.shadow_decisions else None
 
 
-class RegistryError(Exception):
+class RegistryError(Refused):
     """A refused registry change; nothing was stored."""
 
     def __init__(
         self, code: str, message: str, field: str | None = None, evidence: Evidence | None = None
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+        super().__init__(code, message, field)
         self.evidence = evidence
 
 

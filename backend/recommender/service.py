@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from backend.contracts.errors import Refused
 from backend.contracts.json import json_object
 from backend.contracts.principal import Principal
 from backend.db import write_transaction
@@ -40,14 +41,8 @@ class Reaction:
     reward: float
 
 
-class ReactionError(Exception):
+class ReactionError(Refused):
     """A reaction that cannot be accepted; nothing was stored."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 def _view(row: dict[str, Any]) -> TipView:

@@ -25,7 +25,6 @@ from playwright.sync_api import (
     Page,
     ViewportSize,
     expect,
-    sync_playwright,
 )
 
 from tests.support.fixtures import ROOT, DemoPerson, LiveServer, make_person
@@ -75,15 +74,6 @@ def feedback_for(tip_id: str) -> dict[str, Any]:
     row = run_db(_feedback_for(tip_id))
     assert row is not None, f"no feedback row for tip {tip_id}"
     return row
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def open_page(browser: Browser, server: LiveServer, viewport: ViewportSize) -> Page:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_tip_page import (  # noqa: F401 - fixtures are used by name
-    browser,
     page,
     sign_in,
     tip_id,

@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.integration.integrations.conftest import connect_todoist, gql, signed_in
+from tests.integration.integrations.conftest import (
+    background_sync_done,
+    connect_todoist,
+    gql,
+    signed_in,
+)
 from tests.support.calendar_standin import GoogleCalendarStandIn
 from tests.support.fixtures import LiveServer
 from tests.support.idp_google import GoogleStandIn
@@ -44,12 +49,13 @@ async def test_no_long_task_right_before_a_meeting(
     gcal: GoogleCalendarStandIn,
     google_idp: GoogleStandIn,
 ) -> None:
-    _, client = await signed_in(integrations_server)
+    user_id, client = await signed_in(integrations_server)
     email = f"c-{uuid.uuid4().hex[:8]}@example.com"
     account = todoist.add_user(email)
     todoist.add_task(account, "Deep work on the report", duration=(90, "minute"))
     todoist.add_task(account, "Reply to Sam", duration=(5, "minute"))
     connect_todoist(integrations_server, todoist, client, email)
+    await background_sync_done(user_id, "todoist")
     assert sync(client, "todoist")["errors"] == []
 
     cal = gcal.add_user(email)
@@ -63,6 +69,7 @@ async def test_no_long_task_right_before_a_meeting(
         declined=True,
     )
     connect_calendar(integrations_server, google_idp, client, email)
+    await background_sync_done(user_id, "google-calendar")
     assert sync(client, "google-calendar")["errors"] == []
 
     tip = gql(client, TIP)["data"]["tip"]
@@ -81,6 +88,9 @@ async def test_calendar_token_refresh_and_reconnect(
     email = f"r-{uuid.uuid4().hex[:8]}@example.com"
     gcal.add_user(email)
     connect_calendar(integrations_server, google_idp, client, email)
+    # The connection's own first sync runs in the worker: let it finish, so it cannot refresh
+    # the token between what this test expires, refreshes and expects to see revoked.
+    await background_sync_done(user_id, "google-calendar")
     cred = await get_credential(user_id, "google-calendar")
     assert cred is not None
     assert cred.refresh_token is not None  # access_type=offline gave one
@@ -89,15 +99,17 @@ async def test_calendar_token_refresh_and_reconnect(
     again = await get_credential(user_id, "google-calendar")
     assert again is not None
     assert again.access_token.reveal() != cred.access_token.reveal()
-    # Disconnect revokes at Google and forgets the tokens.
+    # Disconnect revokes at Google and forgets the tokens (whatever tokens are current then).
+    current = await get_credential(user_id, "google-calendar")
+    assert current is not None
     body = gql(
         client,
         'mutation { disconnectIntegration(source: "google-calendar") { integration { status } } }',
     )
     assert body["data"]["disconnectIntegration"]["integration"]["status"] == "disconnected"
     assert await get_credential(user_id, "google-calendar") is None
-    assert again.access_token.reveal() in google_idp.revoked or (
-        again.refresh_token and again.refresh_token.reveal() in google_idp.revoked
+    assert current.access_token.reveal() in google_idp.revoked or (
+        current.refresh_token and current.refresh_token.reveal() in google_idp.revoked
     )
 
 

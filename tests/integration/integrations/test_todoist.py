@@ -67,6 +67,7 @@ async def test_refresh_mid_sync_rotates_and_stores_the_new_refresh_token(
     account = todoist.add_user(email)
     todoist.add_task(account, "Water the plants")
     connect_todoist(integrations_server, todoist, client, email)
+    await background_sync_done(user_id)  # its refresh must not race the one this test makes
     before = await get_credential(user_id, "todoist")
     assert before is not None
     assert before.refresh_token is not None
@@ -85,11 +86,12 @@ async def test_refresh_mid_sync_rotates_and_stores_the_new_refresh_token(
 async def test_revoked_access_needs_reconnect_on_the_connect_page(
     integrations_server: LiveServer, todoist: TodoistStandIn
 ) -> None:
-    _, client = await signed_in(integrations_server)
+    user_id, client = await signed_in(integrations_server)
     email = _email()
     account = todoist.add_user(email)
     todoist.add_task(account, "Renew passport")
     connect_todoist(integrations_server, todoist, client, email)
+    await background_sync_done(user_id)
     todoist.revoke_access(account)
     result = gql(client, SYNC)["data"]["syncIntegration"]
     assert result["errors"][0]["code"] == "NEEDS_RECONNECT"
