@@ -3,7 +3,11 @@
 from backend.contracts.privacy import Category
 from backend.domain import Domain
 from backend.recommender.admin_graphql import PolicyAdminMutation, PolicyAdminQuery
-from backend.recommender.graphql import RecommenderMutation, RecommenderQuery
+from backend.recommender.graphql import (
+    RecommenderMutation,
+    RecommenderQuery,
+    RecommenderSubscription,
+)
 from backend.recommender.jobs import CRON_JOBS, JOBS
 from backend.recommender.web import ROUTES
 
@@ -13,6 +17,7 @@ DOMAIN = Domain(
     routes=tuple(ROUTES),
     queries=(RecommenderQuery, PolicyAdminQuery),
     mutations=(RecommenderMutation, PolicyAdminMutation),
+    subscriptions=(RecommenderSubscription,),
     jobs=tuple(JOBS),
     cron_jobs=tuple(CRON_JOBS),
     privacy_categories=(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 
+from backend.events import live
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
@@ -136,6 +138,9 @@ class FeedbackPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+TIP_SUBJECTS = ("signals.tip.served", "signals.tip.feedback")
+
+
 @strawberry.type
 class RecommenderQuery:
     """Recommender queries."""
@@ -177,3 +182,26 @@ class RecommenderMutation:
             reward=reaction.reward,
             next_tip=Tip.from_view(nxt) if nxt else None,
         )
+
+
+@strawberry.type
+class RecommenderSubscription:
+    """The person's own tip, live."""
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description=(
+            "My current tip now, then again whenever it changes: answered on another device, or"
+            " a new tip served (null: nothing to show). Keeps two open pages in step."
+        ),
+    )
+    async def my_tip(self, info: Info) -> AsyncGenerator[Tip | None, None]:
+        user = await info.context.user()
+        shown = await service.current_tip(user)
+        yield Tip.from_view(shown) if shown else None
+        async for _event in live.subscribe(TIP_SUBJECTS, user.user_id):
+            now = await service.current_tip(user)
+            if (now.id if now else None) == (shown.id if shown else None):
+                continue  # the event changed nothing on screen (e.g. the serve of this very tip)
+            shown = now
+            yield Tip.from_view(now) if now else None
