@@ -67,6 +67,19 @@ class DayActivity:
     dismissed: int
     mean_reward: float | None
 
+    @classmethod
+    def of(cls, d: overview_service.DayCounts) -> DayActivity:
+        """From the rollups' counts."""
+        return cls(
+            day=d.day,
+            served=d.served,
+            reactions=d.reactions,
+            done=d.done,
+            snoozed=d.snoozed,
+            dismissed=d.dismissed,
+            mean_reward=d.mean_reward,
+        )
+
 
 @strawberry.type
 class FunnelStep:
@@ -122,18 +135,7 @@ class AdminPerson:
 
     @strawberry.field(description="Served, reactions and mean reward per active day (last 90).")
     async def reward_history(self) -> list[DayActivity]:
-        return [
-            DayActivity(
-                day=d.day,
-                served=d.served,
-                reactions=d.reactions,
-                done=0,
-                snoozed=0,
-                dismissed=0,
-                mean_reward=d.mean_reward,
-            )
-            for d in await people_service.reward_history(str(self.id))
-        ]
+        return [DayActivity.of(d) for d in await people_service.reward_history(str(self.id))]
 
     @strawberry.field(description="The latest decisions for this person, newest first.")
     async def decisions(self, last: int = 50) -> list[AdminDecision]:
@@ -246,18 +248,7 @@ class AdminQuery:
                 Kpi(key=k.key, label=k.label, value=k.value, previous=k.previous, change=k.change)
                 for k in o.kpis
             ],
-            days=[
-                DayActivity(
-                    day=d.day,
-                    served=d.served,
-                    reactions=d.reactions,
-                    done=d.done,
-                    snoozed=d.snoozed,
-                    dismissed=d.dismissed,
-                    mean_reward=d.mean_reward,
-                )
-                for d in o.days
-            ],
+            days=[DayActivity.of(d) for d in o.days],
             funnel=[FunnelStep(key=f.key, label=f.label, people=f.people) for f in o.funnel],
         )
 

@@ -3,6 +3,7 @@ reactions per day, and the activation funnel — all from the rollups (never the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -74,6 +75,19 @@ class Overview:
     funnel: list[FunnelStep]
 
 
+def day_counts(day: date, r: Mapping[str, Any]) -> DayCounts:
+    """A rollup row (per day, or per person and day) as counts; zeros when there is none."""
+    return DayCounts(
+        day=day,
+        served=int(r.get("served") or 0),
+        done=int(r.get("done") or 0),
+        snoozed=int(r.get("snoozed") or 0),
+        dismissed=int(r.get("dismissed") or 0),
+        reward_sum=float(r.get("reward_sum") or 0.0),
+        rewarded=int(r.get("rewarded") or 0),
+    )
+
+
 async def _day_rows(start: date, end: date) -> dict[date, dict[str, Any]]:
     rows = await AdminDay.select().where((AdminDay.day >= start) & (AdminDay.day <= end))
     return {_as_date(r["day"]): r for r in rows}
@@ -83,18 +97,7 @@ def _days(rows: dict[date, dict[str, Any]], start: date, end: date) -> list[DayC
     out = []
     for i in range((end - start).days + 1):
         day = start + timedelta(days=i)
-        r = rows.get(day, {})
-        out.append(
-            DayCounts(
-                day=day,
-                served=int(r.get("served") or 0),
-                done=int(r.get("done") or 0),
-                snoozed=int(r.get("snoozed") or 0),
-                dismissed=int(r.get("dismissed") or 0),
-                reward_sum=float(r.get("reward_sum") or 0.0),
-                rewarded=int(r.get("rewarded") or 0),
-            )
-        )
+        out.append(day_counts(day, rows.get(day, {})))
     return out
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from backend.admin.overview import DayCounts, day_counts
 from backend.admin.tables import AdminUserDay, AdminUserTotals
 from backend.contracts.errors import Refused
 
@@ -152,17 +153,7 @@ async def people(
     )
 
 
-@dataclass(frozen=True)
-class DayReward:
-    """One day of a person's activity."""
-
-    day: date
-    served: int
-    reactions: int
-    mean_reward: float | None
-
-
-async def reward_history(user_id: str, days: int = 90) -> list[DayReward]:
+async def reward_history(user_id: str, days: int = 90) -> list[DayCounts]:
     """The person's last `days` active days, oldest first."""
     rows = (
         await AdminUserDay.select()
@@ -170,15 +161,7 @@ async def reward_history(user_id: str, days: int = 90) -> list[DayReward]:
         .order_by(AdminUserDay.day, ascending=False)
         .limit(days)
     )
-    return [
-        DayReward(
-            day=r["day"],
-            served=int(r["served"]),
-            reactions=int(r["reactions"]),
-            mean_reward=round(r["reward_sum"] / r["rewarded"], 4) if r["rewarded"] else None,
-        )
-        for r in reversed(rows)
-    ]
+    return [day_counts(r["day"], r) for r in reversed(rows)]
 
 
 async def person_row(user_id: str) -> PersonRow | None:

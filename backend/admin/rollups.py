@@ -76,9 +76,8 @@ async def _store_day(day: date, found: list[DayActivity]) -> set[str]:
     return {r.user_id for r in kept} | {str(b["user"]) for b in before}
 
 
-async def _store_totals(user_ids: set[str]) -> None:
+async def _store_totals(user_ids: set[str], sources: dict[str, list[str]]) -> None:
     ids = sorted(user_ids)
-    sources = await sources_by_person() if ids else {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         sums: list[dict[str, Any]] = (
@@ -119,26 +118,28 @@ def _totals(s: dict[str, Any], sources: int) -> AdminUserTotals:
     )
 
 
-async def _everyone_listed(touched: set[str]) -> set[str]:
+async def _everyone_listed(touched: set[str], sources: dict[str, list[str]]) -> set[str]:
     """Give every live person a totals row and refresh everyone's source count; returns the
     people whose totals must be summed again (touched, or new here)."""
     live = await live_user_zones()
-    listed = {str(r["user"]) for r in await AdminUserTotals.select(AdminUserTotals.user)}
-    gone = listed - set(live)
-    if gone:  # deleted people leave every aggregate
-        async with write_transaction():
-            await AdminUserTotals.delete().where(AdminUserTotals.user.is_in(sorted(gone)))
-            await AdminUserDay.delete().where(AdminUserDay.user.is_in(sorted(gone)))
-    fresh = set(live) - listed
-    sources = await sources_by_person()
     known = {
         str(r["user"]): int(r["sources"])
         for r in await AdminUserTotals.select(AdminUserTotals.user, AdminUserTotals.sources)
     }
-    changed = {u: len(sources.get(u, [])) for u in live if known.get(u) != len(sources.get(u, []))}
-    async with write_transaction():
-        for user_id, count in changed.items():
-            if user_id in listed:
+    gone = set(known) - set(live)
+    if gone:  # deleted people leave every aggregate
+        async with write_transaction():
+            await AdminUserTotals.delete().where(AdminUserTotals.user.is_in(sorted(gone)))
+            await AdminUserDay.delete().where(AdminUserDay.user.is_in(sorted(gone)))
+    fresh = set(live) - set(known)
+    changed = {
+        u: len(sources.get(u, []))
+        for u in live
+        if u in known and known[u] != len(sources.get(u, []))
+    }
+    if changed:
+        async with write_transaction():
+            for user_id, count in changed.items():
                 await AdminUserTotals.update({AdminUserTotals.sources: count}).where(
                     AdminUserTotals.user == user_id
                 )
@@ -154,8 +155,9 @@ async def refresh(now: datetime | None = None) -> dict[str, int]:
     touched: set[str] = set()
     for day in days:
         touched |= await _store_day(day, await activity_on(day))
-    touched = await _everyone_listed(touched)
-    await _store_totals(touched)
+    sources = await sources_by_person()
+    touched = await _everyone_listed(touched, sources)
+    await _store_totals(touched, sources)
     today = started.date()
     redo = affected(days, today)
     if deleted != deleted_before:  # someone left: their share leaves every day's figures

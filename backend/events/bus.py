@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,26 +115,3 @@ async def recent(
     rows = await get_redis().xrevrange(stream_key(), count=max(count * 4, 100))
     events = [e for e in (decode_entry(i, f) for i, f in rows) if wanted(e, subjects, user_id)]
     return list(reversed(events[:count]))
-
-
-async def tail(
-    subjects: Collection[str] | None = None,
-    user_id: str | None = None,
-    after: str = "$",
-    block_ms: int = 5000,
-) -> AsyncIterator[Event]:
-    """Yield events as they arrive (after `after`, default: only new ones). Runs until cancelled."""
-    redis = get_redis()
-    last = after
-    if last == "$":
-        # Resolve "$" once so no event published between two reads is missed.
-        info = await redis.xrevrange(stream_key(), count=1)
-        last = info[0][0] if info else "0-0"
-    while True:
-        batches = await redis.xread({stream_key(): last}, block=block_ms, count=100)
-        for _stream, rows in batches or []:
-            for event_id, fields in rows:
-                last = event_id
-                event = decode_entry(event_id, fields)
-                if wanted(event, subjects, user_id):
-                    yield event

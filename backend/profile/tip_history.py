@@ -39,8 +39,6 @@ def _time(raw: str) -> datetime:
 
 async def on_tip_served(user_id: str, event: TipServed) -> None:
     """A tip was served: one history row (kept once, whatever the replays)."""
-    if await TipHistory.exists().where(TipHistory.tip_id == event.tip_id):
-        return
     try:
         await TipHistory(
             tip_id=event.tip_id,
@@ -52,7 +50,7 @@ async def on_tip_served(user_id: str, event: TipServed) -> None:
             served_at=_time(event.served_at),
         ).save()
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
-        return  # the same event handled at the same moment elsewhere: one row stands
+        return  # already kept (a replay, or its reaction came first): one row stands
 
 
 async def on_tip_feedback(user_id: str, event: TipFeedback) -> None:
