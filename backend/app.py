@@ -17,9 +17,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from strawberry.litestar import make_graphql_controller
 
+from backend import heartbeat
 from backend.access_log import access_log_middleware
 from backend.db import close_pool, engine, open_pool
 from backend.domains import DOMAINS, install
+from backend.events import live
 from backend.graphql.context import context_getter
 from backend.queue import close_queue
 from backend.redis import close_redis, get_redis
@@ -74,11 +76,17 @@ async def manifest() -> File:
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Open the database pool; close it, Redis and the queue on the way out."""
+    """Open the database pool and beat for the health rollup; close it all on the way out."""
     await open_pool()
+    beating = asyncio.create_task(
+        heartbeat.keep_beating("web", lambda: {"subscriptions": live.open_subscriptions()}),
+        name="oo-heartbeat",
+    )
     try:
         yield
     finally:
+        beating.cancel()
+        await heartbeat.forget("web")
         await close_queue()
         await close_redis()
         await close_pool()

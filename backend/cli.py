@@ -163,9 +163,7 @@ def _log_config() -> dict[str, Any]:
 @main.command()
 def worker() -> None:
     """Run an arq worker (agents, syncs, LLM candidates, push delivery)."""
-    from arq.worker import run_worker
-
-    from worker.settings import WorkerSettings
+    from worker.beating import beating_worker
 
     try:
         import uvloop
@@ -175,7 +173,7 @@ def worker() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:  # uvloop ships with uvicorn[standard]; without it asyncio's loop works
         pass
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    beating_worker().run()
 
 
 @main.command()

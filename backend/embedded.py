@@ -18,12 +18,11 @@ from backend.settings import get_settings
 
 async def _serve_and_work() -> None:
     import uvicorn
-    from arq.worker import Worker
 
     from backend.app import create_app
     from backend.migrate import migrate
     from backend.queue import arq_redis_settings, queue_name
-    from worker.settings import WorkerSettings
+    from worker.beating import beating_worker
 
     settings = get_settings()
     await migrate()
@@ -41,16 +40,9 @@ async def _serve_and_work() -> None:
         ws_per_message_deflate=False,  # small JSON frames: see `oo serve`
     )
     server = uvicorn.Server(config)
-    arq_worker = Worker(
-        functions=WorkerSettings.functions,
-        cron_jobs=WorkerSettings.cron_jobs,
-        on_startup=WorkerSettings.on_startup,
-        on_shutdown=WorkerSettings.on_shutdown,
-        redis_settings=arq_redis_settings(),
-        queue_name=queue_name(),
-        handle_signals=False,  # uvicorn owns Ctrl-C; we stop the worker after it
-        max_tries=WorkerSettings.max_tries,
-        keep_result=WorkerSettings.keep_result,
+    # uvicorn owns Ctrl-C; we stop the worker after it
+    arq_worker = beating_worker(
+        handle_signals=False, redis_settings=arq_redis_settings(), queue_name=queue_name()
     )
     worker_task = asyncio.create_task(arq_worker.async_run())
     url = f"http://{settings.host}:{settings.port}"

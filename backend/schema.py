@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from backend.domains import DOMAINS
 from backend.graphql.errors import ErrorCodes
 from backend.graphql.executor import EventScopedExecutor
+from backend.graphql.streaming import use_schema
 from backend.settings import get_settings
 
 Query = merge_types("Query", tuple(q for d in DOMAINS for q in d.queries))
@@ -68,3 +69,4 @@ def build_schema() -> strawberry.Schema:
 
 
 schema = build_schema()
+use_schema(schema)  # the console's live pages run subscriptions through it

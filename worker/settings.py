@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from backend import heartbeat
 from backend.db import close_pool, open_pool
 from backend.domains import DOMAINS, install
 from backend.queue import arq_redis_settings, queue_name
@@ -18,7 +19,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
-    """Close what on_startup opened."""
+    """Close what on_startup opened (saying goodbye to the health rollup first)."""
+    await heartbeat.forget("worker")
     await close_pool()
     await close_redis()
 

@@ -1,15 +1,20 @@
 """The admin domain: the operators' console (pages and GraphQL) and the rollups behind it."""
 
+from backend.admin.actions_graphql import AdminActionMutation
 from backend.admin.graphql import AdminQuery
+from backend.admin.health_graphql import HealthQuery, HealthSubscription
 from backend.admin.jobs import CRON_JOBS, JOBS
+from backend.admin.live_web import ROUTES as LIVE_ROUTES
 from backend.admin.web import ROUTES
 from backend.domain import Domain
 
 DOMAIN = Domain(
     name="admin",
     piccolo_app="backend.admin.piccolo_app",
-    routes=tuple(ROUTES),
-    queries=(AdminQuery,),
+    routes=(*ROUTES, *LIVE_ROUTES),
+    queries=(AdminQuery, HealthQuery),
+    mutations=(AdminActionMutation,),
+    subscriptions=(HealthSubscription,),
     jobs=tuple(JOBS),
     cron_jobs=tuple(CRON_JOBS),
 )

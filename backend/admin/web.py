@@ -12,9 +12,10 @@ from litestar.response import Response, Template
 from backend import audit
 from backend.admin import overview as overview_service
 from backend.admin import people as people_service
+from backend.admin.guard import admin_or_refusal
+from backend.admin.person_page import person_action, render_person
 from backend.contracts.principal import Principal
-from backend.recommender.activity import recent_decisions
-from backend.web import error_page, page_user, sign_in_redirect
+from backend.web import error_page
 
 PERIODS = {"LAST_24H": "24 h", "LAST_7D": "7 days", "LAST_30D": "30 days", "LAST_90D": "90 days"}
 ORDERS = {
@@ -28,19 +29,10 @@ ORDERS = {
 AUDIT_PAGE = 50
 
 
-async def _admin(request: Request[Any, Any, Any]) -> Principal | Response[Any]:
-    user = await page_user(request)
-    if user is None:
-        return sign_in_redirect()
-    if not user.is_admin:
-        return error_page("Admins only", "This page is for the people who run oO.", 403)
-    return user
-
-
 @get("/admin", include_in_schema=False)
 async def overview_page(request: Request[Any, Any, Any], period: str = "LAST_7D") -> Response[Any]:
     """KPIs with their change, tips and reactions per day, the activation funnel."""
-    user = await _admin(request)
+    user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
     if period not in PERIODS:
@@ -76,7 +68,7 @@ async def people_page(
     after: str | None = None,
 ) -> Response[Any]:
     """Search, sort and page through people."""
-    user = await _admin(request)
+    user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
     try:
@@ -102,32 +94,11 @@ async def people_page(
 
 @get("/admin/users/{person_id:str}", include_in_schema=False)
 async def person_page(request: Request[Any, Any, Any], person_id: str) -> Response[Any]:
-    """One person: their figures, reward history and last 50 decisions."""
-    user = await _admin(request)
+    """One person: figures, reward history, decisions, connections, profile, actions."""
+    user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
-    row = await people_service.person_row(person_id) if people_service.is_uuid(person_id) else None
-    if row is None:
-        return error_page(
-            "No such person", "Nobody with that id (or they deleted their account).", 404
-        )
-    history = await people_service.reward_history(person_id)
-    chart = {
-        "days": [d.day.isoformat() for d in history],
-        "reward": [d.mean_reward for d in history],
-        "served": [d.served for d in history],
-    }
-    return Template(
-        template_name="admin/user.html",
-        context={
-            "user": user,
-            "person": row,
-            "history": history,
-            "decisions": await recent_decisions(person_id, 50),
-            "chart": json.dumps(chart),
-            "section": "people",
-        },
-    )
+    return await render_person(user, person_id)
 
 
 @get("/admin/audit", include_in_schema=False)
@@ -135,7 +106,7 @@ async def audit_page(
     request: Request[Any, Any, Any], action: str = "", target: str = "", after: str | None = None
 ) -> Response[Any]:
     """Every admin action: who, when, what, on what, why."""
-    user = await _admin(request)
+    user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
     try:
@@ -158,4 +129,4 @@ async def audit_page(
     )
 
 
-ROUTES = [overview_page, people_page, person_page, audit_page]
+ROUTES = [overview_page, people_page, person_page, person_action, audit_page]

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from backend.events.contracts import decode_payload, subject_of
+from backend.events.contracts import SUBJECTS, decode_payload, subject_of
 from backend.events.handlers import dispatch
 from backend.redis import get_redis, key
 from backend.settings import get_settings
@@ -22,6 +22,8 @@ class Event(msgspec.Struct, frozen=True):
     user_id: str
     at: datetime
     payload: dict[str, Any]
+    replayed_from: str | None = None
+    """Set on an event an operator re-published: the id of the event it repeats."""
 
 
 def stream_key() -> str:
@@ -29,13 +31,18 @@ def stream_key() -> str:
     return key("events")
 
 
-def _fields(user_id: str, payload: msgspec.Struct, at: str) -> dict[Any, Any]:
-    return {
+def _fields(
+    user_id: str, payload: msgspec.Struct, at: str, replayed_from: str | None = None
+) -> dict[Any, Any]:
+    fields = {
         "subject": subject_of(payload),
         "user_id": user_id,
         "at": at,
         "payload": msgspec.json.encode(payload).decode(),
     }
+    if replayed_from is not None:
+        fields["replayed_from"] = replayed_from
+    return fields
 
 
 def last_events_key(user_id: str) -> str:
@@ -97,7 +104,31 @@ def decode_entry(event_id: str, fields: dict[str, str]) -> Event:
         user_id=fields.get("user_id", ""),
         at=datetime.fromisoformat(fields["at"]),
         payload=decode_payload(subject, fields.get("payload", "{}")),
+        replayed_from=fields.get("replayed_from"),
     )
+
+
+async def read_one(event_id: str) -> Event | None:
+    """The event with this id, while the capped stream still holds it."""
+    rows = await get_redis().xrange(stream_key(), min=event_id, max=event_id, count=1)
+    return decode_entry(*rows[0]) if rows else None
+
+
+async def republish(event: Event) -> str:
+    """Publish an event again, marked `replayed_from` its id (an operator's replay).
+
+    Handlers and subscribers see it like any event: they are idempotent by contract, so a
+    replay repairs a read model that missed it and changes nothing where it was applied.
+    """
+    cls = SUBJECTS.get(event.subject)
+    if cls is None:
+        raise KeyError(f"no contract for subject {event.subject!r}")
+    payload = msgspec.convert(event.payload, cls)
+    await dispatch([(event.user_id, payload)])
+    fields = _fields(event.user_id, payload, datetime.now(UTC).isoformat(), event.id)
+    maxlen = get_settings().event_stream_maxlen
+    new_id = await get_redis().xadd(stream_key(), fields, maxlen=maxlen, approximate=True)
+    return str(new_id)
 
 
 def wanted(event: Event, subjects: Collection[str] | None, user_id: str | None) -> bool:

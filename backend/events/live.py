@@ -9,6 +9,8 @@ read, many cheap downstream filters). Redis connections therefore do not grow wi
   event it received, to resume from); it never slows the reader or the others.
 - `after` resumes from an event id: the backlog is read with XRANGE while live events queue up,
   and live events already replayed are skipped, so there is no gap and no duplicate.
+- `last` opens with (up to) the last N matching events, found walking back with XREVRANGE —
+  the console's backfill — then goes on live the same way.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ READ_COUNT, so one read's batch never overflows a subscriber that keeps up."""
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
 REPLAY_PAGE = 500
+LAST_SCAN_LIMIT = 20_000
+"""How far back (in stream entries) `last` looks for matching events: a rare subject in a busy
+stream may find fewer than asked, never a scan of the whole ring."""
 RETRY_S = (0.1, 0.5, 1.0, 2.0)
 
 
@@ -155,14 +160,20 @@ class Multiplexer:
         subjects: Collection[str] | None = None,
         user_id: str | None = None,
         after: str | None = None,
+        last_n: int | None = None,
     ) -> AsyncIterator[Event]:
-        """Events wanted by this filter as they happen; after `after` first, when given."""
+        """Events wanted by this filter as they happen; after `after` (or the last `last_n`)
+        first, when given."""
         subscriber = _Subscriber(tuple(subjects) if subjects else None, user_id)
         await self._add(subscriber)
         last: str | None = None
         try:
-            if after and after != "$":
-                async for event in _replay(after):
+            start = f"({after}" if after and after != "$" else None
+            if last_n:
+                oldest = await _oldest_of_last(subscriber, last_n, after)
+                start = oldest or start
+            if start is not None:
+                async for event in _replay(start):
                     last = event.id
                     if subscriber.user_id in (None, event.user_id) and subscriber.wants(
                         event.subject
@@ -181,10 +192,31 @@ class Multiplexer:
             self._remove(subscriber)
 
 
-async def _replay(after: str) -> AsyncIterator[Event]:
-    """Every event after `after` (exclusive) now in the stream, oldest first, in pages."""
+async def _oldest_of_last(subscriber: _Subscriber, count: int, after: str | None) -> str | None:
+    """The id of the oldest of the last `count` events this subscriber wants (after `after`)."""
     redis = get_redis()
-    start = f"({after}"
+    end, found, scanned = "+", 0, 0
+    oldest: str | None = None
+    floor = f"({after}" if after and after != "$" else "-"
+    while found < count and scanned < LAST_SCAN_LIMIT:
+        rows = await redis.xrevrange(stream_key(), max=end, min=floor, count=REPLAY_PAGE)
+        for event_id, fields in rows:
+            if subscriber.user_id in (None, fields.get("user_id")) and subscriber.wants(
+                fields.get("subject", "")
+            ):
+                oldest, found = event_id, found + 1
+                if found == count:
+                    break
+        scanned += len(rows)
+        if len(rows) < REPLAY_PAGE:
+            break
+        end = f"({rows[-1][0]}"
+    return oldest
+
+
+async def _replay(start: str) -> AsyncIterator[Event]:
+    """Every event from `start` (an XRANGE bound: "(id" exclusive) on, oldest first, in pages."""
+    redis = get_redis()
     while True:
         rows = await redis.xrange(stream_key(), min=start, max="+", count=REPLAY_PAGE)
         for event_id, fields in rows:
@@ -206,10 +238,16 @@ def multiplexer() -> Multiplexer:
     return found
 
 
+def open_subscriptions() -> int:
+    """Subscribers this process serves now (every loop's multiplexer)."""
+    return sum(m.subscribers for m in _multiplexers.values())
+
+
 def subscribe(
     subjects: Collection[str] | None = None,
     user_id: str | None = None,
     after: str | None = None,
+    last_n: int | None = None,
 ) -> AsyncIterator[Event]:
     """Follow the bus through this process's multiplexer (see the module docstring)."""
-    return multiplexer().subscribe(subjects, user_id, after)
+    return multiplexer().subscribe(subjects, user_id, after, last_n)

@@ -9,7 +9,7 @@ import strawberry
 
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin
-from backend.graphql.types import UserError
+from backend.graphql.types import UserError, missing_reason
 from backend.llm import service
 from backend.llm.config import TEMPLATE_MODEL, TIP_GENERATOR, LlmConfigError, load_gateway_config
 from backend.llm.stats import LlmStatsRow, llm_stats
@@ -175,10 +175,14 @@ class LlmAdminMutation:
         description="Rewrite a person's tip candidates now, on a worker.",
     )
     async def regenerate_candidates(
-        self, info: Info, user_id: strawberry.ID
+        self, info: Info, user_id: strawberry.ID, reason: str
     ) -> RegenerateCandidatesPayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return RegenerateCandidatesPayload(errors=[refused])
         uid = await existing_user_id(user_id)
         if uid is None:
             return RegenerateCandidatesPayload(errors=[NO_USER])
-        return RegenerateCandidatesPayload(queued=await service.regenerate(admin.user_id, uid))
+        return RegenerateCandidatesPayload(
+            queued=await service.regenerate(admin.user_id, uid, reason.strip())
+        )

@@ -107,11 +107,11 @@ async def candidates_for(user_id: str, now: datetime | None = None) -> list[Cand
     return sorted(views, key=lambda v: (v.expired or v.blocked is not None, -v.confidence))
 
 
-async def regenerate(actor_user_id: str, user_id: str) -> bool:
+async def regenerate(actor_user_id: str, user_id: str, reason: str = "") -> bool:
     """Admin: rewrite a person's candidates now, even if nothing changed (audit-logged).
 
     False when a generation for them is already queued or running.
     """
     async with write_transaction():
-        await audit(actor_user_id, "llm.regenerate", user_id, {})
+        await audit(actor_user_id, "llm.regenerate", user_id, {"reason": reason})
     return await request_generation(user_id, delay_s=0, force=True)

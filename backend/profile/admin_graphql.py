@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 from agents.registry import UnknownAgent
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin
-from backend.graphql.types import UserError
+from backend.graphql.types import UserError, missing_reason
 from backend.profile import service
 from backend.profile.graphql import AgentOutput, user_error
 
@@ -110,13 +110,17 @@ class ProfileAdminMutation:
         permission_classes=[IsAdmin],
         description="Recompute every profile feature of a person now; queue their agents.",
     )
-    async def rebuild_profile(self, info: Info, user_id: strawberry.ID) -> RebuildProfilePayload:
+    async def rebuild_profile(
+        self, info: Info, user_id: strawberry.ID, reason: str
+    ) -> RebuildProfilePayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return RebuildProfilePayload(errors=[refused])
         uid = parse_user_id(user_id)
         if uid is None:
             return RebuildProfilePayload(errors=[NO_USER])
         try:
-            views = await service.rebuild_profile(admin.user_id, uid)
+            views = await service.rebuild_profile(admin.user_id, uid, reason.strip())
         except service.ProfileError as err:
             return RebuildProfilePayload(errors=[user_error(err)])
         return RebuildProfilePayload(features=[ProfileFeature.of(f) for f in views])
@@ -126,14 +130,18 @@ class ProfileAdminMutation:
         description="Run one agent for a person now, on a worker (waits up to 15 s).",
     )
     async def compute_agent(
-        self, info: Info, user_id: strawberry.ID, agent_id: str
+        self, info: Info, user_id: strawberry.ID, agent_id: str, reason: str
     ) -> ComputeAgentPayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return ComputeAgentPayload(errors=[refused])
         uid = await existing_user_id(user_id)
         if uid is None:
             return ComputeAgentPayload(errors=[NO_USER])
         try:
-            status, reason = await service.request_compute(admin.user_id, uid, agent_id)
+            status, reason = await service.request_compute(
+                admin.user_id, uid, agent_id, reason=reason.strip()
+            )
         except UnknownAgent:
             known = ", ".join(service.agent_ids())
             return ComputeAgentPayload(

@@ -215,7 +215,7 @@ async def compute_agent_now(user_id: str, agent_id: str) -> AgentRun:
 
 
 async def request_compute(
-    actor_user_id: str, user_id: str, agent_id: str, wait_s: float = 15.0
+    actor_user_id: str, user_id: str, agent_id: str, wait_s: float = 15.0, reason: str = ""
 ) -> tuple[str, str]:
     """Admin: run one agent for a person on a worker now; returns (status, reason).
 
@@ -226,7 +226,12 @@ async def request_compute(
     manifest = get_agent(agent_id)
     job_id = agent_job_id(manifest.id, user_id, 0) + f":now:{uuid.uuid4().hex[:12]}"
     async with write_transaction():
-        await audit(actor_user_id, "profile.compute_agent", user_id, {"agent": manifest.id})
+        await audit(
+            actor_user_id,
+            "profile.compute_agent",
+            user_id,
+            {"agent": manifest.id, "reason": reason},
+        )
     await enqueue(COMPUTE_JOB, user_id, manifest.id, job_id=job_id)
     job = Job(job_id, await get_queue(), _queue_name=queue_name())
     try:
@@ -240,7 +245,7 @@ async def request_compute(
     return str(result.get("status", "computed")), str(result.get("reason", ""))
 
 
-async def rebuild_profile(actor_user_id: str, user_id: str) -> list[FeatureView]:
+async def rebuild_profile(actor_user_id: str, user_id: str, reason: str = "") -> list[FeatureView]:
     """Admin: recompute every feature now and queue a run of every eligible agent.
 
     The audit line is written in the same transaction as the recomputed values.
@@ -255,7 +260,7 @@ async def rebuild_profile(actor_user_id: str, user_id: str) -> list[FeatureView]
             actor_user_id,
             "profile.rebuild",
             user_id,
-            {"features": sorted(values.get(user_id, {})), "agents": agents},
+            {"features": sorted(values.get(user_id, {})), "agents": agents, "reason": reason},
         )
     stamp = uuid.uuid4().hex[:12]
     for agent_id in agents:

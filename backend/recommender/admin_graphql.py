@@ -13,7 +13,7 @@ import strawberry
 
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin
-from backend.graphql.types import UserError
+from backend.graphql.types import UserError, missing_reason
 from backend.recommender import registry
 from backend.recommender.policies import get_policy
 from backend.recommender.policy_stats import PolicyStats as Stats
@@ -221,10 +221,12 @@ class PolicyAdminMutation:
         self,
         info: Info,
         user_id: strawberry.ID,
+        reason: str,
         policy_id: str | None = None,
-        reason: str = "",
     ) -> ResetPolicyStatePayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return ResetPolicyStatePayload(errors=[refused])
         try:
             uid = str(uuid.UUID(str(user_id)))
         except ValueError:
@@ -242,5 +244,5 @@ class PolicyAdminMutation:
                         )
                     ]
                 )
-        deleted = await reset_states(admin.user_id, uid, policy_id, reason)
+        deleted = await reset_states(admin.user_id, uid, policy_id, reason.strip())
         return ResetPolicyStatePayload(deleted=deleted)

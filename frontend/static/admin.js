@@ -54,3 +54,53 @@
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:afterSettle", draw);
 })();
+
+// The live tail: pause keeps events buffering (with an "N new" count) and resume shows them in
+// order; the list keeps the newest MAX_ROWS. The connection state is said in words.
+(function () {
+  "use strict";
+  const MAX_ROWS = 500;
+  let paused = false;
+  const buffered = [];
+
+  function trim(list) {
+    while (list.children.length > MAX_ROWS) list.lastElementChild.remove();
+  }
+
+  function say(id, text) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = text;
+  }
+
+  document.addEventListener("htmx:sseBeforeMessage", (e) => {
+    if (e.target.id !== "tail" || !paused) return;
+    e.preventDefault();
+    buffered.push(e.detail.data);
+    say("tail-new", buffered.length + " new");
+  });
+
+  document.addEventListener("htmx:sseMessage", (e) => {
+    if (e.target.id === "tail") trim(e.target);
+    if (e.target.id === "health-panel") say("health-state", "live");
+  });
+
+  document.addEventListener("htmx:sseOpen", () => { say("tail-state", "live"); say("health-state", "live"); });
+  document.addEventListener("htmx:sseError", () => {
+    say("tail-state", "reconnecting…"); say("health-state", "reconnecting…");
+  });
+
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("#tail-pause");
+    if (!button) return;
+    paused = !paused;
+    button.textContent = paused ? "Resume" : "Pause";
+    button.setAttribute("aria-pressed", String(paused));
+    say("tail-state", paused ? "paused" : "live");
+    if (paused) return;
+    const list = document.getElementById("tail");
+    while (buffered.length) list.insertAdjacentHTML("afterbegin", buffered.shift());
+    if (window.htmx) window.htmx.process(list);
+    trim(list);
+    say("tail-new", "");
+  });
+})();

@@ -31,7 +31,8 @@ mutation($tipId: ID!) { feedback(tipId: $tipId, action: DONE, dwellMs: 30000) {
   reward errors { code } } }
 """
 REGENERATE = """
-mutation($userId: ID!) { regenerateCandidates(userId: $userId) { queued errors { code } } }
+mutation($userId: ID!, $reason: String! = "new prompt shipped") {
+  regenerateCandidates(userId: $userId, reason: $reason) { queued errors { code } } }
 """
 
 
@@ -102,3 +103,8 @@ async def test_regenerate_runs_on_the_worker(live_server: LiveServer, token_for:
     assert {c["model"] for c in listed} == {"template"}
     missing = gql(live_server, admin_token, REGENERATE, userId="not-a-uuid")
     assert missing["data"]["regenerateCandidates"]["errors"] == [{"code": "NOT_FOUND"}]
+    no_reason = gql(live_server, admin_token, REGENERATE, userId=user.user_id, reason="  ")
+    assert no_reason["data"]["regenerateCandidates"] == {
+        "queued": False,
+        "errors": [{"code": "REASON_REQUIRED"}],
+    }

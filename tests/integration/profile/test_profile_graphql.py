@@ -60,7 +60,7 @@ mutation($name: String!, $active: Boolean!) {
 """
 COMPUTE = """
 mutation($userId: ID!, $agentId: String!) {
-  computeAgent(userId: $userId, agentId: $agentId) {
+  computeAgent(userId: $userId, agentId: $agentId, reason: "support ticket 12") {
     status reason output { agentId snippet }
     errors { code field }
   }
@@ -73,7 +73,7 @@ query($userId: ID!) {
 """
 REBUILD = """
 mutation($userId: ID!) {
-  rebuildProfile(userId: $userId) { features { name fresh value } errors { code } }
+  rebuildProfile(userId: $userId, reason: "support ticket 12") { features { name fresh value } errors { code } }
 }
 """
 
