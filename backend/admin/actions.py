@@ -51,7 +51,7 @@ async def revoke_integration(actor: str, user_id: str, source: str, reason: str)
     why = _reason(reason)
     await _live_person(user_id)
     if source not in await connected_sources(user_id):
-        raise ActionRefused("NOT_FOUND", f"They have no {source} connection.", "source")
+        raise ActionRefused("NOT_FOUND", f"They have no {source} connection.", "sourceName")
     await lifecycle.disconnect(user_id, source)
     result = f"{source} disconnected"
     await audit.record(

@@ -49,11 +49,11 @@ class AdminActionMutation:
         description="Disconnect a person's source for them (revoked at the provider).",
     )
     async def revoke_integration(
-        self, info: Info, user_id: strawberry.ID, source: str, reason: str
+        self, info: Info, user_id: strawberry.ID, source_name: str, reason: str
     ) -> AdminActionPayload:
         admin = await info.context.user()
         return await _act(
-            lambda: actions.revoke_integration(admin.user_id, str(user_id), source, reason)
+            lambda: actions.revoke_integration(admin.user_id, str(user_id), source_name, reason)
         )
 
     @strawberry.mutation(

@@ -21,6 +21,8 @@ PAGES = [
     ("overview", "/admin?period=LAST_30D"),
     ("users", "/admin/users"),
     ("audit", "/admin/audit"),
+    ("events", "/admin/events"),
+    ("health", "/admin/health"),
 ]
 
 
@@ -93,6 +95,12 @@ def test_an_admin_reads_every_page(browser: Browser, live_server: LiveServer, wi
                 expect(page.locator("#kpi-served .kpi-value")).not_to_have_text("0")
             if name == "audit":
                 expect(page.get_by_text("beats random by 0.31").first).to_be_visible()
+            if name == "events":
+                expect(page.locator("#tail-state")).to_have_text("live")
+                expect(page.locator(".tail-row").first).to_be_visible()  # the backfill
+            if name == "health":
+                expect(page.locator(".health-card")).to_have_count(6)
+                expect(page.locator("#health-state")).to_have_text("live")
             width_px = page.evaluate("document.documentElement.scrollWidth")
             viewport = page.viewport_size
             assert viewport is not None
@@ -101,5 +109,54 @@ def test_an_admin_reads_every_page(browser: Browser, live_server: LiveServer, wi
                 suffix = "" if width == "desktop" else "-phone"
                 page.screenshot(path=str(SCREENSHOTS / f"admin-{name}{suffix}.png"), full_page=True)
         assert page.outside == [], "no page asks anything of another site"  # type: ignore[attr-defined]
+    finally:
+        page.context.close()
+
+
+def test_the_live_tail_pauses_resumes_and_a_person_action_lands_in_the_audit(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    page, _person = _signed_in_admin(browser, live_server, "desktop")
+    person_id, token = run_db(_person_with_token())
+    try:
+        page.goto(f"{live_server.url}/admin/events?user={person_id}&last=0")
+        expect(page.locator("#tail-state")).to_have_text("live")
+        rows = page.locator(".tail-row")
+        expect(rows).to_have_count(0)
+
+        # A tip served in another session shows in the tail within 2 s.
+        with live_server.client(headers={"Authorization": f"Bearer {token}"}) as other:
+            tip = other.post("/graphql", json={"query": TIP}).json()["data"]["tip"]
+        expect(rows.first).to_contain_text("signals.tip.served", timeout=2_000)
+        expect(rows).to_have_count(1)
+
+        # Paused: events keep arriving, counted, not shown; resumed: shown, in order.
+        page.get_by_role("button", name="Pause").click()
+        with live_server.client(headers={"Authorization": f"Bearer {token}"}) as other:
+            other.post(
+                "/graphql",
+                json={"query": FEEDBACK, "variables": {"id": tip["id"], "a": "DONE"}},
+            )
+        expect(page.locator("#tail-new")).to_contain_text("new")
+        expect(rows).to_have_count(1)
+        page.get_by_role("button", name="Resume").click()
+        expect(rows.first).to_contain_text("signals.tip")
+        assert rows.count() > 1
+        expect(page.locator("#tail-new")).to_have_text("")
+
+        # An action from the person's page asks why, says what it did, and is audited.
+        from backend.admin.rollups import refresh
+
+        run_db(refresh())  # the people list (and so the page) reads the rollups
+        page.goto(f"{live_server.url}/admin/users/{person_id}")
+        form = page.locator("form.action", has=page.get_by_role("button", name="End every session"))
+        form.get_by_placeholder("Why?").fill("asked by support")
+        form.get_by_role("button", name="End every session").click()
+        expect(page.locator("#outcome")).to_contain_text("session(s) ended")
+        page.goto(f"{live_server.url}/admin/audit?target={person_id}")
+        expect(page.get_by_text("asked by support")).to_be_visible()
+        if os.environ.get("OO_SCREENSHOTS"):
+            page.goto(f"{live_server.url}/admin/users/{person_id}")
+            page.screenshot(path=str(SCREENSHOTS / "admin-user-actions.png"), full_page=True)
     finally:
         page.context.close()
