@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLError, OperationType
 from strawberry.permission import BasePermission
 
-from backend.graphql.context import Info
+from backend.graphql.context import Info, unauthenticated
 
 CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
@@ -57,9 +57,11 @@ class IsAdmin(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        """True for admins."""
+        """True for admins; anonymous callers are told to sign in, people that they may not."""
         principal = await info.context.resolve_principal()
-        if principal is None or not principal.is_admin:
+        if principal is None:
+            raise unauthenticated()
+        if not principal.is_admin:
             return False
         _check_csrf(info)
         return True

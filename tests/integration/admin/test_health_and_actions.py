@@ -181,7 +181,8 @@ async def test_replay_republishes_with_a_mark_and_refuses_unknown_or_deleted(
     assert replayed["data"]["replayEvent"]["errors"] == []
     again = await read_one(new_id)
     first = await read_one(original)
-    assert again is not None and first is not None
+    assert again is not None
+    assert first is not None
     assert again.replayed_from == original
     assert (again.subject, again.user_id, again.payload) == (
         first.subject,
@@ -189,7 +190,8 @@ async def test_replay_republishes_with_a_mark_and_refuses_unknown_or_deleted(
         first.payload,
     )
     entry = (await audit.recent(1, action_prefix="event.replay", target=person.user_id))[0]
-    assert entry.detail["event_id"] == original and entry.detail["result"] == new_id
+    assert entry.detail["event_id"] == original
+    assert entry.detail["result"] == new_id
 
     no_reason = gql(live_server, token, REPLAY, id=original, reason="")
     assert no_reason["data"]["replayEvent"]["errors"][0]["code"] == "REASON_REQUIRED"

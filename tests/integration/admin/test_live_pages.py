@@ -91,7 +91,8 @@ async def test_the_tail_streams_rendered_rows_and_resumes_after_the_last_id(
     async with sse(client, url) as stream:
         event, event_id, row = await stream.next()  # the backfill
         assert (event, event_id) == ("event", first)
-        assert "signals.tip.served" in row and 'class="tail-row"' in row
+        assert "signals.tip.served" in row
+        assert 'class="tail-row"' in row
         assert "Replay" in row
         second = await publish(person.user_id, _served())  # live
         assert (await stream.next())[1] == second
@@ -110,7 +111,8 @@ async def test_replay_from_the_tail_and_health_panels(live_server: LiveServer) -
     event_id = await publish(person.user_id, _served())
 
     refused = client.post("/admin/events/replay", data={"event_id": event_id}, headers=csrf)
-    assert refused.status_code == 400 and "Say why" in refused.text
+    assert refused.status_code == 400
+    assert "Say why" in refused.text
     unknown = client.post(
         "/admin/events/replay", data={"event_id": "1-0", "reason": "check"}, headers=csrf
     )
@@ -118,7 +120,8 @@ async def test_replay_from_the_tail_and_health_panels(live_server: LiveServer) -
     done = client.post(
         "/admin/events/replay", data={"event_id": event_id, "reason": "rollup gap"}, headers=csrf
     )
-    assert done.status_code == 200 and "Replayed as" in done.text
+    assert done.status_code == 200
+    assert "Replayed as" in done.text
     no_csrf = client.post("/admin/events/replay", data={"event_id": event_id, "reason": "x y z"})
     assert no_csrf.status_code == 403
 
@@ -128,7 +131,9 @@ async def test_replay_from_the_tail_and_health_panels(live_server: LiveServer) -
         assert f">{part} <" in health.text or f">{part}<" in health.text, part
     async with sse(client, "/admin/health/stream") as stream:
         event, _, panel = await stream.next()
-        assert event == "health" and "Overall:" in panel and "health-card" in panel
+        assert event == "health"
+        assert "Overall:" in panel
+        assert "health-card" in panel
 
 
 async def test_person_actions_from_the_page_need_a_reason_and_show_their_result(
@@ -143,19 +148,27 @@ async def test_person_actions_from_the_page_need_a_reason_and_show_their_result(
     client = await _browser_for(live_server, admin)
     page = client.get(f"/admin/users/{person.user_id}")
     assert page.status_code == 200
-    for label in ("End every session", "Rebuild the profile", "Recompute agent", "Profile features"):
+    for label in (
+        "End every session",
+        "Rebuild the profile",
+        "Recompute agent",
+        "Profile features",
+    ):
         assert label in page.text
     form = {"action": "end_sessions", "_csrf_token": client.cookies["csrftoken"]}
     url = f"/admin/users/{person.user_id}/actions"
 
     refused = client.post(url, data=form)
-    assert refused.status_code == 400 and "Say why" in refused.text
+    assert refused.status_code == 400
+    assert "Say why" in refused.text
     assert len(await list_sessions(person.user_id)) == 1
     done = client.post(url, data={**form, "reason": "lost tablet"})
-    assert done.status_code == 200 and "1 session(s) ended" in done.text
+    assert done.status_code == 200
+    assert "1 session(s) ended" in done.text
     assert await list_sessions(person.user_id) == []
     entry = (await audit.recent(1, action_prefix="sessions.end", target=person.user_id))[0]
-    assert entry.detail["reason"] == "lost tablet" and entry.actor_user_id == admin.user_id
+    assert entry.detail["reason"] == "lost tablet"
+    assert entry.actor_user_id == admin.user_id
     audit_page = client.get(f"/admin/audit?target={person.user_id}")
     assert "lost tablet" in audit_page.text
 
