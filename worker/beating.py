@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import deque
 from typing import Any
 
 from arq.worker import Worker, get_kwargs
+from redis.exceptions import RedisError
 
 from backend import heartbeat
 from worker.settings import WorkerSettings
 
 HOUR_S = 3600.0
+REDIS_RETRY_S = (0.25, 0.5, 1.0, 2.0)
+
+log = logging.getLogger("oo.worker")
 
 
 class BeatingWorker(Worker):
-    """A Worker whose health check also writes a heartbeat (backend/heartbeat.py).
+    """A Worker that beats for the health rollup and outlives a Redis outage.
 
     arq calls record_health on every pass of its loop; the beat rides on it, so a worker whose
-    loop is stuck stops beating — which is exactly what the rollup must see.
+    loop is stuck stops beating — which is exactly what the rollup must see. arq lets a Redis
+    error in its loop end the worker; here the pass is retried with backoff instead, so queued
+    jobs run as soon as Redis is back, without anyone restarting the worker.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._redis_failures = 0
         self._beat_at = 0.0
         # (when, failures so far), one per beat over the last hour: failures in the last
         # hour are the difference between now and the oldest sample.
@@ -41,6 +50,21 @@ class BeatingWorker(Worker):
             "failed_last_hour": self.jobs_failed - self._failure_marks[0][1],
             "jobs_retried": self.jobs_retried,
         }
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except (RedisError, OSError) as err:
+            delay = REDIS_RETRY_S[min(self._redis_failures, len(REDIS_RETRY_S) - 1)]
+            self._redis_failures += 1
+            log.warning(
+                "Redis unreachable (%s); polling again in %.1f s", type(err).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            return
+        if self._redis_failures:
+            log.warning("Redis is back after %d failed polls", self._redis_failures)
+            self._redis_failures = 0
 
     async def record_health(self) -> None:
         """arq's own health key, then our beat (every heartbeat.BEAT_S)."""

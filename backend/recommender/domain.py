@@ -42,7 +42,7 @@ DOMAIN = Domain(
                 "Your done, snooze and dismiss reactions, and the items they hide for a while."
             ),
             deletable=True,
-            tables=("recommender.feedback", "recommender.snooze"),
+            tables=("recommender.feedback", "recommender.snooze", "recommender.recommender_outbox"),
             order=20,
         ),
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -168,15 +168,34 @@ class RecommenderMutation:
         tip_id: strawberry.ID,
         action: FeedbackAction,
         dwell_ms: int | None = None,
+        client_request_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Your id for this request (≤ 80 characters): a retry with the "
+                "same id gets the stored answer instead of ALREADY_REACTED."
+            ),
+        ] = None,
     ) -> FeedbackPayload:
         user = await info.context.user()
+        if client_request_id is not None and not 0 < len(client_request_id) <= 80:
+            return FeedbackPayload(
+                errors=[
+                    UserError(
+                        code="BAD_USER_INPUT",
+                        message="clientRequestId must be 1 to 80 characters.",
+                        field="clientRequestId",
+                    )
+                ]
+            )
         try:
-            reaction = await service.react(user, str(tip_id), Action(action.value), dwell_ms)
+            reaction = await service.react(
+                user, str(tip_id), Action(action.value), dwell_ms, client_request_id
+            )
         except service.ReactionError as err:
             return FeedbackPayload(
                 errors=[UserError(code=err.code, message=err.message, field=err.field)]
             )
-        nxt = await service.current_tip(user)
+        nxt = await service.next_tip_or_none(user)
         return FeedbackPayload(
             tip=Tip.from_view(reaction.tip),
             reward=reaction.reward,

@@ -6,6 +6,7 @@ from typing import Any
 
 from arq import cron
 
+from backend.recommender import outbox
 from backend.recommender.population import refresh_population
 
 
@@ -14,8 +15,15 @@ async def refresh_population_priors(ctx: dict[str, Any]) -> dict[str, int]:
     return await refresh_population()
 
 
-JOBS = [refresh_population_priors]
+async def drain_outbox(ctx: dict[str, Any]) -> dict[str, int]:
+    """Send the events and source closes that reactions stored but could not send."""
+    return await outbox.drain()
+
+
+JOBS = [refresh_population_priors, drain_outbox]
 CRON_JOBS = [
     # Every 10 minutes: the prior moves slowly; `unique` keeps two workers from both running it.
     cron(refresh_population_priors, minute=set(range(0, 60, 10)), unique=True, timeout=600),
+    # Every 15 s: a reaction's close at the source waits at most this long after Redis returns.
+    cron(drain_outbox, second={0, 15, 30, 45}, unique=True, timeout=60),
 ]

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from backend.recommender.tables import (
     Feedback,
+    Outbox,
     PolicyRegistry,
     PolicyState,
     PopulationState,
@@ -24,6 +25,7 @@ APP_CONFIG = AppConfig(
         PolicyRegistry,
         ShadowDecision,
         PopulationState,
+        Outbox,
     ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -16,18 +17,19 @@ from backend.contracts.principal import Principal
 from backend.db import write_transaction
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback, TipServed
-from backend.queue import enqueue
-from backend.recommender import tip_cache
+from backend.recommender import outbox, tip_cache
 from backend.recommender.decisions import display_detail, pick
 from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
     forget_habits as forget_habits,
 )
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
-from backend.recommender.tables import Feedback, ServedTip, Snooze
+from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
 from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
 from backend.redis import get_redis, key
 from backend.settings import get_settings
+
+log = logging.getLogger("oo.recommender")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,17 @@ async def current_tip(user: Principal) -> TipView | None:
         return await _pick(user, now)
 
 
+async def next_tip_or_none(user: Principal) -> TipView | None:
+    """The tip after a stored reaction, best-effort: the reaction is the answer, and a failure
+    to pick the next one (Redis or the database away for a moment) must not hide that it was
+    stored. The page or client asks for the tip again later."""
+    try:
+        return await current_tip(user)
+    except Exception as err:
+        log.warning("next tip not picked after a reaction: %s", type(err).__name__)
+        return None
+
+
 async def _pick(user: Principal, now: datetime) -> TipView | None:
     served = await pick(user, now)
     if served is None:
@@ -151,8 +164,20 @@ def _parse_tip_id(tip_id: str) -> str:
         raise ReactionError("NOT_FOUND", "No such tip.", "tipId") from None
 
 
-async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | None) -> Reaction:
-    """Record a reaction once, reward it, and update the policy in the same transaction."""
+async def react(
+    user: Principal,
+    tip_id: str,
+    action: Action,
+    dwell_ms: int | None,
+    request_id: str | None = None,
+) -> Reaction:
+    """Record a reaction once, reward it, and update the policy in the same transaction.
+
+    The stored reaction is the answer: its event and the source close are written to the
+    outbox in the same transaction and sent after it (backend/recommender/outbox.py), so
+    nothing after the commit can turn a stored reaction into a reported failure. A retry with
+    the same `request_id` returns the stored answer instead of ALREADY_REACTED.
+    """
     tid = _parse_tip_id(tip_id)
     if dwell_ms is not None and not 0 <= dwell_ms <= MAX_DWELL_MS:
         raise ReactionError(
@@ -187,6 +212,7 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
                 dwell_source=dwell_source,
                 reward=reward,
                 created_at=now,
+                request_id=request_id,
             ).save()
             await ServedTip.update(
                 {
@@ -206,37 +232,99 @@ async def react(user: Principal, tip_id: str, action: Action, dwell_ms: int | No
                     reason=action.value,
                 ).save()
             await learn(user.user_id, user.timezone, row, reward)
+            tip = _view(row)
+            effects = _side_effects(user.user_id, tip, action, dwell_ms, dwell_source, reward, now)
+            await Outbox.insert(*effects)
     except ReactionError as err:
-        if err.code == "ALREADY_REACTED":
-            await tip_cache.drop(user.user_id)  # whatever cached it is out of date
-        raise
+        if err.code != "ALREADY_REACTED":
+            raise
+        await _forget_cached_tip(user.user_id)  # whatever cached it is out of date
+        return await _stored_answer(user.user_id, tid, request_id, err)
     except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
-        await tip_cache.drop(user.user_id)
-        raise ReactionError(
-            "ALREADY_REACTED", "This tip already has a reaction.", "tipId"
-        ) from None
-    await tip_cache.drop(user.user_id)
-    tip = _view(row)
-    await publish(
-        user.user_id,
-        TipFeedback(
-            tip_id=tip.id,
-            item_ref=tip.item_ref,
-            action=action.value,
-            dwell_ms=dwell_ms,
-            dwell_source=dwell_source,
-            reward=reward,
-            reward_source="reaction",
-            reacted_at=now.isoformat(),
-        ),
+        await _forget_cached_tip(user.user_id)
+        refused = ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
+        return await _stored_answer(user.user_id, tid, request_id, refused)
+    await _forget_cached_tip(user.user_id)
+    await outbox.send(effects)
+    return Reaction(
+        tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward
     )
+
+
+def _side_effects(
+    user_id: str,
+    tip: TipView,
+    action: Action,
+    dwell_ms: int,
+    dwell_source: str,
+    reward: float,
+    now: datetime,
+) -> list[Outbox]:
+    """The reaction's event, and for "done" on a task the close at its source."""
+    effects = [
+        outbox.event_row(
+            user_id,
+            TipFeedback(
+                tip_id=tip.id,
+                item_ref=tip.item_ref,
+                action=action.value,
+                dwell_ms=dwell_ms,
+                dwell_source=dwell_source,
+                reward=reward,
+                reward_source="reaction",
+                reacted_at=now.isoformat(),
+            ),
+        )
+    ]
     if action is Action.DONE and tip.kind == "task":
         # A written task tip names the source task it is about; advice and the other kinds
         # have no side effect at the source ("done" on them is just a reward).
         target = str(tip.detail.get("task_ref") or tip.item_ref)
-        await enqueue("complete_item", user.user_id, target, tip.id, job_id=f"complete:{tip.id}")
+        effects.append(
+            outbox.job_row(
+                user_id, "complete_item", [user_id, target, tip.id], f"complete:{tip.id}"
+            )
+        )
+    return effects
+
+
+async def _forget_cached_tip(user_id: str) -> None:
+    try:
+        await tip_cache.drop(user_id)
+    except Exception as err:  # Redis away: the cache entry expires on its own (MAX_TTL_S)
+        log.warning("current tip not dropped from the cache: %s", type(err).__name__)
+
+
+async def _stored_answer(
+    user_id: str, tip_id: str, request_id: str | None, refused: ReactionError
+) -> Reaction:
+    """The stored reaction when this is a retry of the request that stored it; else `refused`."""
+    if not request_id:
+        raise refused
+    stored = (
+        await Feedback.select(
+            Feedback.action, Feedback.dwell_ms, Feedback.dwell_source, Feedback.reward
+        )
+        .where(
+            (Feedback.tip == tip_id)
+            & (Feedback.user == user_id)
+            & (Feedback.request_id == request_id)
+        )
+        .first()
+    )
+    row = (
+        await ServedTip.select().where(ServedTip.id == tip_id).output(load_json=True).first()
+        if stored
+        else None
+    )
+    if stored is None or row is None:
+        raise refused
     return Reaction(
-        tip=tip, action=action, dwell_ms=dwell_ms, dwell_source=dwell_source, reward=reward
+        tip=_view(row),
+        action=Action(stored["action"]),
+        dwell_ms=stored["dwell_ms"],
+        dwell_source=stored["dwell_source"],
+        reward=round(stored["reward"], 6),  # PostgreSQL's REAL keeps ~7 digits
     )
 
 

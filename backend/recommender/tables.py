@@ -61,6 +61,9 @@ class Feedback(Table, tablename="feedback"):
     reward = Real()
     reward_source = Varchar(length=20, default="reaction")
     created_at = Timestamptz(default=TimestamptzNow())
+    request_id = Varchar(length=80, null=True, default=None)
+    """The client's id for the request that stored it: a retry with the same id gets the same
+    answer instead of ALREADY_REACTED (an idempotency key)."""
 
 
 class PolicyState(Table, tablename="policy_state"):
@@ -128,3 +131,22 @@ class PopulationState(Table, tablename="population_state"):
     rows = Integer(default=0)
     watermark = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Outbox(Table, tablename="recommender_outbox"):
+    """Side effects of a stored reaction, written in its transaction and sent after it commits.
+
+    kind "event": `body` is {"subject", "payload"} for the bus; kind "job": {"function",
+    "args", "job_id"} for the queue. A row is deleted once sent; a worker sends what a failed
+    or crashed request left behind (outbox.drain), so a stored reaction's "done" close and its
+    event can never be lost, only delayed. `given_up_at`: a row the drain could not send after
+    many attempts (kept a day for a look, then purged).
+    """
+
+    id = UUID(primary_key=True)
+    user: ForeignKey[Table] = ForeignKey(PEOPLE, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=10)
+    body = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    attempts = Integer(default=0)
+    given_up_at = Timestamptz(null=True, default=None, index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -50,7 +51,10 @@ def tip_meta(view: service.TipView, today: date) -> list[str]:
 def _tip_context(view: service.TipView | None, notice: str = "") -> dict[str, Any]:
     meta = tip_meta(view, datetime.now(UTC).date()) if view else []
     why = str(view.explanation.get("line") or "") if view else ""
-    return {"tip": view, "meta": meta, "notice": notice, "why": why}
+    # Sent back with the reaction: a double submit (or a retry after a lost answer) then gets
+    # the stored answer instead of "already answered".
+    request_id = uuid.uuid4().hex
+    return {"tip": view, "meta": meta, "notice": notice, "why": why, "request_id": request_id}
 
 
 @get("/tip", include_in_schema=False)
@@ -89,14 +93,20 @@ async def react(
         return error_page("Unknown action", "Choose done, snooze or dismiss.", 400)
     notice = ""
     try:
-        await service.react(user, tip_id, action, _parse_dwell(data.get("dwell_ms")))
+        await service.react(
+            user,
+            tip_id,
+            action,
+            _parse_dwell(data.get("dwell_ms")),
+            (data.get("request_id") or "")[:80] or None,
+        )
     except service.ReactionError as err:
         if not htmx:
             return error_page("That did not work", err.message, 400)
         notice = err.message
     if not htmx:
         return Redirect(path="/tip", status_code=303)
-    view = await service.current_tip(user)
+    view = await service.next_tip_or_none(user)
     return HTMXBlockTemplate(
         template_name="tip.html", block_name="tip", context=_tip_context(view, notice)
     )
