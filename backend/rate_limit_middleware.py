@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import ratelimit
 from backend.settings import Settings, get_settings
@@ -80,23 +80,47 @@ def rules_for(scope: Scope, settings: Settings) -> list[Rule]:
     return []
 
 
+def _failures_rule(scope: Scope, settings: Settings) -> Rule | None:
+    """The failure budget that, once spent, locks the address out of this kind of request."""
+    address = f"ip:{client_address(scope)}"
+    if scope["path"] == "/graphql" and bearer(scope) is not None:
+        return Rule("auth-failures", settings.rate_auth_failures, (address,))
+    if _SIGN_IN.match(scope["path"]):
+        return Rule("sign-in-failures", settings.rate_sign_in_failures, (address,))
+    return None
+
+
 def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
     """Refuse a request over its limits before it reaches its handler."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            settings = get_settings()
-            if scope["path"] == "/graphql" and bearer(scope) is not None:
-                # An address that guessed too many tokens is refused before it guesses again.
-                refusal = await ratelimit.exhausted(
-                    "auth-failures", settings.rate_auth_failures, f"ip:{client_address(scope)}"
-                )
-                if refusal is not None:
-                    raise too_many_requests(refusal.retry_after_s)
-            for rule in rules_for(scope, settings):
-                refusal = await ratelimit.hit(rule.name, rule.rate, *rule.keys)
-                if refusal is not None:
-                    raise too_many_requests(refusal.retry_after_s)
-        await app(scope, receive, send)
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        settings = get_settings()
+        failures = _failures_rule(scope, settings)
+        if failures is not None:
+            # An address that guessed too many links or tokens is refused before guessing again.
+            refusal = await ratelimit.exhausted(failures.name, failures.rate, failures.keys[0])
+            if refusal is not None:
+                raise too_many_requests(refusal.retry_after_s)
+        for rule in rules_for(scope, settings):
+            refusal = await ratelimit.hit(rule.name, rule.rate, *rule.keys)
+            if refusal is not None:
+                raise too_many_requests(refusal.retry_after_s)
+        if failures is None or failures.name != "sign-in-failures":
+            await app(scope, receive, send)
+            return
+        status = 0
+
+        async def watch_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await app(scope, receive, watch_status)
+        if 400 <= status < 500 and status != 429:  # a refused link, state or token
+            await ratelimit.hit(failures.name, failures.rate, *failures.keys)
 
     return middleware

@@ -41,8 +41,15 @@ class HardeningSettings:
     )
     rate_sign_in: str = setting(
         "OO_RATE_SIGN_IN",
-        "60/minute",
+        "300/minute",
         "Sign-in attempts (one-time links, provider callbacks, token sign-in, demo) per address.",
+        rate,
+    )
+    rate_sign_in_failures: str = setting(
+        "OO_RATE_SIGN_IN_FAILURES",
+        "30/minute",
+        "Refused sign-in attempts (expired or guessed links, failed callbacks) per address; past "
+        "it, every sign-in attempt from there is refused until the window passes.",
         rate,
     )
     rate_sessions: str = setting(

@@ -20,7 +20,8 @@ from tests.integration.security.support import codes, post_graphql, session_for,
 from tests.support.fixtures import LiveServer, free_port, make_person, start_server, stop_server
 
 LIMITS = {
-    "OO_RATE_SIGN_IN": "5/minute",
+    "OO_RATE_SIGN_IN": "12/minute",
+    "OO_RATE_SIGN_IN_FAILURES": "5/minute",
     "OO_RATE_AUTH_FAILURES": "3/minute",
     "OO_RATE_GRAPHQL": "8/minute",
     "OO_RATE_WEBHOOKS": "4/minute",
@@ -57,11 +58,24 @@ def test_guessed_sign_in_links_are_refused_past_the_limit(limited: LiveServer) -
         assert client.get("/auth/link/guess-x").status_code == 400
 
 
-def test_oauth_callbacks_count_as_sign_in(limited: LiveServer) -> None:
+def test_failed_oauth_callbacks_count_as_refused_sign_ins(limited: LiveServer) -> None:
     with limited.client(headers={"X-Forwarded-For": address()}) as client:
         answers = [client.get("/auth/google/callback?code=x&state=y").status_code for _ in range(7)]
     assert answers[5:] == [429, 429]
     assert 429 not in answers[:5]
+
+
+async def test_good_sign_ins_are_limited_only_by_the_overall_rate(limited: LiveServer) -> None:
+    """Links that work spend no failure budget: more than 5 sign-ins from one address (an
+    office behind one NAT) pass, up to the overall 12/minute."""
+    ip = address()
+    statuses = []
+    for _ in range(13):
+        person = await make_person(tasks=False)
+        path = await sign_in_path(person.user_id)
+        with limited.client(follow_redirects=False, headers={"X-Forwarded-For": ip}) as client:
+            statuses.append(client.get(path).status_code)
+    assert statuses == [303] * 12 + [429]
 
 
 async def test_refused_tokens_lock_the_address_out(limited: LiveServer, token_for: object) -> None:
