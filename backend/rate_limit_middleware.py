@@ -94,6 +94,17 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
     """Refuse a request over its limits before it reaches its handler."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.WEBSOCKET and scope["path"] == "/graphql":
+            # Tokens guessed over HTTP must not be guessed on over a WebSocket (its token comes
+            # after the handshake, so the address's failure budget alone decides).
+            refusal = await ratelimit.exhausted(
+                "auth-failures",
+                get_settings().rate_auth_failures,
+                f"ip:{client_address(scope)}",
+            )
+            if refusal is not None:
+                await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
+                return
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return

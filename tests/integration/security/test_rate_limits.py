@@ -93,6 +93,33 @@ async def test_refused_tokens_lock_the_address_out(limited: LiveServer, token_fo
     assert fine.json()["data"]["me"]["id"] == person.user_id
 
 
+async def test_a_locked_out_address_cannot_open_a_websocket_either(limited: LiveServer) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    ip = address()
+    for _ in range(4):
+        post_graphql(limited, ME, token="guessed", address=ip)
+    url = limited.url.replace("http://", "ws://") + "/graphql"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            additional_headers={"X-Forwarded-For": ip},
+            open_timeout=10,
+        ):
+            pass
+    assert refused.value.response.status_code == 403
+    # Another address still gets its WebSocket.
+    async with connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers={"X-Forwarded-For": address()},
+        open_timeout=10,
+    ) as ws:
+        assert ws.subprotocol == "graphql-transport-ws"
+
+
 async def test_graphql_is_limited_per_address(limited: LiveServer) -> None:
     ip = address()
     answers = [post_graphql(limited, "{ __typename }", address=ip) for _ in range(10)]
