@@ -15,7 +15,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from strawberry.litestar import make_graphql_controller
 
 from backend import heartbeat
 from backend.access_log import access_log_middleware
@@ -23,9 +22,12 @@ from backend.db import close_pool, engine, open_pool
 from backend.domains import DOMAINS, install
 from backend.events import live
 from backend.graphql.context import context_getter
+from backend.graphql.http import graphql_controller
 from backend.queue import close_queue
+from backend.rate_limit_middleware import rate_limit_middleware
 from backend.redis import close_redis, get_redis
 from backend.schema import schema
+from backend.security_headers import add_security_headers, csp_nonce_middleware
 from backend.settings import ROOT, get_settings
 from backend.web import http_error_handler, internal_error_handler
 
@@ -102,8 +104,8 @@ def create_app() -> Litestar:
     """The oO web application."""
     settings = get_settings()
     install()
-    graphql = make_graphql_controller(
-        schema,
+    graphql = graphql_controller(
+        schema=schema,
         path="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql",
@@ -144,6 +146,7 @@ def create_app() -> Litestar:
             exclude=["/graphql", "/auth/apple/callback", "/auth/token", "/webhooks/"],
         ),
         exception_handlers=exception_handlers,
-        middleware=[access_log_middleware],
+        middleware=[access_log_middleware, csp_nonce_middleware, rate_limit_middleware],
+        before_send=[add_security_headers],
         openapi_config=None,
     )

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 from backend.domains import DOMAINS
 from backend.graphql.errors import ErrorCodes
 from backend.graphql.executor import EventScopedExecutor
+from backend.graphql.introspection import IntrospectionPolicy, introspection_depth_rule
 from backend.graphql.streaming import use_schema
 from backend.settings import get_settings
 
@@ -42,7 +43,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    """The schema with its limits (depth, aliases, tokens) and error codes."""
+    """The schema with its limits (depth, aliases, tokens), introspection policy, error codes."""
     settings = get_settings()
     # The depth and alias limiters build their validation-rule classes in their constructors.
     # Build them once: ValidationCache is keyed by the rule classes, so constructing the
@@ -50,6 +51,8 @@ def build_schema() -> strawberry.Schema:
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        # Strawberry's depth limiter skips `__schema` subtrees; this one measures them.
+        introspection_depth_rule(settings.graphql_max_introspection_depth),
     ]
     return Schema(
         query=Query,
@@ -63,6 +66,7 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            IntrospectionPolicy,
             ErrorCodes,
         ],
     )

@@ -22,28 +22,67 @@ def sign_in_redirect() -> Redirect:
     return Redirect(path="/signin", status_code=303)
 
 
-def error_page(title: str, message: str, status_code: int) -> Template:
+def error_page(
+    title: str, message: str, status_code: int, headers: dict[str, str] | None = None
+) -> Template:
     """A friendly page for people (never a traceback)."""
     return Template(
         template_name="error.html",
         context={"title": title, "message": message},
         status_code=status_code,
+        headers=headers,
+    )
+
+
+class CodedHTTPError(HTTPException):
+    """A refusal with a stable code: GraphQL callers get it as a GraphQL error, pages a page."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        title: str = "That did not work",
+    ) -> None:
+        super().__init__(detail=message, status_code=status_code, headers=headers)
+        self.code = code
+        self.title = title
+
+
+def too_many_requests(retry_after_s: int) -> CodedHTTPError:
+    """HTTP 429 with Retry-After and the code RATE_LIMITED."""
+    return CodedHTTPError(
+        429,
+        "RATE_LIMITED",
+        f"Too many requests. Try again in {retry_after_s} s.",
+        headers={"Retry-After": str(retry_after_s)},
+        title="Slow down a little",
     )
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith("/graphql") and "text/html" in request.headers.get(
-        "accept", "text/html"
-    )
+    if request.url.path.startswith(("/graphql", "/webhooks/")):
+        return False
+    return "text/html" in request.headers.get("accept", "text/html")
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """Pages get a friendly page; API callers get JSON."""
+    """Pages get a friendly page; API callers get JSON (GraphQL-shaped when the error is coded)."""
+    headers = dict(exc.headers or {})
     if _wants_html(request):
         if isinstance(exc, NotFoundException):
             return error_page("Not here", "There is nothing at this address.", 404)
-        return error_page("That did not work", str(exc.detail), exc.status_code)
-    return Response({"error": exc.detail, "status": exc.status_code}, status_code=exc.status_code)
+        title = exc.title if isinstance(exc, CodedHTTPError) else "That did not work"
+        return error_page(title, str(exc.detail), exc.status_code, headers)
+    if isinstance(exc, CodedHTTPError):
+        body = {"data": None, "errors": [{"message": exc.detail, "extensions": {"code": exc.code}}]}
+        return Response(body, status_code=exc.status_code, headers=headers)
+    return Response(
+        {"error": exc.detail, "status": exc.status_code},
+        status_code=exc.status_code,
+        headers=headers,
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -9,6 +9,7 @@ from litestar import Request, WebSocket
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
+from backend import ratelimit
 from backend.contracts.principal import Principal, authenticator
 
 
@@ -53,6 +54,8 @@ class Context(BaseContext, kw_only=True):
         if token is not None:
             principal = await authenticator().from_token(token)
             if principal is None:
+                client = self._connection().client
+                await ratelimit.count_auth_failure(client.host if client else "unknown")
                 raise unauthenticated("The personal token is invalid or revoked.")
         else:
             principal = await authenticator().from_cookies(self._connection().cookies)

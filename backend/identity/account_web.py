@@ -9,9 +9,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from backend import ratelimit
 from backend.identity import service
 from backend.identity.cookies import SESSION_COOKIE
-from backend.web import page_user, sign_in_redirect
+from backend.settings import get_settings
+from backend.web import page_user, sign_in_redirect, too_many_requests
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -46,6 +48,9 @@ async def create_token(request: Request[Any, Any, Any], data: Form) -> Template 
     name = data.get("name", "").strip()[:100]
     if not name:
         return await _page(request, user.user_id, user=user, error="Give the token a name.")
+    refusal = await ratelimit.hit("tokens", get_settings().rate_tokens, f"account:{user.user_id}")
+    if refusal is not None:
+        raise too_many_requests(refusal.retry_after_s)
     _, secret = await service.create_api_token(user.user_id, name)
     return await _page(request, user.user_id, user=user, new_secret=secret, new_name=name)
 

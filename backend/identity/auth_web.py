@@ -10,6 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
+from backend import ratelimit
 from backend.events.bus import publish
 from backend.events.contracts import SignedIn
 from backend.identity.cookies import SESSION_COOKIE, with_session_cookie
@@ -25,13 +26,16 @@ from backend.identity.signin import (
 )
 from backend.identity.tables import User
 from backend.settings import get_settings
-from backend.web import error_page
+from backend.web import error_page, too_many_requests
 
 
 async def start_session(
     request: Request[Any, Any, Any], user_id: str, to: str = "/tip"
 ) -> Response[Any]:
     """Sign a person in: end any previous session of this browser, issue a fresh sid."""
+    refusal = await ratelimit.hit("sessions", get_settings().rate_sessions, f"account:{user_id}")
+    if refusal is not None:
+        raise too_many_requests(refusal.retry_after_s)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await end_session(old)  # session ids never survive a sign-in (no fixation)

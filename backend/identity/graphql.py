@@ -6,11 +6,13 @@ from datetime import datetime
 
 import strawberry
 
+from backend import ratelimit
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
 from backend.identity import service
 from backend.identity.cookies import SESSION_COOKIE
+from backend.settings import get_settings
 
 
 @strawberry.type(name="User")
@@ -125,6 +127,12 @@ class IdentityMutation:
                     UserError(code="INVALID_NAME", message="Name 1–100 characters.", field="name")
                 ]
             )
+        refusal = await ratelimit.hit(
+            "tokens", get_settings().rate_tokens, f"account:{user.user_id}"
+        )
+        if refusal is not None:
+            message = f"Too many new tokens; try again in {refusal.retry_after_s} s."
+            return CreateApiTokenPayload(errors=[UserError(code="RATE_LIMITED", message=message)])
         token_id, secret = await service.create_api_token(user.user_id, clean)
         rows = await service.list_api_tokens(user.user_id)
         row = next(r for r in rows if str(r["id"]) == token_id)

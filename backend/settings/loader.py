@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.settings.fields import SettingsError
+from backend.settings.hardening import HardeningSettings
 from backend.settings.sections import (
     AdminSettings,
     CoreSettings,
@@ -28,6 +29,7 @@ class Settings(
     CoreSettings,
     StorageSettings,
     SecuritySettings,
+    HardeningSettings,
     SignInSettings,
     RecommenderSettings,
     PrivacySettings,

@@ -16,14 +16,16 @@ from backend.schema import schema
 from tests.support.fixtures import DemoPerson, LiveServer, make_person
 
 
-def gql(server: LiveServer, token: str, query: str, **variables: Any) -> dict[str, Any]:
+def gql(
+    server: LiveServer, token: str, query: str, status: int = 200, **variables: Any
+) -> dict[str, Any]:
     response = httpx.post(
         f"{server.url}/graphql",
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     return response.json()  # type: ignore[no-any-return]
 
 
@@ -102,9 +104,10 @@ async def _revoke_session(server: LiveServer, intruder: str, victim: dict[str, A
 async def _events(server: LiveServer, intruder: str, victim: dict[str, Any]) -> None:
     # Over HTTP a subscription is refused; the WebSocket FORBIDDEN case lives in
     # tests/integration/test_events_subscription.py. Here: the intruder's `events` with the
-    # victim's id must not be accepted as a query either.
-    body = gql(server, intruder, 'subscription { events(userId: "x") { id } }')
-    assert body.get("errors"), body
+    # victim's id must not be accepted as a query either (405, ADR 0018).
+    body = gql(server, intruder, 'subscription { events(userId: "x") { id } }', status=405)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBSCRIPTION_OVER_HTTP"]
+    assert body["data"] is None
 
 
 async def _victim(server: LiveServer) -> tuple[DemoPerson, dict[str, Any], str]:
