@@ -133,7 +133,13 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
             # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
-            exclude=["/graphql", "/auth/apple/callback", "/auth/token", "/webhooks/"],
+            exclude=[
+                "/graphql",
+                "/auth/apple/callback",
+                "/auth/token",
+                "/webhooks/",
+                "/push/action",
+            ],
         ),
         exception_handlers=exception_handlers,
         middleware=[access_log_middleware],

@@ -14,6 +14,7 @@ from backend.settings.sections import (
     AdminSettings,
     CoreSettings,
     PrivacySettings,
+    PushSettings,
     RecommenderSettings,
     SecuritySettings,
     StorageSettings,
@@ -32,6 +33,7 @@ class Settings(
     RecommenderSettings,
     PrivacySettings,
     AdminSettings,
+    PushSettings,
     LlmSettings,
     IntegrationsSettings,
 ):
