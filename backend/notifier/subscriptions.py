@@ -53,16 +53,17 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _key(value: str, field: str, length: int) -> str:
+def _key(value: str, name: str, length: int) -> str:
+    field = f"subscription.keys.{name}"
     try:
         raw = _unb64(value.strip())
     except (binascii.Error, ValueError):
-        raise Refused("INVALID_SUBSCRIPTION", f"keys.{field} is not base64url.", field) from None
+        raise Refused("INVALID_SUBSCRIPTION", f"keys.{name} is not base64url.", field) from None
     if len(raw) != length:
         raise Refused(
-            "INVALID_SUBSCRIPTION", f"keys.{field} must be {length} bytes, not {len(raw)}.", field
+            "INVALID_SUBSCRIPTION", f"keys.{name} must be {length} bytes, not {len(raw)}.", field
         )
-    if field == "p256dh":
+    if name == "p256dh":
         try:
             ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
         except ValueError:
