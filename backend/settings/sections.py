@@ -232,7 +232,7 @@ class PushSettings:
 
     push_subject: str = setting(
         "OO_PUSH_SUBJECT",
-        "",
+        "mailto:push@localhost",
         "VAPID `sub`: how a push service reaches the operator, `mailto:` or `https:`. Unset: "
         "OO_BASE_URL when it is https, else mailto:push@localhost.",
         url_scheme("mailto:", "https://", hint="mailto: or https://"),
