@@ -72,7 +72,8 @@ def test_payload_carries_the_tip_and_two_tokens_of_one_notification() -> None:
     done = action_tokens.verify(body["actions"]["done"])
     snooze = action_tokens.verify(body["actions"]["snooze"])
     assert (done.user_id, done.tip_id, done.action) == ("user-1", "tip-1", "done")
-    assert snooze.action == "snooze" and snooze.nonce == done.nonce
+    assert snooze.action == "snooze"
+    assert snooze.nonce == done.nonce
 
 
 def test_payload_is_cut_to_fit_and_shortened_on_request() -> None:
@@ -89,7 +90,8 @@ def test_headers_ttl_urgency_topic() -> None:
     assert 599 <= ttl <= 600
     assert extra == {"Urgency": "high", "Topic": TOPIC}
     ttl, extra = headers(_tip("x", expires_in=-10), now=now)
-    assert ttl == 0 and extra["Urgency"] == "normal"
+    assert ttl == 0
+    assert extra["Urgency"] == "normal"
     assert len(TOPIC) <= 32
 
 
@@ -97,7 +99,8 @@ def test_retry_after_seconds_or_date_and_the_backoff() -> None:
     now = time.time()
     assert retry_after("120") == 120
     assert retry_after(formatdate(now + 30, usegmt=True), now=now) in {29, 30}
-    assert retry_after("soon") is None and retry_after(None) is None
+    assert retry_after("soon") is None
+    assert retry_after(None) is None
     assert retry_delay(Answer(429, 3, 1.0), tries=1) == 3
     assert retry_delay(Answer(503, None, 1.0), tries=3) == 8
     assert [s for s in (201, 400, 403, 404, 410, 413, 429, 500, 503, 0) if should_retry(s)] == [
@@ -115,8 +118,8 @@ def test_tokens_refuse_tampering_expiry_and_other_keys() -> None:
         action_tokens.verify(token, now=time.time() + 61)
     assert expired.value.code == "TOKEN_EXPIRED"
     body, _, sig = token.partition(".")
+    other = "B" if sig[0] == "A" else "A"  # the first character: all its bits count
     with pytest.raises(Refused) as forged:
-        other = "B" if sig[0] == "A" else "A"  # the first character: all its bits count
         action_tokens.verify(f"{body}.{other}{sig[1:]}")
     assert forged.value.code == "INVALID_TOKEN"
     with pytest.raises(ValueError, match="unknown action"):
