@@ -1,0 +1,117 @@
+""" "Notify me" on the tip page in real Chromium: permission only after the tap, the browser's
+subscription sent to subscribePush, a refusal explained.
+
+Headless Chromium has no push service (subscribing needs Google's FCM), so `PushManager` is the
+one thing stubbed here: `subscribe()` hands back what a browser would (a real P-256 key and auth
+secret, made like tests/support/push_standin.py makes them) and records the applicationServerKey
+the page passed. Permission prompts, the service worker registration, the GraphQL calls with the
+page's CSRF header and the row stored are real. Delivery and decryption are covered against the
+push stand-in in tests/integration/notifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.test_tip_page import CHROMIUM, DESKTOP, run_db, sign_in
+from tests.support.fixtures import LiveServer
+from tests.support.push_standin import BrowserSubscription
+
+pytestmark = pytest.mark.browser
+
+STUB = """
+window.__asks = 0;
+const ask = Notification.requestPermission.bind(Notification);
+Notification.requestPermission = function () { window.__asks += 1; return ask(); };
+const FAKE = %s;
+PushManager.prototype.getSubscription = async function () { return window.__sub || null; };
+PushManager.prototype.subscribe = async function (options) {
+  window.__key = Array.from(new Uint8Array(options.applicationServerKey));
+  window.__sub = { endpoint: FAKE.endpoint, options: options, toJSON: () => FAKE,
+                   unsubscribe: async () => true };
+  return window.__sub;
+};
+"""
+
+
+def _page(browser: Browser, granted: bool, fake: dict[str, object]) -> Page:
+    context = browser.new_context(
+        viewport=DESKTOP, permissions=["notifications"] if granted else []
+    )
+    context.set_default_timeout(10_000)
+    context.add_init_script(STUB % json.dumps(fake))
+    return context.new_page()
+
+
+@pytest.fixture
+def fake_browser() -> BrowserSubscription:
+    """What the stubbed PushManager returns (an endpoint on loopback: accepted outside prod)."""
+    return BrowserSubscription(f"http://127.0.0.1:9/push/e2e-{secrets.token_hex(8)}")
+
+
+@pytest.fixture
+def granting(browser: Browser, fake_browser: BrowserSubscription) -> Iterator[Page]:
+    page = _page(browser, True, fake_browser.to_json())
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def refusing(browser: Browser, fake_browser: BrowserSubscription) -> Iterator[Page]:
+    page = _page(browser, False, fake_browser.to_json())
+    yield page
+    page.context.close()
+
+
+async def _stored(endpoint: str) -> list[dict[str, object]]:
+    from backend.notifier.tables import PushSubscription
+
+    return await PushSubscription.select(
+        PushSubscription.user, PushSubscription.device_label
+    ).where(PushSubscription.endpoint == endpoint)
+
+
+def _public_key() -> list[int]:
+    async def get() -> str:
+        from backend.notifier.vapid import current_key
+
+        return (await current_key()).public_key
+
+    key = run_db(get())
+    return list(base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)))
+
+
+def test_notify_me_asks_after_the_tap_and_subscribes(
+    granting: Page, live_server: LiveServer, fake_browser: BrowserSubscription
+) -> None:
+    person = sign_in(granting, live_server)
+    button = granting.locator("[data-push-button]")
+    expect(button).to_be_visible()
+    assert granting.evaluate("window.__asks") == 0  # nothing asked on load
+
+    button.click()
+    expect(granting.locator("[data-push-status]")).to_contain_text("oO will nudge you")
+    expect(button).to_be_hidden()
+    assert granting.evaluate("window.__asks") == 1
+    assert granting.evaluate("window.__key") == _public_key()
+    rows = run_db(_stored(fake_browser.endpoint))
+    assert [str(r["user"]) for r in rows] == [person.user_id]
+    assert str(rows[0]["device_label"]).startswith("Chrome")
+
+
+def test_a_refusal_is_explained_and_nothing_is_stored(
+    refusing: Page, live_server: LiveServer, fake_browser: BrowserSubscription
+) -> None:
+    sign_in(refusing, live_server)
+    refusing.locator("[data-push-button]").click()
+    status = refusing.locator("[data-push-status]")
+    expect(status).to_be_visible()
+    assert "No notifications" in status.inner_text() or "blocked" in status.inner_text()
+    assert run_db(_stored(fake_browser.endpoint)) == []
+    assert CHROMIUM  # the module's skip condition is the tip page's (Chromium installed)
