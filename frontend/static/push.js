@@ -98,7 +98,8 @@
   }
 
   function say(el, text) {
-    var status = el && el.parentNode && el.parentNode.querySelector("[data-push-status]");
+    var box = el && el.closest(".push-row, .push-offer");
+    var status = box && box.querySelector("[data-push-status]");
     if (status) { status.textContent = text; status.hidden = !text; }
   }
   function setUp() {

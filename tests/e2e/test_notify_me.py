@@ -115,3 +115,32 @@ def test_a_refusal_is_explained_and_nothing_is_stored(
     assert "No notifications" in status.inner_text() or "blocked" in status.inner_text()
     assert run_db(_stored(fake_browser.endpoint)) == []
     assert CHROMIUM  # the module's skip condition is the tip page's (Chromium installed)
+
+
+async def _subscriptions_of(user_id: str) -> int:
+    from backend.notifier.tables import PushSubscription
+
+    return int(await PushSubscription.count().where(PushSubscription.user == user_id))
+
+
+def test_the_settings_switch_turns_notifications_on_and_off(
+    granting: Page, live_server: LiveServer
+) -> None:
+    person = sign_in(granting, live_server)
+    granting.goto(live_server.url + "/settings")
+    switch = granting.locator("[data-push-switch]")
+    expect(switch).to_be_enabled()
+    expect(switch).not_to_be_checked()
+    assert granting.evaluate("window.__asks") == 0
+
+    granting.locator("#notifications .switch").click()
+    expect(granting.locator("#notifications [data-push-status]")).to_have_text(
+        "Notifications are on in this browser."
+    )
+    assert run_db(_subscriptions_of(person.user_id)) == 1
+
+    granting.locator("#notifications .switch").click()
+    expect(granting.locator("#notifications [data-push-status]")).to_have_text(
+        "Notifications are off in this browser."
+    )
+    assert run_db(_subscriptions_of(person.user_id)) == 0
