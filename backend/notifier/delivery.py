@@ -11,6 +11,7 @@ import email.utils
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -19,7 +20,7 @@ from pywebpush import WebPushException, webpush_async
 from backend.notifier import subscriptions
 from backend.notifier.message import PushTip, headers, payload
 from backend.notifier.tables import PushAttempt
-from backend.notifier.vapid import key_by_id
+from backend.notifier.vapid import VapidKey, key_by_id
 from backend.queue import enqueue
 from backend.settings import get_settings
 
@@ -41,6 +42,30 @@ async def deliver(user_id: str, tip: PushTip, *, once_key: str | None = None) ->
         await enqueue(JOB, subscription_id, tip.as_job(), job_id=job_id)
         queued += 1
     return queued
+
+
+async def _send(
+    info: dict[str, Any],
+    body: str,
+    key: VapidKey,
+    ttl: int,
+    extra: dict[str, str],
+    session: aiohttp.ClientSession,
+) -> Any:
+    response = await webpush_async(
+        info,
+        data=body,
+        vapid_private_key=key.signer,
+        # pywebpush writes aud/exp into this dict: a fresh one per call, never shared.
+        vapid_claims={"sub": get_settings().push_subject},
+        ttl=ttl,
+        headers=dict(extra),
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+        aiohttp_session=session,
+    )
+    # pywebpush returns the response unread on success: release the connection to the pool.
+    response.release()
+    return response
 
 
 @dataclass(frozen=True)
@@ -70,8 +95,15 @@ def retry_after(value: str | None, now: float | None = None) -> int | None:
     return max(0, int(when.timestamp() - (time.time() if now is None else now)))
 
 
-async def post(target: subscriptions.Target, tip: PushTip, *, shortened: bool = False) -> Answer:
-    """One encrypted (aes128gcm), VAPID-signed POST to the subscription's push service."""
+async def post(
+    target: subscriptions.Target,
+    tip: PushTip,
+    *,
+    shortened: bool = False,
+    http: aiohttp.ClientSession | None = None,
+) -> Answer:
+    """One encrypted (aes128gcm), VAPID-signed POST to the subscription's push service, through
+    the worker's connection pool `http` when given (else a session of its own)."""
     key = await key_by_id(target.vapid_key)
     if key is None:
         return Answer(0, None, 0.0, "the VAPID key of this subscription was dropped")
@@ -83,18 +115,11 @@ async def post(target: subscriptions.Target, tip: PushTip, *, shortened: bool = 
     }
     started = time.perf_counter()
     try:
-        async with aiohttp.ClientSession() as session:
-            response = await webpush_async(
-                info,
-                data=body,
-                vapid_private_key=key.signer,
-                # pywebpush writes aud/exp into this dict: a fresh one per call, never shared.
-                vapid_claims={"sub": get_settings().push_subject},
-                ttl=ttl,
-                headers=dict(extra),
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
-                aiohttp_session=session,
-            )
+        if http is not None:
+            response = await _send(info, body, key, ttl, extra, http)
+        else:
+            async with aiohttp.ClientSession() as session:
+                response = await _send(info, body, key, ttl, extra, session)
     except WebPushException as err:
         latency = (time.perf_counter() - started) * 1000
         answered = err.response

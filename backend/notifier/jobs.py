@@ -34,10 +34,11 @@ async def push_deliver(ctx: dict[str, Any], subscription_id: str, tip_job: dict[
     target = await subscriptions.target(subscription_id)
     if target is None:
         return "unsubscribed"
-    answer = await post(target, tip)
+    http = ctx.get("http")  # the worker's connection pool (a session of its own without it)
+    answer = await post(target, tip, http=http)
     if answer.status == 413:
         await log_attempt(target, tip.id, tries, answer, "too_large")
-        answer = await post(target, tip, shortened=True)
+        answer = await post(target, tip, shortened=True, http=http)
     if answer.status in DELIVERED:
         await log_attempt(target, tip.id, tries, answer, "delivered")
         await subscriptions.record_outcome(target.id, ok=True)
