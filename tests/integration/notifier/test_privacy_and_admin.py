@@ -55,6 +55,20 @@ async def test_export_has_subscriptions_and_attempts_but_no_keys(
     assert [(a["status"], a["outcome"]) for a in attempts] == [(201, "delivered")]
 
 
+async def test_the_data_page_counts_them_under_notifications(push_service: PushStandIn) -> None:
+    from backend.privacy.dashboard import data_summary
+
+    user_id, _, _ = await _person_with_a_delivered_push(push_service)
+    views = {v.category.key: v for v in await data_summary(user_id)}
+    notifications = views["notifications"]
+    assert notifications.category.deletable
+    assert {t.name: t.rows for t in notifications.tables} == {
+        "notifier.push_attempt": 1,
+        "notifier.push_subscription": 1,
+    }
+    assert "other" not in views or views["other"].rows == 0
+
+
 async def test_deleted_with_the_notifications_category_and_with_the_account(
     push_service: PushStandIn,
 ) -> None:
@@ -88,3 +102,15 @@ async def test_attempts_are_for_admins_only(
         (201, "delivered", "127.0.0.1")
     ]
     assert rows[0]["latencyMs"] > 0
+
+
+async def test_the_data_page_shows_the_notifications_category(
+    live_server: LiveServer, push_service: PushStandIn
+) -> None:
+    from tests.integration.notifier.conftest import subscribe
+
+    _, client = await signed_in(live_server, tasks=False)
+    assert subscribe(client, push_service.new_browser())["errors"] == []
+    page = client.get("/data")
+    assert page.status_code == 200
+    assert "Notifications" in page.text
