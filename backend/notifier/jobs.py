@@ -17,6 +17,7 @@ from backend.notifier.delivery import (
     should_retry,
 )
 from backend.notifier.message import PushTip
+from backend.notifier.vapid import key_by_id
 from backend.settings import get_settings
 
 
@@ -34,6 +35,10 @@ async def push_deliver(ctx: dict[str, Any], subscription_id: str, tip_job: dict[
     target = await subscriptions.target(subscription_id)
     if target is None:
         return "unsubscribed"
+    if await key_by_id(target.vapid_key) is None:
+        # Its VAPID key was dropped by a rotation: no push service would accept it again.
+        await subscriptions.remove(target.id)
+        return "key dropped"
     http = ctx.get("http")  # the worker's connection pool (a session of its own without it)
     answer = await post(target, tip, http=http)
     if answer.status == 413:

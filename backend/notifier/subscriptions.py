@@ -112,7 +112,9 @@ async def subscribe(
         )
         if existing:
             row_id = str(existing[0]["id"])
-            # The same browser re-subscribing (or signed in as someone else now): one row.
+            # The same browser re-subscribing (or signed in as someone else now): one row. Its
+            # VAPID key stays: an endpoint is bound to the key it was made with (a new key
+            # means unsubscribing first, which gives a new endpoint).
             await PushSubscription.update(
                 {
                     PushSubscription.user: user_id,
@@ -120,7 +122,6 @@ async def subscribe(
                     PushSubscription.auth_enc: _seal(row_id, "auth_enc", auth),
                     PushSubscription.expires_at: expires_at,
                     PushSubscription.device_label: label,
-                    PushSubscription.vapid_key: key_id,
                     PushSubscription.last_failure: "",
                 }
             ).where(PushSubscription.id == row_id)

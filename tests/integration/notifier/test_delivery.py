@@ -196,7 +196,7 @@ async def test_429_through_the_worker_waits_for_retry_after(
 async def test_rotation_keeps_old_subscriptions_working(push_service: PushStandIn) -> None:
     from backend.notifier.vapid import rotate_vapid
 
-    _, _, sub_id = await _subscribed(push_service)
+    user_id, browser, sub_id = await _subscribed(push_service)
     old = await current_key()
     push_service.expect_vapid_key = old.public_key
     rotated = await rotate_vapid()
@@ -204,3 +204,8 @@ async def test_rotation_keeps_old_subscriptions_working(push_service: PushStandI
     assert (await current_key()).public_key == rotated.public_key
     # Signed with the key it subscribed with, or the push service would refuse it.
     assert await push_deliver({"job_try": 1}, sub_id, _tip().as_job()) == "delivered"
+    # The same endpoint sent again (a page refreshing its row) keeps the key it was made with.
+    keys = browser.to_json()["keys"]
+    await subscriptions.subscribe(user_id, browser.endpoint, None, keys["p256dh"], keys["auth"])
+    assert await push_deliver({"job_try": 1}, sub_id, _tip().as_job()) == "delivered"
+    assert [p.status for p in push_service.received(None)] == [201, 201]
