@@ -209,3 +209,16 @@ async def test_rotation_keeps_old_subscriptions_working(push_service: PushStandI
     await subscriptions.subscribe(user_id, browser.endpoint, None, keys["p256dh"], keys["auth"])
     assert await push_deliver({"job_try": 1}, sub_id, _tip().as_job()) == "delivered"
     assert [p.status for p in push_service.received(None)] == [201, 201]
+
+
+async def test_a_push_signed_with_another_key_is_refused_and_not_retried(
+    push_service: PushStandIn,
+) -> None:
+    _, _, sub_id = await _subscribed(push_service)
+    push_service.expect_vapid_key = "BAnother-key-than-the-one-this-subscription-was-made-with"
+    assert await push_deliver({"job_try": 1}, sub_id, _tip().as_job()) == "failed"
+    refused = push_service.received(None)
+    assert [p.status for p in refused] == [403]
+    assert "applicationServerKey" in refused[0].problem
+    assert await _outcomes(sub_id) == [(403, "failed")]
+    assert await PushSubscription.count().where(PushSubscription.id == sub_id) == 1
