@@ -6,7 +6,10 @@ one thing stubbed here: `subscribe()` hands back what a browser would (a real P-
 secret, made like tests/support/push_standin.py makes them) and records the applicationServerKey
 the page passed. Permission prompts, the service worker registration, the GraphQL calls with the
 page's CSRF header and the row stored are real. Delivery and decryption are covered against the
-push stand-in in tests/integration/notifier.
+push stand-in in tests/integration/notifier. The service worker's `push` handler is driven through
+the DevTools protocol (ServiceWorker.deliverPushMessage); its `notificationclick` (Done / Snooze
+posting the token, a tap opening the tip) cannot be triggered from a test: the endpoint it calls
+is tested over HTTP instead.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import base64
 import json
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -144,3 +148,60 @@ def test_the_settings_switch_turns_notifications_on_and_off(
         "Notifications are off in this browser."
     )
     assert run_db(_subscriptions_of(person.user_id)) == 0
+
+
+def test_the_service_worker_shows_a_pushed_tip_with_done_and_snooze(
+    granting: Page, live_server: LiveServer
+) -> None:
+    """A push handed to the service worker through the DevTools protocol (what the browser does
+    when its push service delivers) becomes a notification with the tip and both actions."""
+    sign_in(granting, live_server)
+    granting.evaluate("navigator.serviceWorker.register('/sw.js')")
+    granting.wait_for_function(
+        "() => navigator.serviceWorker.ready.then(r => !!r.active).catch(() => false)"
+    )
+    cdp = granting.context.new_cdp_session(granting)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(
+            r["registrationId"] for r in event["registrations"] if not r.get("isDeleted")
+        ),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = 50
+    while not registrations and deadline:
+        granting.wait_for_timeout(100)  # a bounded poll for the CDP event, not a fixed wait
+        deadline -= 1
+    assert registrations, "the service worker registration was not reported"
+    message = {
+        "v": 1,
+        "tip": {"id": "tip-42", "content": "Water the plants", "kind": "task"},
+        "actions": {"done": "token-done", "snooze": "token-snooze"},
+        "url": "/tip?tip=tip-42",
+        "expires": 0,
+    }
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": registrations[-1],
+            "data": json.dumps(message),
+        },
+    )
+    shown: list[dict[str, Any]] = []
+    for _ in range(50):  # a bounded poll: the push event runs in the worker, asynchronously
+        shown = granting.evaluate(
+            """() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
+                 ns.map(n => ({title: n.title, body: n.body, tag: n.tag,
+                               actions: n.actions.map(a => a.action), data: n.data})))"""
+        )
+        if shown:
+            break
+        granting.wait_for_timeout(100)
+    assert len(shown) == 1
+    note = shown[0]
+    assert (note["title"], note["body"], note["tag"]) == ("oO", "Water the plants", "oo-tip")
+    assert note["actions"] == ["done", "snooze"]
+    assert note["data"]["tokens"] == {"done": "token-done", "snooze": "token-snooze"}
+    assert note["data"]["url"] == "/tip?tip=tip-42"
