@@ -106,9 +106,8 @@
     var button = document.querySelector("[data-push-button]");
     var toggle = document.querySelector("[data-push-switch]");
     if (!button && !toggle) { return; }
-    if (!supported) {
-      say(button || toggle, "This browser cannot show notifications from oO.");
-      if (toggle) { toggle.disabled = true; }
+    if (!supported) {  // the tip page stays quiet; the settings page says why the switch is off
+      if (toggle) { say(toggle, "This browser cannot show notifications from oO."); }
       return;
     }
     isOn().then(function (on) {
