@@ -143,7 +143,15 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
             # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
-            exclude=["/graphql", "/auth/apple/callback", "/auth/token", "/webhooks/"],
+            # /push/action: a service worker has no CSRF token; its single-use action token,
+            # not a cookie, is the credential.
+            exclude=[
+                "/graphql",
+                "/auth/apple/callback",
+                "/auth/token",
+                "/webhooks/",
+                "/push/action",
+            ],
         ),
         exception_handlers=exception_handlers,
         middleware=[access_log_middleware, csp_nonce_middleware, rate_limit_middleware],

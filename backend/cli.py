@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from backend.notifier.cli import push as push_command
 from backend.settings import ROOT, SettingsError, get_settings
 from backend.simulation.cli import ope as ope_command
 from backend.simulation.cli import sim as sim_command
@@ -302,6 +303,7 @@ def llm_generate(email: str) -> None:
 # The simulator and off-policy evaluation (their heavy imports happen inside the commands).
 main.add_command(sim_command, "sim")
 main.add_command(ope_command, "ope")
+main.add_command(push_command, "push")
 
 
 if __name__ == "__main__":

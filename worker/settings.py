@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import aiohttp
+
 from backend import heartbeat
 from backend.db import close_pool, open_pool
 from backend.domains import DOMAINS, install
@@ -16,11 +18,17 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     """Install the domains; open the database pool shared by this worker's jobs."""
     install()
     await open_pool()
+    # One HTTP connection pool per worker for jobs that call out (push delivery: a push service
+    # keeps the connection, so each push is one request, not a TCP and TLS handshake too).
+    ctx["http"] = aiohttp.ClientSession()
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
     """Close what on_startup opened (saying goodbye to the health rollup first)."""
     await heartbeat.forget("worker")
+    http = ctx.get("http")
+    if http is not None:
+        await http.close()
     await close_pool()
     await close_redis()
 

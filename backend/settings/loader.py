@@ -15,6 +15,7 @@ from backend.settings.sections import (
     AdminSettings,
     CoreSettings,
     PrivacySettings,
+    PushSettings,
     RecommenderSettings,
     SecuritySettings,
     StorageSettings,
@@ -34,6 +35,7 @@ class Settings(
     RecommenderSettings,
     PrivacySettings,
     AdminSettings,
+    PushSettings,
     LlmSettings,
     IntegrationsSettings,
 ):

@@ -209,3 +209,50 @@ class AdminSettings:
         "Keep the console's rollups current every minute (a worker job). The test harness turns "
         "it off so a cron tick never writes beside another test's data; tests refresh by hand.",
     )
+
+
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.notify.windows.com",
+    "web.push.apple.com",
+    "*.push.apple.com",
+)
+
+
+def _push_subject(values: Mapping[str, Any]) -> str:
+    # A push service contacts the sender through `sub`: the public https URL when there is one.
+    base = str(values.get("base_url") or "")  # unset: derived later, and http anyway
+    return base if base.startswith("https://") else "mailto:push@localhost"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushSettings:
+    """Web Push delivery (the notifier)."""
+
+    push_subject: str = setting(
+        "OO_PUSH_SUBJECT",
+        "mailto:push@localhost",
+        "VAPID `sub`: how a push service reaches the operator, `mailto:` or `https:`. Unset: "
+        "OO_BASE_URL when it is https, else mailto:push@localhost.",
+        url_scheme("mailto:", "https://", hint="mailto: or https://"),
+        derive=_push_subject,
+    )
+    push_endpoint_hosts: tuple[str, ...] = setting(
+        "OO_PUSH_ENDPOINT_HOSTS",
+        DEFAULT_PUSH_HOSTS,
+        "Comma-separated push service hosts a subscription endpoint may name in production "
+        "(`*.` matches any subdomain). Outside production http(s) to loopback is also accepted.",
+    )
+    push_max_tries: int = setting(
+        "OO_PUSH_MAX_TRIES",
+        4,
+        "Attempts per push at most (429 and 5xx are retried; 413 once, shortened). 1..5.",
+        between(1, 5, "attempts"),
+    )
+    push_retry_max_s: int = setting(
+        "OO_PUSH_RETRY_MAX_S",
+        600,
+        "The longest wait before a retry, whatever Retry-After asks (seconds).",
+        clamped(1),
+    )

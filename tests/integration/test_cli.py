@@ -123,3 +123,15 @@ def test_demo_is_off_in_production() -> None:
     }
     done = oo("demo", env=env)
     assert_one_line_refusal(done, "demo is off")
+
+
+async def test_push_rotate_vapid_makes_a_new_public_key() -> None:
+    from backend.notifier.vapid import current_key
+
+    before = (await current_key()).public_key
+    done = oo("push", "rotate-vapid")
+    assert done.returncode == 0, done.stderr
+    assert "new VAPID public key" in done.stdout
+    after = (await current_key()).public_key
+    assert after != before
+    assert after in done.stdout

@@ -1,0 +1,13 @@
+"""Piccolo app of the notifier domain; migrations live in migrations/notifier/."""
+
+from piccolo.conf.apps import AppConfig
+
+from backend.notifier.tables import PushAttempt, PushSubscription, PushVapidKey
+from backend.settings import ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="notifier",
+    migrations_folder_path=ROOT / "migrations" / "notifier",
+    table_classes=[PushVapidKey, PushSubscription, PushAttempt],
+    migration_dependencies=["backend.identity.piccolo_app"],
+)

@@ -1,0 +1,59 @@
+"""Notifier tables: the deployment's VAPID keys, people's push subscriptions, delivery attempts."""
+
+from piccolo.columns import UUID, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.identity.tables import User
+
+
+class PushVapidKey(Table, tablename="push_vapid_key"):
+    """A VAPID key pair of this deployment (private half sealed by the vault). The newest
+    unretired one signs new subscriptions; a retired one still signs for the subscriptions
+    made with it, until the browser re-subscribes with the new public key."""
+
+    id = UUID(primary_key=True)
+    public_key = Varchar(length=100)
+    """The application server key: base64url of the uncompressed P-256 point."""
+    private_key_enc = Text()
+    created_at = Timestamptz(default=TimestamptzNow())
+    retired_at = Timestamptz(null=True, default=None)
+
+
+class PushSubscription(Table, tablename="push_subscription"):
+    """A browser's PushSubscription of a person (its keys sealed by the vault)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    endpoint = Varchar(length=1000, unique=True)
+    p256dh_enc = Text()
+    auth_enc = Text()
+    expires_at = Timestamptz(null=True, default=None)
+    """The browser's expirationTime, when it gave one."""
+    device_label = Varchar(length=100, default="")
+    vapid_key = UUID()
+    """The PushVapidKey the browser subscribed with (it must sign every push to it)."""
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_success_at = Timestamptz(null=True, default=None)
+    last_failure_at = Timestamptz(null=True, default=None)
+    last_failure = Varchar(length=200, default="")
+
+
+class PushAttempt(Table, tablename="push_attempt"):
+    """One request to a push service: its answer and how long it took (never the payload)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    subscription_id = UUID()
+    """No foreign key: the attempt that found a subscription gone outlives it."""
+    tip_id = Varchar(length=64)
+    attempt = Integer(default=1)
+    status = Integer(default=0)
+    """The push service's HTTP status (0: no answer)."""
+    outcome = Varchar(length=20)
+    """delivered | gone | too_large | retry | failed"""
+    latency_ms = Float(default=0.0)
+    retry_after_s = Integer(null=True, default=None)
+    service_host = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
