@@ -146,6 +146,9 @@ def serve(workers: int) -> None:
         # Live events are small JSON frames: compressing each costs more CPU than it saves
         # (a tenth of the server's time at 1,000 subscribers, bench/subscriptions_fanout.py).
         ws_per_message_deflate=False,
+        # SIGTERM: stop accepting, let in-flight requests finish (WebSocket clients get a
+        # 1012 "service restart" close and reconnect elsewhere), then exit.
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from backend.settings import Settings, get_settings
+
+log = logging.getLogger("oo.db")
 
 
 def make_engine(settings: Settings | None = None) -> Engine[Any]:
@@ -47,8 +52,23 @@ async def open_pool() -> None:
         await db.start_connection_pool(min_size=1, max_size=20)
 
 
+POOL_CLOSE_S = 5.0
+
+
 async def close_pool() -> None:
-    """Close the PostgreSQL connection pool (no-op on SQLite)."""
+    """Close the PostgreSQL connection pool (no-op on SQLite), within POOL_CLOSE_S.
+
+    A graceful close waits for every connection to be released; after a database restart a
+    connection can hang on a socket that will never answer, so past the deadline the pool is
+    terminated instead (a process must be able to exit).
+    """
     db = engine()
-    if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+    if not isinstance(db, PostgresEngine) or db.pool is None:
+        return
+    pool = db.pool
+    try:
+        await asyncio.wait_for(pool.close(), POOL_CLOSE_S)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as err:
+        log.warning("database pool not closed cleanly (%s): terminated", type(err).__name__)
+        pool.terminate()
+    db.pool = None

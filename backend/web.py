@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.contracts.principal import Principal, authenticator
+from backend.unavailable import RETRY_AFTER_S, UNAVAILABLE_MESSAGE, dependency_away
 
 
 async def page_user(request: Request[Any, Any, Any]) -> Principal | None:
@@ -86,7 +87,21 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Unexpected errors: logged server-side, a calm message for the person."""
+    """Unexpected errors: logged server-side, a calm message for the person.
+
+    A dependency that is away (database restarting, Redis down) is a 503 with Retry-After,
+    not a 500: the request was fine and is worth retrying in a moment.
+    """
+    if dependency_away(exc):
+        request.logger.warning("dependency away on %s: %s", request.url.path, exc)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if _wants_html(request):
+            return error_page("Back in a moment", UNAVAILABLE_MESSAGE, 503, headers)
+        return Response(
+            {"error": UNAVAILABLE_MESSAGE, "code": "SERVICE_UNAVAILABLE"},
+            status_code=503,
+            headers=headers,
+        )
     request.logger.exception("unhandled error on %s", request.url.path)
     if _wants_html(request):
         return error_page(

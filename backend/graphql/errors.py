@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from backend.unavailable import RETRY_AFTER_S, UNAVAILABLE_MESSAGE, dependency_away
+
 log = logging.getLogger("oo.graphql")
 
 
@@ -27,6 +29,8 @@ def _code_for(error: GraphQLError) -> str | None:
         # graphql-core's own input errors (a variable of the wrong type, an unknown enum
         # value, an Int beyond 32 bits): bad input, not a failure of ours.
         return "GRAPHQL_VALIDATION_FAILED"
+    if dependency_away(original):
+        return "SERVICE_UNAVAILABLE"
     return "INTERNAL_SERVER_ERROR"
 
 
@@ -58,6 +62,15 @@ class ErrorCodes(MaskErrors):
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": code}
                 processed.append(masked)
+            elif code == "SERVICE_UNAVAILABLE":
+                log.warning("dependency away in %s: %s", error.path, error.original_error)
+                away = GraphQLError(
+                    UNAVAILABLE_MESSAGE,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": code, "retryAfter": RETRY_AFTER_S},
+                )
+                processed.append(away)
             else:
                 error.extensions = {**(error.extensions or {}), "code": code}
                 processed.append(error)

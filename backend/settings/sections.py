@@ -50,6 +50,12 @@ class CoreSettings:
         base_url,
         derive=_local_url,
     )
+    shutdown_grace_s: int = setting(
+        "OO_SHUTDOWN_GRACE",
+        20,
+        "Seconds a stopping process (SIGTERM) gives in-flight requests and jobs to finish "
+        "before it closes what is left and exits.",
+    )
     demo_enabled: bool = setting(
         "OO_DEMO",
         True,
