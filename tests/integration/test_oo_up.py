@@ -137,3 +137,62 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert not (var_dir / "redis.sock").exists()
     finally:
         _stop_on_failure(process, var_dir)
+
+
+def _up(var_dir: Path, port: int) -> tuple[subprocess.Popen[str], Output, Output]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "OO_BASE_URL", "OO_VAR_DIR", "OO_PORT"}
+    }
+    env.update({"OO_VAR_DIR": str(var_dir), "OO_PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [OO, "up"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    return process, Output(process.stdout), Output(process.stderr)
+
+
+def test_a_hard_kill_leaves_no_redis_behind_and_a_stale_one_is_cleaned(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    port = free_port()
+    process, out, _err = _up(var_dir, port)
+    try:
+        out.wait_for(re.escape("oO is running at"), process, START_TIMEOUT_S)
+        (server,) = redis_servers_of(var_dir)
+        process.kill()  # SIGKILL: no cleanup of ours runs
+        process.wait(timeout=STOP_TIMEOUT_S)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while _alive(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(server.pid), "the embedded redis-server died with its parent"
+    finally:
+        _stop_on_failure(process, var_dir)
+
+    # An orphan whose owner is gone (as on a system without parent-death signals): the next
+    # `oo up` stops it and replaces the stale socket instead of sharing it.
+    from backend.redis import EmbeddedRedis
+
+    orphan_owner = subprocess.Popen([sys.executable, "-c", "pass"])
+    orphan_owner.wait()
+    stale = EmbeddedRedis(var_dir / "redis.sock")
+    stale.start()
+    assert stale.process is not None
+    orphan_pid = stale.process.pid
+    (var_dir / "redis.pid").write_text(f"{orphan_pid} {orphan_owner.pid}\n")
+    process, out, _err = _up(var_dir, port)
+    try:
+        out.wait_for(re.escape("oO is running at"), process, START_TIMEOUT_S)
+        assert not _alive(orphan_pid), "the orphan was stopped"
+        (fresh,) = redis_servers_of(var_dir)
+        assert fresh.pid != orphan_pid
+        # A second `oo up` on the same folder is refused while the first runs.
+        second, _out2, err2 = _up(var_dir, free_port())
+        assert second.wait(timeout=START_TIMEOUT_S) != 0
+        err2.join()
+        assert "already running" in err2.text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=STOP_TIMEOUT_S) == 0
+    finally:
+        _stop_on_failure(process, var_dir)
+        if stale.process is not None and stale.process.poll() is None:
+            stale.stop()
