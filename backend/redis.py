@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from backend.settings import Settings, get_settings
 
@@ -40,6 +41,22 @@ def get_redis() -> Redis:
         client = Redis.from_url(url, decode_responses=True, health_check_interval=30)
         _clients[url] = client
     return client
+
+
+async def cache_get(name: str) -> str | None:
+    """A cached value, or None — also while Redis is away (caches are an optimisation: the
+    caller computes from the database instead)."""
+    try:
+        value: str | None = await get_redis().get(name)
+    except RedisError:
+        return None
+    return value
+
+
+async def cache_set(name: str, value: str | bytes, ttl_s: int) -> None:
+    """Cache a value for ttl_s seconds; skipped while Redis is away."""
+    with contextlib.suppress(RedisError):
+        await get_redis().set(name, value, ex=ttl_s)
 
 
 async def close_redis() -> None:

@@ -8,10 +8,12 @@ last-known copy is served, so a provider outage never blanks the tip page.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
 import msgspec
+from redis.exceptions import RedisError
 
 from backend.contracts.candidate import Candidate
 from backend.events.bus import publish
@@ -24,7 +26,7 @@ from backend.integrations.sources import get_source, register_source, source_nam
 from backend.integrations.status import sources_by_person as sources_by_person
 from backend.integrations.todoist import TodoistSource
 from backend.integrations.webhook_source import WebhookSource
-from backend.redis import get_redis, key
+from backend.redis import cache_get, get_redis, key
 from backend.settings import get_settings
 
 log = logging.getLogger("oo.integrations")
@@ -57,17 +59,24 @@ async def _sources_of(user_id: str) -> list[str]:
 async def _remember(user_id: str, source: str, items: list[Candidate]) -> None:
     data = msgspec.json.encode(items)
     redis = get_redis()
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.set(_fresh_key(user_id, source), data, ex=get_settings().task_cache_ttl_s)
-        pipe.set(_known_key(user_id, source), data, ex=KNOWN_TTL_S)
-        await pipe.execute()
+    with contextlib.suppress(RedisError):  # Redis away: items are read from the source again
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(_fresh_key(user_id, source), data, ex=get_settings().task_cache_ttl_s)
+            pipe.set(_known_key(user_id, source), data, ex=KNOWN_TTL_S)
+            await pipe.execute()
 
 
 async def open_items(user_id: str) -> list[Candidate]:
-    """Open items from every source of the person, through the cache."""
+    """Open items from every source of the person, through the cache.
+
+    While Redis is away each source is read directly; a source that needs Redis itself (the
+    webhook's items, a token refresh's lock) contributes nothing until it is back.
+    """
     sources = await _sources_of(user_id)
-    redis = get_redis()
-    fresh = await redis.mget([_fresh_key(user_id, s) for s in sources])
+    try:
+        fresh = await get_redis().mget([_fresh_key(user_id, s) for s in sources])
+    except RedisError:
+        fresh = [None] * len(sources)
     items: list[Candidate] = []
     for source, cached in zip(sources, fresh, strict=True):
         if cached is not None:
@@ -77,9 +86,9 @@ async def open_items(user_id: str) -> list[Candidate]:
             got = await asyncio.wait_for(
                 get_source(source).list_items(user_id), COLD_FETCH_TIMEOUT_S
             )
-        except (SourceError, TimeoutError) as err:
+        except (SourceError, TimeoutError, RedisError) as err:
             log.info("serving last-known %s items: %s", source, type(err).__name__)
-            known = await redis.get(_known_key(user_id, source))
+            known = await cache_get(_known_key(user_id, source))
             items.extend(_decoder.decode(known) if known else [])
             continue
         await _remember(user_id, source, got)
@@ -164,7 +173,7 @@ async def _remember_context(user_id: str, context: gcal.CalendarContext) -> None
 
 async def calendar_context(user_id: str) -> gcal.CalendarContext | None:
     """The cached calendar context (None when no calendar is connected or nothing is known)."""
-    raw = await get_redis().get(key("calendar", user_id))
+    raw = await cache_get(key("calendar", user_id))
     return msgspec.json.decode(raw, type=gcal.CalendarContext) if raw else None
 
 

@@ -9,7 +9,7 @@ import msgspec
 
 from backend.contracts.sources import completions_since
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
-from backend.redis import get_redis, key
+from backend.redis import cache_get, cache_set, get_redis, key
 
 TTL_S = 15 * 60
 """How long counted habits are reused before the completions are read again."""
@@ -21,15 +21,14 @@ def _key(user_id: str) -> str:
 
 async def habits_of(user_id: str, timezone: str, now: datetime) -> Habits:
     """The person's habits over the last HABIT_DAYS: cached, else counted (one query)."""
-    redis = get_redis()
-    raw = await redis.get(_key(user_id))
+    raw = await cache_get(_key(user_id))
     if raw:
         return msgspec.json.decode(raw, type=Habits)
     records = await completions_since([user_id], now - timedelta(days=HABIT_DAYS))
     habits = Habits.from_completions(
         (Completion(at=r.at, project=r.project, due_date=r.due_date) for r in records), timezone
     )
-    await redis.set(_key(user_id), msgspec.json.encode(habits), ex=TTL_S)
+    await cache_set(_key(user_id), msgspec.json.encode(habits), TTL_S)
     return habits
 
 

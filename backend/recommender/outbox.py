@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from redis.exceptions import RedisError
 
 from backend.contracts.json import json_object
 from backend.events.bus import publish
@@ -63,6 +64,16 @@ async def _send(row: dict[str, Any]) -> None:
         await publish(user_id, payload)
     else:
         await enqueue(str(body["function"]), *body["args"], job_id=str(body["job_id"]))
+
+
+async def publish_or_keep(user_id: str, payload: msgspec.Struct) -> None:
+    """Publish an event now; while Redis is away keep it here for the drain instead (a tip
+    served during an outage still reaches the bus — and its handlers — once Redis is back)."""
+    try:
+        await publish(user_id, payload)
+    except RedisError as err:
+        log.warning("event kept for later: %s", type(err).__name__)
+        await Outbox.insert(event_row(user_id, payload))
 
 
 async def send(rows: list[Outbox]) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from backend.redis import get_redis, key
+from backend.redis import cache_get, cache_set, get_redis, key
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,16 @@ def _key(user_id: str) -> str:
 
 
 async def get(user_id: str) -> TipView | None:
-    """The cached current tip, if any."""
-    raw = await get_redis().get(_key(user_id))
+    """The cached current tip, if any (None while Redis is away: the database answers)."""
+    raw = await cache_get(_key(user_id))
     return msgspec.json.decode(raw, type=TipView) if raw else None
 
 
 async def put(user_id: str, tip: TipView, valid_for: timedelta, now: datetime) -> None:
-    """Cache the tip until it stops being valid."""
+    """Cache the tip until it stops being valid (skipped while Redis is away)."""
     remaining = min(MAX_TTL_S, int((tip.served_at + valid_for - now).total_seconds()))
     if remaining > 0:
-        await get_redis().set(_key(user_id), msgspec.json.encode(tip), ex=remaining)
+        await cache_set(_key(user_id), msgspec.json.encode(tip), remaining)
 
 
 async def drop(user_id: str) -> None:

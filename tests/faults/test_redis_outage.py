@@ -69,6 +69,12 @@ async def test_a_reaction_during_an_outage_is_stored_and_its_effects_follow(
         # The client retries (it never saw an answer, say): the same answer, not ALREADY_REACTED.
         again = _post(client, FEEDBACK, id=tip["id"], rid=request_id)
         assert again["data"]["feedback"]["reward"] == feedback["reward"]  # type: ignore[index]
+        # Tips are still served, from the database, through the outage.
+        served = [_post(client, TIP) for _ in range(20)]
+        answered = [b for b in served if "errors" not in b and b["data"]["tip"]]  # type: ignore[index]
+        assert len(answered) == len(served), served[:3]
+        during = answered[0]["data"]["tip"]["id"]  # type: ignore[index]
+        assert during != tip["id"], "the next tip, not the answered one"
 
         own_redis.start()  # back, empty: nothing of the outage's effects was there
         back = redis.Redis(port=own_redis.port, decode_responses=True)
@@ -85,6 +91,17 @@ async def test_a_reaction_during_an_outage_is_stored_and_its_effects_follow(
             if not sent:
                 time.sleep(0.25)
         assert len(sent) == 1, "the worker, still running, sent the stored reaction's event"
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline:  # the serve during the outage reaches the bus too
+            served_events = [
+                f
+                for _id, f in back.xrange(key("events"))
+                if f.get("subject") == "signals.tip.served" and during in f.get("payload", "")
+            ]
+            if served_events:
+                break
+            time.sleep(0.25)
+        assert len(served_events) == 1
         if tip["kind"] == "task":
             deadline = time.monotonic() + DEADLINE_S
             closed = False
