@@ -79,3 +79,12 @@
     else if (e.target.id === "sim-progress") say("live");
   });
 })();
+
+// Console forms answer a refusal with the page and a 4xx status (400 bad input, 404 unknown,
+// 409 refused, e.g. a promotion without the evidence): show that page rather than nothing.
+document.addEventListener("htmx:beforeSwap", (e) => {
+  const status = e.detail.xhr.status;
+  if (!document.querySelector(".console") || ![400, 404, 409].includes(status)) return;
+  e.detail.shouldSwap = true;
+  e.detail.isError = false;
+});
