@@ -16,6 +16,7 @@ import pytest
 from backend import audit
 from backend.admin import policy_evaluation
 from backend.identity.service import create_api_token
+from backend.identity.tables import User
 from backend.recommender import registry
 from backend.recommender.policy_stats import policy_stats
 from backend.recommender.tables import PolicyState, ServedTip
@@ -226,6 +227,10 @@ async def test_reset_a_persons_learned_state_from_the_page(live_server: LiveServ
     stranger = {**base, "user_id": str(uuid.uuid4())}
     assert client.post(url, data=stranger, headers=csrf).status_code == 404
     assert client.post(url, data={**base, "policy_id": "nope"}, headers=csrf).status_code == 404
+    gone = await make_person(tasks=False)
+    await User.update({User.deleted_at: datetime.now(UTC)}).where(User.id == gone.user_id)
+    deleted = {**base, "user_id": gone.user_id}
+    assert client.post(url, data=deleted, headers=csrf).status_code == 404, "deleted: absent"
     done = client.post(url, data={**base, "policy_id": "linucb-v1"}, headers=csrf)
     assert done.status_code == 200
     assert "Forgot 1 learned state(s)" in done.text
