@@ -6,6 +6,7 @@ from typing import Any
 
 from arq.cron import cron
 
+from backend.admin.policy_evaluation import evaluate
 from backend.admin.rollups import refresh
 from backend.settings import get_settings
 
@@ -19,8 +20,18 @@ async def refresh_admin_rollups(ctx: dict[str, Any]) -> dict[str, int]:
     return await refresh()
 
 
-JOBS = [refresh_admin_rollups]
+async def evaluate_policies(ctx: dict[str, Any]) -> dict[str, int]:
+    """Off-policy estimates of every policy for the policies page (CPU: minutes at most)."""
+    e = await evaluate()
+    return {"decisions": e.decisions, "policies": len(e.policies)}
+
+
+JOBS = [refresh_admin_rollups, evaluate_policies]
 CRON_JOBS = [
     # Every minute, one at a time (unique): the console is at most a minute behind the log.
-    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600)
+    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600),
+    # Hourly at an odd minute: the policies page's evidence is at most an hour old.
+    cron(
+        evaluate_policies, minute={23}, second=40, unique=True, run_at_startup=False, timeout=1800
+    ),
 ]

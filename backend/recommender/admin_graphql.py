@@ -38,6 +38,12 @@ class PolicyStats:
     served_decisions: int
     rewarded_decisions: int
     mean_reward: float | None = strawberry.field(description="Mean reward of its served tips.")
+    mean_reward_low: float | None = strawberry.field(
+        description="Lower end of the mean reward's 95% interval (over rewarded decisions)."
+    )
+    mean_reward_high: float | None = strawberry.field(
+        description="Upper end of the mean reward's 95% interval (over rewarded decisions)."
+    )
     shadow_decisions: int
     agreed_decisions: int
     agreement_rate: float | None = strawberry.field(
@@ -50,11 +56,14 @@ class PolicyStats:
     @classmethod
     def of(cls, s: Stats) -> PolicyStats:
         """From the service's stats."""
+        low, high = s.reward_ci
         return cls(
             decisions=s.decisions,
             served_decisions=s.served_decisions,
             rewarded_decisions=s.rewarded_decisions,
             mean_reward=s.mean_reward,
+            mean_reward_low=low,
+            mean_reward_high=high,
             shadow_decisions=s.shadow_decisions,
             agreed_decisions=s.agreed_decisions,
             agreement_rate=s.agreement_rate,
@@ -181,11 +190,13 @@ class PolicyAdminMutation:
         description="Move a policy between SHADOW and DISABLED (ACTIVE: use promotePolicy).",
     )
     async def set_policy_status(
-        self, info: Info, id: strawberry.ID, status: PolicyStatus, reason: str = ""
+        self, info: Info, id: strawberry.ID, status: PolicyStatus, reason: str
     ) -> PolicyPayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return PolicyPayload(errors=[refused])
         try:
-            entry = await registry.set_status(admin.user_id, str(id), status.value, reason)
+            entry = await registry.set_status(admin.user_id, str(id), status.value, reason.strip())
         except registry.RegistryError as err:
             return PolicyPayload(errors=[_error(err)])
         return PolicyPayload(policy=await _policy(entry))
@@ -193,17 +204,19 @@ class PolicyAdminMutation:
     @strawberry.mutation(
         permission_classes=[IsAdmin],
         description=(
-            "Make a policy the active one. Refused unless it has enough shadow decisions and "
-            "its off-policy estimate beats the incumbent's; until off-policy evaluation lands, "
-            "that needs force: true."
+            "Make a policy the active one. Refused (with the evidence) unless it has enough "
+            "shadow decisions and the lower bound of its off-policy estimate beats the "
+            "incumbent's; force: true overrides that. The reason goes into the audit log."
         ),
     )
     async def promote_policy(
-        self, info: Info, id: strawberry.ID, force: bool = False, reason: str = ""
+        self, info: Info, id: strawberry.ID, reason: str, force: bool = False
     ) -> PromotePolicyPayload:
         admin = await info.context.user()
+        if refused := missing_reason(reason):
+            return PromotePolicyPayload(errors=[refused])
         try:
-            entry, evidence = await registry.promote(admin.user_id, str(id), force, reason)
+            entry, evidence = await registry.promote(admin.user_id, str(id), force, reason.strip())
         except registry.RegistryError as err:
             return PromotePolicyPayload(
                 evidence=PromotionEvidence.of(err.evidence) if err.evidence else None,

@@ -10,11 +10,13 @@ evaluation.
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.query.functions.aggregate import Avg, Count
+from piccolo.querystring import QueryString
 
 from backend.recommender.tables import ServedTip, ShadowDecision
 
@@ -32,6 +34,18 @@ class PolicyStats:
     shadow_decisions: int = 0
     agreed_decisions: int = 0
     agreed_mean_reward: float | None = None
+    mean_squared_reward: float | None = None
+
+    @property
+    def reward_ci(self) -> tuple[float | None, float | None]:
+        """95% interval of the mean reward over its rewarded decisions (normal approximation;
+        None when fewer than two)."""
+        n, m, sq = self.rewarded_decisions, self.mean_reward, self.mean_squared_reward
+        if n < 2 or m is None or sq is None:
+            return None, None
+        variance = max(sq - m * m, 0.0) * n / (n - 1)
+        half = 1.96 * math.sqrt(variance / n)
+        return m - half, m + half
 
     @property
     def decisions(self) -> int:
@@ -52,6 +66,7 @@ async def _served(since: datetime) -> list[dict[str, Any]]:
             Count(alias="n"),
             Count(ServedTip.reward, alias="rewarded"),
             Avg(ServedTip.reward, alias="mean_reward"),
+            QueryString("AVG({} * {})", ServedTip.reward, ServedTip.reward, alias="mean_sq"),
         )
         .where(ServedTip.served_at > since)
         .group_by(ServedTip.policy_id, ServedTip.policy_version)
@@ -111,6 +126,7 @@ async def policy_stats(
             a["served_decisions"] = int(row["n"])
             a["rewarded_decisions"] = int(row["rewarded"])
             a["mean_reward"] = _float(row["mean_reward"])
+            a["mean_squared_reward"] = _float(row["mean_sq"])
     for row in shadow:
         if (a := mine(row)) is not None:
             a["shadow_decisions"] = a.get("shadow_decisions", 0) + int(row["n"])

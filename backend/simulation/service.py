@@ -15,11 +15,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from backend.audit import record
 from backend.events import bus, live
 from backend.events.contracts import SimProgress
 from backend.queue import enqueue
-from backend.redis import get_redis
+from backend.redis import get_redis, key
 from backend.simulation import store
 from backend.simulation.metrics import summarise
 from backend.simulation.runner import Progress, SimConfig, make_users, policy_order, simulate
@@ -28,6 +30,9 @@ log = logging.getLogger("oo.simulation")
 
 SUBJECT = "signals.sim.progress"
 JOB = "run_simulation"
+CANCELLED = "cancelled by an admin"
+CANCEL_TTL_S = 7 * 86400
+"""How long a cancellation request is kept (a run still queued that long is gone anyway)."""
 MAX_DECISIONS = 2_000_000
 """Most simulated decisions (over every policy) one run may ask for through the API."""
 
@@ -39,6 +44,52 @@ def total_decisions(config: SimConfig) -> int:
 
 class RunCancelled(Exception):
     """Raised in the simulator's thread to stop a run whose job was cancelled."""
+
+
+class CancelRefused(Exception):
+    """A run that cannot be cancelled: unknown (code NOT_FOUND) or already ended (ENDED)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _cancel_key(run_id: str) -> str:
+    return key("sim", "cancel", run_id)
+
+
+async def cancel_requested(run_id: str) -> bool:
+    """Whether an admin asked to stop this run (never, for a CLI run without Redis)."""
+    try:
+        return bool(await get_redis().exists(_cancel_key(run_id)))
+    except (RedisError, OSError):
+        return False
+
+
+async def cancel(run_id: str, actor_user_id: str, reason: str) -> store.RunView:
+    """Stop a queued or running run, audit-logged with the reason.
+
+    A queued run is marked failed at once (the worker then leaves it alone); a running one is
+    flagged in Redis, and `execute` stops the simulator at its next progress tick. The flag is
+    set first either way, so a worker that starts the run meanwhile still stops it.
+    """
+    view = await store.get_run(run_id)
+    if view is None:
+        raise CancelRefused("NOT_FOUND", "No such simulation.")
+    if view.status in store.TERMINAL:
+        raise CancelRefused("ENDED", f"This run already {view.status}.")
+    await get_redis().set(_cancel_key(view.id), reason, ex=CANCEL_TTL_S)
+    if await store.cancel_queued(view.id, CANCELLED):
+        await Publisher(view.id, actor_user_id, required=False).send(
+            store.FAILED, 0, view.total, error=CANCELLED
+        )
+    await record(
+        actor_user_id, "simulation.cancel", view.id, {"reason": reason, "status": view.status}
+    )
+    after = await store.get_run(view.id)
+    assert after is not None
+    return after
 
 
 class Publisher:
@@ -102,6 +153,9 @@ async def execute(
     updates: asyncio.Queue[Progress] = asyncio.Queue()
 
     stop = threading.Event()
+    if await cancel_requested(run_id):  # cancelled while the worker was picking it up
+        stop.set()
+    done = 0
 
     def progress(p: Progress) -> None:  # called in the simulator's thread
         if stop.is_set():  # a thread cannot be killed: it stops itself at the next tick
@@ -121,6 +175,9 @@ async def execute(
                 getter.cancel()
                 continue
             p = getter.result()
+            done = p.done
+            if not stop.is_set() and await cancel_requested(run_id):
+                stop.set()  # the simulator's thread raises RunCancelled at its next tick
             await publisher.send(
                 store.RUNNING, p.done, p.total, policy_id=p.policy_id, mean_reward=p.mean_reward
             )
@@ -138,6 +195,10 @@ async def execute(
         )
         await asyncio.shield(cleanup)
         raise
+    except RunCancelled:
+        await asyncio.shield(store.fail_run(run_id, CANCELLED))
+        await publisher.send(store.FAILED, done, view.total, error=CANCELLED)
+        return await store.get_run(run_id)
     except Exception as err:
         await store.fail_run(run_id, f"{type(err).__name__}: {err}")
         await publisher.send(store.FAILED, 0, view.total, error=str(err)[:500])

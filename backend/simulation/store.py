@@ -124,6 +124,18 @@ async def fail_run(run_id: str, error: str) -> None:
         ).where(SimRun.id == run_id)
 
 
+async def cancel_queued(run_id: str, error: str) -> bool:
+    """Mark a run that has not started as failed with `error`; False when it already started."""
+    async with write_transaction():
+        row = await SimRun.select(SimRun.status).where(SimRun.id == run_id).first()
+        if row is None or row["status"] != QUEUED:
+            return False
+        await SimRun.update(
+            {SimRun.status: FAILED, SimRun.error: error, SimRun.finished_at: datetime.now(UTC)}
+        ).where(SimRun.id == run_id)
+    return True
+
+
 async def purge_ended(before: datetime) -> tuple[int, int]:
     """Delete runs that finished or failed before `before`, with their events.
 

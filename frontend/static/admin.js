@@ -43,7 +43,8 @@
     document.querySelectorAll("[data-chart]").forEach((el) => {
       if (el.dataset.drawn) return;
       const values = JSON.parse(el.dataset.values);
-      const option = el.dataset.chart === "reward" ? reward(values) : stacked(values);
+      const kinds = { reward, stacked, ...(window.ooCharts || {}) }; // pages may add kinds
+      const option = (kinds[el.dataset.chart] || stacked)(values);
       const chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption({ backgroundColor: "transparent", animation: false, ...option });
       el.dataset.drawn = "1";

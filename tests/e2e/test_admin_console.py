@@ -23,6 +23,8 @@ PAGES = [
     ("audit", "/admin/audit"),
     ("events", "/admin/events"),
     ("health", "/admin/health"),
+    ("policies", "/admin/policies"),
+    ("simulations", "/admin/simulations"),
 ]
 
 
