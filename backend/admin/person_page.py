@@ -14,7 +14,10 @@ from backend.admin.guard import admin_or_refusal
 from backend.contracts.principal import Principal
 from backend.identity import service as identity
 from backend.integrations.status import list_states
+from backend.llm import service as llm
+from backend.privacy import service as privacy
 from backend.profile import service as profile
+from backend.recommender import service as recommender
 from backend.recommender.activity import recent_decisions
 from backend.web import error_page
 
@@ -38,6 +41,10 @@ async def person_context(person_id: str) -> dict[str, Any] | None:
         "integrations": [i for i in await list_states(person_id) if i.status != "disconnected"],
         "tokens": [t for t in await identity.list_api_tokens(person_id) if not t["revoked_at"]],
         "sessions": len(await identity.list_sessions(person_id)),
+        "consents": await privacy.consents(person_id),
+        "contexts": await profile.contexts(person_id),
+        "shown_tip": await recommender.shown_tip(person_id),
+        "candidates": (await llm.candidates_for(person_id))[:20],
         "features": await profile.read_features(person_id),
         "outputs": await profile.agent_outputs(person_id),
         "agents": profile.agent_ids(),

@@ -99,6 +99,24 @@ async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
     return tip
 
 
+async def shown_tip(user_id: str) -> TipView | None:
+    """The tip the person has on screen now, if any — read only (never picks or serves one,
+    unlike current_tip): for the console."""
+    valid_after = datetime.now(UTC) - timedelta(seconds=get_settings().tip_valid_s)
+    row = (
+        await ServedTip.select()
+        .where(
+            (ServedTip.user == user_id)
+            & ServedTip.reacted_at.is_null()
+            & (ServedTip.served_at > valid_after)
+        )
+        .order_by(ServedTip.served_at, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+    return _view(row) if row else None
+
+
 async def current_tip(user: Principal) -> TipView | None:
     """The one tip for now: the unanswered one still valid, else a fresh pick (None: nothing)."""
     now = datetime.now(UTC)
