@@ -1,18 +1,21 @@
 """The admin domain: the operators' console (pages and GraphQL) and the rollups behind it."""
 
 from backend.admin.actions_graphql import AdminActionMutation
+from backend.admin.decisions_graphql import DecisionQuery
 from backend.admin.graphql import AdminQuery
 from backend.admin.health_graphql import HealthQuery, HealthSubscription
 from backend.admin.jobs import CRON_JOBS, JOBS
 from backend.admin.live_web import ROUTES as LIVE_ROUTES
+from backend.admin.ml_web import ROUTES as ML_ROUTES
+from backend.admin.rewards_graphql import RewardQuery
 from backend.admin.web import ROUTES
 from backend.domain import Domain
 
 DOMAIN = Domain(
     name="admin",
     piccolo_app="backend.admin.piccolo_app",
-    routes=(*ROUTES, *LIVE_ROUTES),
-    queries=(AdminQuery, HealthQuery),
+    routes=(*ROUTES, *LIVE_ROUTES, *ML_ROUTES),
+    queries=(AdminQuery, HealthQuery, DecisionQuery, RewardQuery),
     mutations=(AdminActionMutation,),
     subscriptions=(HealthSubscription,),
     jobs=tuple(JOBS),

@@ -43,7 +43,10 @@
     document.querySelectorAll("[data-chart]").forEach((el) => {
       if (el.dataset.drawn) return;
       const values = JSON.parse(el.dataset.values);
-      const option = el.dataset.chart === "reward" ? reward(values) : stacked(values);
+      // Other console pages register their own chart kinds (e.g. admin-ml.js).
+      const extra = (window.ooCharts || {})[el.dataset.chart];
+      const option = extra ? extra(values, el, theme, axis)
+        : el.dataset.chart === "reward" ? reward(values) : stacked(values);
       const chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption({ backgroundColor: "transparent", animation: false, ...option });
       el.dataset.drawn = "1";

@@ -1,0 +1,50 @@
+// The ML console's chart kinds (decisions, features, rewards), drawn by admin.js's loop from the
+// numbers the page also shows as tables. Registered before admin.js runs (both are deferred).
+(function () {
+  "use strict";
+  const greys = ["#ffffff", "#b0b0b0", "#7a7a7a", "#d8c9a8", "#9fb7c9", "#c9a0a0", "#a0c9a4",
+                 "#5a5a5a", "#e6e6e6", "#8f8fb8", "#c9b26a", "#6aa5a5"];
+
+  function lines(x, series, theme, axis, yName) {
+    return {
+      color: greys,
+      grid: { left: 48, right: 16, top: 36, bottom: 30 },
+      legend: { type: "scroll", textStyle: { color: theme.text }, top: 0 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: x, ...axis },
+      yAxis: { type: "value", name: yName || "", ...axis },
+      series: Object.entries(series).map(([name, data]) => ({
+        name, type: "line", data, connectNulls: false, symbolSize: 4,
+      })),
+    };
+  }
+
+  window.ooCharts = {
+    // {x: [...], series: {name: [values]}}
+    lines(values, el, theme, axis) {
+      return lines(values.x, values.series, theme, axis);
+    },
+    // the rewards page: data-series picks "reward" or "reactions" from one payload
+    series(values, el, theme, axis) {
+      return lines(values.x, values[el.dataset.series], theme, axis);
+    },
+    // mean reward per group with its 95 % interval as an error bar
+    "ci-bars"(values, el, theme, axis) {
+      const g = values.groups;
+      return {
+        grid: { left: 48, right: 16, top: 20, bottom: 40 },
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: g.x, ...axis },
+        yAxis: { type: "value", min: -1, max: 1, ...axis },
+        series: [
+          { name: "Mean reward", type: "bar", data: g.mean, itemStyle: { color: theme.fg } },
+          { name: "95 % CI", type: "candlestick", barWidth: 2,
+            data: g.mean.map((m, i) => (g.low[i] === null ? [null, null, null, null]
+              : [g.low[i], g.high[i], g.low[i], g.high[i]])),
+            itemStyle: { color: theme.text, color0: theme.text, borderColor: theme.text,
+                         borderColor0: theme.text } },
+        ],
+      };
+    },
+  };
+})();
