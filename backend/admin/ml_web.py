@@ -14,8 +14,10 @@ from litestar.response import Response, Template
 from backend.admin import feature_browser
 from backend.admin import reward_analytics as analytics_service
 from backend.admin.guard import admin_or_refusal
+from backend.admin.people import is_uuid
 from backend.contracts.principal import Principal
 from backend.identity.service import user_id_by_email
+from backend.profile import service as profile
 from backend.recommender import decision_browser as log
 from backend.web import error_page
 
@@ -153,6 +155,10 @@ async def features_page(request: Request[Any, Any, Any]) -> Response[Any]:
         since = parse_time(params["from"])
         until = parse_time(params["to"], end=True)
         if who is not None:
+            if not is_uuid(who):
+                raise BadParam("person is a person's id or e-mail address.")
+            if not await profile.person_exists(who):
+                return error_page("No such person", "Nobody with that id (or deleted).", 404)
             s = await feature_browser.series(who, params["set"] or "all", since, until)
             context.update(series=s, chart=_feature_chart(s), person_id=who)
             context["freshness"] = await feature_browser.profile_freshness(who)
@@ -191,7 +197,9 @@ async def rewards_page(request: Request[Any, Any, Any]) -> Response[Any]:
     user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
-    params = _params(request, ("group", "period", "from", "to", "person", "policy", "kind", "source"))
+    params = _params(
+        request, ("group", "period", "from", "to", "person", "policy", "kind", "source")
+    )
     group = params["group"] or "POLICY"
     period = params["period"] or "DAY"
     try:

@@ -69,12 +69,8 @@ async def seed_log() -> SeededLog:
     start = datetime(2025, 1, 6, tzinfo=UTC) + timedelta(weeks=next(_weeks))  # a Monday
     people = {k: (await make_person(tasks=False)).user_id for k in ("p1", "p2", "gone")}
     # Cohorts: p1 signed up on the Wednesday before the window, p2 on its Monday morning.
-    await User.update({User.created_at: start - timedelta(days=5)}).where(
-        User.id == people["p1"]
-    )
-    await User.update({User.created_at: start + timedelta(hours=8)}).where(
-        User.id == people["p2"]
-    )
+    await User.update({User.created_at: start - timedelta(days=5)}).where(User.id == people["p1"])
+    await User.update({User.created_at: start + timedelta(hours=8)}).where(User.id == people["p2"])
     tip_ids = []
     for i, r in enumerate(ROWS):
         policy, version = r.policy.split()
@@ -136,8 +132,8 @@ async def seed_log() -> SeededLog:
             policy_version="1",
             item_ref=f"test:{i}" if agrees else "test:other",
             score=0.4,
-            propensity=0.9,
-            served_propensity=0.9 if agrees else 0.1,
+            propensity=0.75,
+            served_propensity=0.75 if agrees else 0.25,
             agrees=agrees,
             created_at=start + ROWS[i].at,
         ).save()
