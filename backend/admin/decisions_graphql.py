@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 
-from backend.admin import feature_browser
 from backend.admin.graphql import AdminPageInfo
 from backend.contracts.errors import Refused
 from backend.graphql.context import Info
@@ -262,44 +260,6 @@ class DecisionConnection:
     page_info: AdminPageInfo
 
 
-@strawberry.type
-class FeaturePoint:
-    """A decision's values of the chosen keys (same order as `keys`; null: not logged)."""
-
-    decision_id: strawberry.ID
-    served_at: datetime
-    values: list[float | None]
-
-
-@strawberry.type
-class FeatureHistory:
-    """The features sent to scoring for a person's served tips, oldest first."""
-
-    feature_set: str
-    keys: list[str]
-    points: list[FeaturePoint]
-
-
-@strawberry.type
-class FeatureChange:
-    """One feature in two decisions and its change (after − before)."""
-
-    name: str
-    before: float | None
-    after: float | None
-    change: float | None
-    changed: bool
-
-
-@strawberry.type
-class DecisionDiff:
-    """Two decisions and every feature of their served candidates side by side."""
-
-    before: LoggedDecision
-    after: LoggedDecision
-    changes: list[FeatureChange]
-
-
 def detail_of(d: log.DecisionDetail) -> DecisionDetail:
     """The GraphQL view of one decision."""
     extra = d.detail
@@ -375,53 +335,3 @@ class DecisionQuery:
         if found is None:
             raise _not_found()
         return detail_of(found)
-
-    @strawberry.field(
-        permission_classes=[IsAdmin],
-        description="The features sent to scoring for a person's served tips over a window "
-        "(featureSet: all, due, task, time, history, habits; default: the last 7 days).",
-    )
-    async def decision_features(
-        self,
-        info: Info,
-        person: strawberry.ID,
-        feature_set: str = "all",
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None,
-    ) -> FeatureHistory:
-        try:
-            found = await feature_browser.series(str(person), feature_set, from_, to)
-        except feature_browser.FeatureBrowserError as err:
-            raise bad_input(err) from None
-        return FeatureHistory(
-            feature_set=found.feature_set,
-            keys=found.keys,
-            points=[
-                FeaturePoint(
-                    decision_id=strawberry.ID(p.decision_id),
-                    served_at=p.served_at,
-                    values=[p.features.get(k) for k in found.keys],
-                )
-                for p in found.points
-            ],
-        )
-
-    @strawberry.field(
-        permission_classes=[IsAdmin],
-        description="What changed between two decisions' served features, and by how much.",
-    )
-    async def decision_diff(self, info: Info, a: strawberry.ID, b: strawberry.ID) -> DecisionDiff:
-        try:
-            found = await feature_browser.diff(str(a), str(b))
-        except feature_browser.FeatureBrowserError as err:
-            raise bad_input(err) from None
-        return DecisionDiff(
-            before=detail_of(found.before).decision,
-            after=detail_of(found.after).decision,
-            changes=[
-                FeatureChange(
-                    name=c.name, before=c.before, after=c.after, change=c.change, changed=c.changed
-                )
-                for c in found.changes
-            ],
-        )

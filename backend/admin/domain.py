@@ -2,6 +2,7 @@
 
 from backend.admin.actions_graphql import AdminActionMutation
 from backend.admin.decisions_graphql import DecisionQuery
+from backend.admin.features_graphql import FeatureQuery
 from backend.admin.graphql import AdminQuery
 from backend.admin.health_graphql import HealthQuery, HealthSubscription
 from backend.admin.jobs import CRON_JOBS, JOBS
@@ -15,7 +16,7 @@ DOMAIN = Domain(
     name="admin",
     piccolo_app="backend.admin.piccolo_app",
     routes=(*ROUTES, *LIVE_ROUTES, *ML_ROUTES),
-    queries=(AdminQuery, HealthQuery, DecisionQuery, RewardQuery),
+    queries=(AdminQuery, HealthQuery, DecisionQuery, FeatureQuery, RewardQuery),
     mutations=(AdminActionMutation,),
     subscriptions=(HealthSubscription,),
     jobs=tuple(JOBS),

@@ -28,21 +28,33 @@
     series(values, el, theme, axis) {
       return lines(values.x, values[el.dataset.series], theme, axis);
     },
-    // mean reward per group with its 95 % interval as an error bar
+    // mean reward per group with its 95 % interval as an error bar (a custom series: a line
+    // from the low to the high end over each bar)
     "ci-bars"(values, el, theme, axis) {
       const g = values.groups;
+      const ends = [...g.low, ...g.high].filter((v) => v !== null);
+      const ranges = g.x.map((_, i) => (g.low[i] === null ? null : [i, g.low[i], g.high[i]]))
+        .filter((r) => r !== null);
       return {
         grid: { left: 48, right: 16, top: 20, bottom: 40 },
         tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: g.x, ...axis },
-        yAxis: { type: "value", min: -1, max: 1, ...axis },
+        yAxis: { type: "value", ...axis, min: Math.floor(Math.min(-1, ...ends) * 2) / 2,
+                 max: Math.ceil(Math.max(1, ...ends) * 2) / 2 },
         series: [
-          { name: "Mean reward", type: "bar", data: g.mean, itemStyle: { color: theme.fg } },
-          { name: "95 % CI", type: "candlestick", barWidth: 2,
-            data: g.mean.map((m, i) => (g.low[i] === null ? [null, null, null, null]
-              : [g.low[i], g.high[i], g.low[i], g.high[i]])),
-            itemStyle: { color: theme.text, color0: theme.text, borderColor: theme.text,
-                         borderColor0: theme.text } },
+          { name: "Mean reward", type: "bar", data: g.mean, barMaxWidth: 48,
+            itemStyle: { color: theme.fg } },
+          { name: "95 % CI", type: "custom", data: ranges, z: 3,
+            renderItem(params, api) {
+              const low = api.coord([api.value(0), api.value(1)]);
+              const high = api.coord([api.value(0), api.value(2)]);
+              const style = { stroke: "#f0c890", lineWidth: 2 };
+              return { type: "group", children: [
+                { type: "line", shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style },
+                { type: "line", shape: { x1: low[0] - 6, y1: low[1], x2: low[0] + 6, y2: low[1] }, style },
+                { type: "line", shape: { x1: high[0] - 6, y1: high[1], x2: high[0] + 6, y2: high[1] }, style },
+              ] };
+            } },
         ],
       };
     },

@@ -23,6 +23,9 @@ PAGES = [
     ("audit", "/admin/audit"),
     ("events", "/admin/events"),
     ("health", "/admin/health"),
+    ("decisions", "/admin/decisions"),
+    ("features", "/admin/features"),
+    ("rewards", "/admin/rewards"),
 ]
 
 
