@@ -124,6 +124,7 @@ async def _seed(dsn: str, people: int, decisions: int, days: int, seed: int = 7)
 
 
 async def _rollups() -> dict[str, int]:
+    from backend.admin import reward_rollup
     from backend.admin.rollups import refresh
     from backend.db import close_pool, open_pool
     from backend.domains import install
@@ -131,7 +132,7 @@ async def _rollups() -> dict[str, int]:
     install()
     await open_pool()
     try:
-        return await refresh()
+        return {**await refresh(), **await reward_rollup.refresh()}
     finally:
         await close_pool()
 

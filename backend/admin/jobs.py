@@ -6,6 +6,7 @@ from typing import Any
 
 from arq.cron import cron
 
+from backend.admin import reward_rollup
 from backend.admin.rollups import refresh
 from backend.settings import get_settings
 
@@ -19,8 +20,16 @@ async def refresh_admin_rollups(ctx: dict[str, Any]) -> dict[str, int]:
     return await refresh()
 
 
-JOBS = [refresh_admin_rollups]
+async def refresh_reward_rollup(ctx: dict[str, Any]) -> dict[str, int]:
+    """Summarise the hours whose tips changed since the last run (idempotent)."""
+    if not get_settings().admin_rollups:
+        return {"hours": 0}
+    return await reward_rollup.refresh()
+
+
+JOBS = [refresh_admin_rollups, refresh_reward_rollup]
 CRON_JOBS = [
     # Every minute, one at a time (unique): the console is at most a minute behind the log.
-    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600)
+    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600),
+    cron(refresh_reward_rollup, second=45, unique=True, run_at_startup=False, timeout=600),
 ]

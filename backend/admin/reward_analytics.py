@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from backend.admin.people import is_uuid
+from backend.admin.reward_rollup import rollup_cells
 from backend.audit import AdminAudit
 from backend.contracts.errors import Refused
 from backend.contracts.json import json_object
@@ -190,6 +191,32 @@ def buckets_of(period: str, since: datetime, until: datetime) -> list[str]:
     return keys
 
 
+def _floor(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil(at: datetime) -> datetime:
+    floor = _floor(at)
+    return floor if floor == at else floor + timedelta(hours=1)
+
+
+async def _from_rollup(slice_by: str, period: str, f: SliceFilter) -> list[Cell]:
+    """The rollup's hours as cells keyed like the log's (hour of day and weekday from the
+    hour itself)."""
+    fmt = "%Y-%m-%d" if period == "DAY" else "%Y-%m-%dT%H"
+    found = await rollup_cells(slice_by, f.since, f.until, f.policy_id, f.kind, f.source)
+    cells = []
+    for hour, key, c in found:
+        if slice_by == "TIME":
+            key = "all"
+        elif slice_by == "HOUR_OF_DAY":
+            key = str(hour.hour)
+        elif slice_by == "WEEKDAY":
+            key = str(hour.weekday())
+        cells.append(replace(c, bucket=hour.strftime(fmt), key=key))
+    return cells
+
+
 async def promotions_between(since: datetime, until: datetime) -> list[Promotion]:
     """Policies promoted in [since, until), oldest first."""
     rows = (
@@ -228,17 +255,25 @@ async def analytics(
     policy_id: str | None = None,
     kind: str | None = None,
     source: str | None = None,
+    use_rollup: bool | None = None,
 ) -> Analytics:
     """Reward analytics of the window (default: the last 7 days), sliced, optionally narrowed
-    to a person, a policy, a kind or a source."""
+    to a person, a policy, a kind or a source. Read from the hourly rollup (the window widened
+    to whole hours), except for one person's figures, read from the log itself
+    (`use_rollup=False` reads the log for everything)."""
     if slice_by not in SLICES:
         raise AnalyticsError("INVALID_SLICE", f"groupBy is one of {', '.join(SLICES)}.", "groupBy")
     if user_id is not None and not is_uuid(user_id):
         raise AnalyticsError("INVALID_FILTER", "person is a person's id.", "person")
     since, until = window(period, since, until)
+    from_log = user_id is not None or use_rollup is False  # no person in the rollup
+    if not from_log:  # the rollup holds whole hours
+        since, until = _floor(since), _ceil(until)
     f = SliceFilter(since, until, user_id, policy_id, kind, source)
     cells, agreement, promotions = await asyncio.gather(
-        reward_cells(slice_by, period, f), shadow_agreement(f), promotions_between(since, until)
+        reward_cells(slice_by, period, f) if from_log else _from_rollup(slice_by, period, f),
+        shadow_agreement(f),
+        promotions_between(since, until),
     )
     buckets = buckets_of(period, since, until)
     by_key: dict[str, list[Cell]] = {}

@@ -10,7 +10,7 @@ are UTC. Deleted people are left out by the join on the person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.db import engine
@@ -129,21 +129,23 @@ async def reward_cells(slice_by: str, period: str, f: SliceFilter) -> list[Cell]
         ORDER BY 1, 2
     """  # noqa: S608 - the interpolated parts are constants chosen above; values are bound
     rows = await ServedTip.raw(sql, *args)
-    return [
-        Cell(
-            bucket=str(r["bucket"]),
-            key=None if r["slice_key"] is None else str(r["slice_key"]),
-            decisions=int(r["decisions"]),
-            reactions=int(r["reactions"]),
-            done=int(r["done"] or 0),
-            snoozed=int(r["snoozed"] or 0),
-            dismissed=int(r["dismissed"] or 0),
-            rewarded=int(r["rewarded"]),
-            reward_sum=float(r["reward_sum"] or 0.0),
-            reward_sq=float(r["reward_sq"] or 0.0),
-        )
-        for r in rows
-    ]
+    return [_cell(r, str(r["bucket"])) for r in rows]
+
+
+def _cell(r: dict[str, Any], bucket: str | None) -> Cell:
+    key = r.get("slice_key")
+    return Cell(
+        bucket=bucket or "",
+        key=None if key is None else str(key),
+        decisions=int(r["decisions"]),
+        reactions=int(r["reactions"]),
+        done=int(r["done"] or 0),
+        snoozed=int(r["snoozed"] or 0),
+        dismissed=int(r["dismissed"] or 0),
+        rewarded=int(r["rewarded"]),
+        reward_sum=float(r["reward_sum"] or 0.0),
+        reward_sq=float(r["reward_sq"] or 0.0),
+    )
 
 
 @dataclass(frozen=True)
@@ -179,3 +181,69 @@ async def shadow_agreement(f: SliceFilter) -> list[Agreement]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class HourCell:
+    """One UTC hour × every slice dimension of the log, with its counts and reward sums."""
+
+    hour: datetime
+    policy_id: str
+    policy_version: str
+    kind: str
+    source: str
+    priority: str
+    model: str
+    prompt_version: str
+    cohort: str
+    cell: Cell
+
+
+async def hour_cells(since: datetime, until: datetime) -> list[HourCell]:
+    """The log in [since, until) per UTC hour and every dimension (for the admin rollup)."""
+    kind = "postgres" if engine().engine_type == "postgres" else "sqlite"
+    keys = _PG if kind == "postgres" else _SQLITE
+    where, args = _where(SliceFilter(since, until))
+    dims = ", ".join(
+        f"COALESCE(CAST({keys[k]} AS TEXT), '') AS {k.lower()}"
+        for k in ("PRIORITY", "MODEL", "PROMPT_VERSION", "COHORT")
+    )
+    sql = f"""
+        SELECT {_BUCKET[(kind, "HOUR")]} AS bucket, s.policy_id, s.policy_version, s.kind,
+               s.source, {dims},
+               COUNT(*) AS decisions,
+               COUNT(s.reaction) AS reactions,
+               SUM(CASE WHEN s.reaction = 'done' THEN 1 ELSE 0 END) AS done,
+               SUM(CASE WHEN s.reaction = 'snooze' THEN 1 ELSE 0 END) AS snoozed,
+               SUM(CASE WHEN s.reaction = 'dismiss' THEN 1 ELSE 0 END) AS dismissed,
+               COUNT(s.reward) AS rewarded,
+               COALESCE(SUM(s.reward), 0) AS reward_sum,
+               COALESCE(SUM(s.reward * s.reward), 0) AS reward_sq
+        FROM served_tip s JOIN app_user u ON u.id = s."user"
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    """  # noqa: S608 - the interpolated parts are constants chosen above; values are bound
+    rows = await ServedTip.raw(sql, *args)
+    return [
+        HourCell(
+            hour=datetime.strptime(str(r["bucket"]), "%Y-%m-%dT%H").replace(tzinfo=UTC),
+            policy_id=str(r["policy_id"]),
+            policy_version=str(r["policy_version"]),
+            kind=str(r["kind"]),
+            source=str(r["source"]),
+            priority=str(r["priority"]),
+            model=str(r["model"]),
+            prompt_version=str(r["prompt_version"]),
+            cohort=str(r["cohort"]),
+            cell=_cell(r, None),
+        )
+        for r in rows
+    ]
+
+
+async def hours_changed_since(since: datetime) -> set[datetime]:
+    """UTC hours whose tips were served, or answered, at or after `since`."""
+    rows = await ServedTip.select(ServedTip.served_at).where(
+        (ServedTip.served_at >= since) | (ServedTip.reacted_at >= since)
+    )
+    return {r["served_at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0) for r in rows}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.admin.reward_rollup import recompute
 from backend.audit import AdminAudit
 from backend.identity.tables import User
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision
@@ -145,6 +146,7 @@ async def seed_log() -> SeededLog:
         created_at=start + h(0, 12),
     ).save()
     await User.update({User.deleted_at: start + h(3, 0)}).where(User.id == people["gone"])
+    await recompute(start - timedelta(hours=1), start + timedelta(days=3))  # the hourly rollup
     return SeededLog(start, start + timedelta(days=2), people, tip_ids)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -35,13 +37,22 @@ def counts(a: Analytics) -> dict[str, tuple[int, int]]:
     return {g.label: (g.stats.decisions, g.stats.reactions) for g in a.groups}
 
 
+Analyze = Callable[..., Awaitable[Analytics]]
+
+
 @pytest.fixture
 async def seeded() -> SeededLog:
     return await seed_log()
 
 
-async def test_totals_and_daily_series(seeded: SeededLog) -> None:
-    a = await analytics("TIME", "DAY", seeded.start, seeded.end)
+@pytest.fixture(params=["rollup", "log"])
+def analyze(request: pytest.FixtureRequest) -> Analyze:
+    """analytics() read from the hourly rollup, or from the log itself: the same figures."""
+    return partial(analytics, use_rollup=request.param == "rollup")
+
+
+async def test_totals_and_daily_series(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("TIME", "DAY", seeded.start, seeded.end)
     day1, day2 = seeded.start.date().isoformat(), (seeded.start + timedelta(days=1)).date()
     assert a.buckets == [day1, day2.isoformat()]
     # Rows 0-4: 5 decisions, 4 answered, rewards 1, -1, 0.8, 0 (the deleted person's row and
@@ -70,8 +81,8 @@ async def test_totals_and_daily_series(seeded: SeededLog) -> None:
     assert promotion.reason == "beats random in shadow"
 
 
-async def test_hourly_series(seeded: SeededLog) -> None:
-    a = await analytics("TIME", "HOUR", seeded.start, seeded.end)
+async def test_hourly_series(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("TIME", "HOUR", seeded.start, seeded.end)
     assert len(a.buckets) == 48
     series = dict(a.groups[0].series)
     nine = series[seeded.start.strftime("%Y-%m-%dT09")]
@@ -80,8 +91,8 @@ async def test_hourly_series(seeded: SeededLog) -> None:
     assert series[seeded.start.strftime("%Y-%m-%dT10")].decisions == 0
 
 
-async def test_per_policy_with_confidence_intervals(seeded: SeededLog) -> None:
-    a = await analytics("POLICY", "DAY", seeded.start, seeded.end)
+async def test_per_policy_with_confidence_intervals(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("POLICY", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"linucb 2": (3, 3), "random 1": (2, 1)}
     assert means(a) == {"linucb 2": 0.0, "random 1": 0.8}
     linucb = by_key(a)["linucb 2"]
@@ -93,67 +104,67 @@ async def test_per_policy_with_confidence_intervals(seeded: SeededLog) -> None:
     assert (greedy.policy_id, greedy.shadow_decisions, greedy.agreed) == ("greedy", 2, 1)
 
 
-async def test_by_hour_of_day(seeded: SeededLog) -> None:
-    a = await analytics("HOUR_OF_DAY", "DAY", seeded.start, seeded.end)
+async def test_by_hour_of_day(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("HOUR_OF_DAY", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"09:00": (3, 3), "14:00": (1, 1), "21:00": (1, 0)}
     assert means(a) == {"09:00": 0.0, "14:00": 0.8, "21:00": None}
 
 
-async def test_by_weekday(seeded: SeededLog) -> None:
-    a = await analytics("WEEKDAY", "DAY", seeded.start, seeded.end)
+async def test_by_weekday(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("WEEKDAY", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"Monday": (3, 3), "Tuesday": (2, 1)}
     assert means(a) == {"Monday": pytest.approx(0.8 / 3, abs=1e-6), "Tuesday": 0.0}
 
 
-async def test_by_priority(seeded: SeededLog) -> None:
-    a = await analytics("PRIORITY", "DAY", seeded.start, seeded.end)
+async def test_by_priority(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("PRIORITY", "DAY", seeded.start, seeded.end)
     assert [g.label for g in a.groups] == ["1", "4", "(none)"]
     assert counts(a) == {"1": (2, 1), "4": (2, 2), "(none)": (1, 1)}
     assert means(a) == {"1": -1.0, "4": 0.5, "(none)": 0.8}
 
 
-async def test_by_kind(seeded: SeededLog) -> None:
-    a = await analytics("KIND", "DAY", seeded.start, seeded.end)
+async def test_by_kind(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("KIND", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"advice": (2, 1), "task": (3, 3)}
     assert means(a) == {"advice": 0.8, "task": 0.0}
 
 
-async def test_by_source(seeded: SeededLog) -> None:
-    a = await analytics("SOURCE", "DAY", seeded.start, seeded.end)
+async def test_by_source(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("SOURCE", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"demo": (1, 1), "llm": (2, 1), "todoist": (2, 2)}
     assert means(a) == {"demo": 0.0, "llm": 0.8, "todoist": 0.0}
 
 
-async def test_by_model(seeded: SeededLog) -> None:
-    a = await analytics("MODEL", "DAY", seeded.start, seeded.end)
+async def test_by_model(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("MODEL", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"(none)": (3, 3), "m1": (2, 1)}
     assert means(a) == {"(none)": 0.0, "m1": 0.8}
 
 
-async def test_by_prompt_version(seeded: SeededLog) -> None:
-    a = await analytics("PROMPT_VERSION", "DAY", seeded.start, seeded.end)
+async def test_by_prompt_version(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("PROMPT_VERSION", "DAY", seeded.start, seeded.end)
     assert counts(a) == {"(none)": (3, 3), "p1": (1, 1), "p2": (1, 0)}
     assert means(a) == {"(none)": 0.0, "p1": 0.8, "p2": None}
 
 
-async def test_by_cohort(seeded: SeededLog) -> None:
-    a = await analytics("COHORT", "DAY", seeded.start, seeded.end)
+async def test_by_cohort(seeded: SeededLog, analyze: Analyze) -> None:
+    a = await analyze("COHORT", "DAY", seeded.start, seeded.end)
     p1_week = (seeded.start - timedelta(days=7)).date().isoformat()  # signed up on a Wednesday
     p2_week = seeded.start.date().isoformat()
     assert counts(a) == {f"week of {p1_week}": (3, 2), f"week of {p2_week}": (2, 2)}
     assert means(a) == {f"week of {p1_week}": 0.0, f"week of {p2_week}": 0.4}
 
 
-async def test_filters_narrow_every_figure(seeded: SeededLog) -> None:
+async def test_filters_narrow_every_figure(seeded: SeededLog, analyze: Analyze) -> None:
     w = (seeded.start, seeded.end)
-    by_policy = await analytics("TIME", "DAY", *w, policy_id="linucb")
+    by_policy = await analyze("TIME", "DAY", *w, policy_id="linucb")
     assert (by_policy.total.decisions, by_policy.total.mean_reward) == (3, 0.0)
-    by_person = await analytics("TIME", "DAY", *w, user_id=seeded.people["p2"])
+    by_person = await analyze("TIME", "DAY", *w, user_id=seeded.people["p2"])
     assert by_person.total.decisions == 2
     assert by_person.total.mean_reward == pytest.approx(0.4)
-    assert (await analytics("KIND", "DAY", *w, kind="advice")).total.decisions == 2
-    assert (await analytics("TIME", "DAY", *w, source="todoist")).total.decisions == 2
-    gone = await analytics("TIME", "DAY", *w, user_id=seeded.people["gone"])
+    assert (await analyze("KIND", "DAY", *w, kind="advice")).total.decisions == 2
+    assert (await analyze("TIME", "DAY", *w, source="todoist")).total.decisions == 2
+    gone = await analyze("TIME", "DAY", *w, user_id=seeded.people["gone"])
     assert gone.total.decisions == 0, "a deleted person's decisions count nowhere"
 
 
@@ -182,3 +193,44 @@ async def test_a_person_filter_must_be_an_id() -> None:
     with pytest.raises(AnalyticsError) as err:
         await analytics("TIME", "DAY", user_id="not-an-id")
     assert (err.value.code, err.value.field) == ("INVALID_FILTER", "person")
+
+
+async def test_the_rollup_follows_the_log_incrementally_and_forgets_the_deleted() -> None:
+    from datetime import UTC, datetime
+
+    from backend.admin import reward_rollup
+    from backend.privacy.deletion import delete_account
+    from backend.recommender.tables import ServedTip
+    from tests.support.fixtures import make_person
+
+    person = await make_person(tasks=False)
+    policy = f"rollup-{person.user_id[:8]}"
+    now = datetime.now(UTC)
+    tip = ServedTip(
+        user=person.user_id, item_ref="test:r", source="test", kind="task", content="R",
+        candidate_count=1, policy_id=policy, policy_version="1", score=1.0, propensity=1.0,
+        latency_ms=1.0, served_at=now - timedelta(minutes=2),
+    )  # fmt: skip
+    await tip.save()
+
+    async def figures() -> tuple[int, int, float | None]:
+        t = (
+            await analytics(
+                "TIME", "HOUR", now - timedelta(hours=2), now + timedelta(hours=1),
+                policy_id=policy, use_rollup=True,
+            )
+        ).total  # fmt: skip
+        return t.decisions, t.reactions, t.mean_reward
+
+    await reward_rollup.refresh()
+    assert await figures() == (1, 0, None)
+    await reward_rollup.refresh()
+    assert await figures() == (1, 0, None), "a rerun changes nothing"
+    await ServedTip.update(
+        {ServedTip.reaction: "done", ServedTip.reward: 1.0, ServedTip.reacted_at: now}
+    ).where(ServedTip.id == tip.id)
+    await reward_rollup.refresh()
+    assert await figures() == (1, 1, 1.0), "the reaction reached the rollup"
+    await delete_account(person.user_id)
+    await reward_rollup.refresh()
+    assert await figures() == (0, 0, None), "a deleted person leaves the rollup"
