@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from backend.admin.people import is_uuid
 from backend.contracts.errors import Refused
 from backend.profile import service as profile
 from backend.recommender.decision_browser import (
@@ -71,6 +72,8 @@ async def series(
 ) -> FeatureSeries:
     """The features sent to scoring for the person's served tips in the window (default: the
     last 7 days; at most 31)."""
+    if not is_uuid(user_id):
+        raise FeatureBrowserError("INVALID_FILTER", "person is a person's id.", "person")
     until = until or datetime.now(UTC)
     since = since or until - timedelta(days=7)
     if since >= until:

@@ -201,19 +201,18 @@ def _ceil(at: datetime) -> datetime:
 
 
 async def _from_rollup(slice_by: str, period: str, f: SliceFilter) -> list[Cell]:
-    """The rollup's hours as cells keyed like the log's (hour of day and weekday from the
-    hour itself)."""
+    """The rollup's cells keyed like the log's (hour of day and weekday from the hour)."""
+    found = await rollup_cells(slice_by, period, f.since, f.until, f.policy_id, f.kind, f.source)
+    if slice_by == "TIME":
+        return [replace(c, key="all") for c in found]
+    if slice_by not in ("HOUR_OF_DAY", "WEEKDAY"):
+        return found
     fmt = "%Y-%m-%d" if period == "DAY" else "%Y-%m-%dT%H"
-    found = await rollup_cells(slice_by, f.since, f.until, f.policy_id, f.kind, f.source)
     cells = []
-    for hour, key, c in found:
-        if slice_by == "TIME":
-            key = "all"
-        elif slice_by == "HOUR_OF_DAY":
-            key = str(hour.hour)
-        elif slice_by == "WEEKDAY":
-            key = str(hour.weekday())
-        cells.append(replace(c, bucket=hour.strftime(fmt), key=key))
+    for c in found:
+        hour = datetime.strptime(c.bucket, "%Y-%m-%dT%H")
+        key = hour.hour if slice_by == "HOUR_OF_DAY" else hour.weekday()
+        cells.append(replace(c, bucket=hour.strftime(fmt), key=str(key)))
     return cells
 
 

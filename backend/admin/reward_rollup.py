@@ -14,11 +14,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from piccolo.query.functions.aggregate import Sum
-
 from backend.admin.reward_tables import AdminRewardHour
 from backend.admin.tables import AdminRollupState
-from backend.db import write_transaction
+from backend.db import engine, write_transaction
 from backend.identity.service import deleted_people
 from backend.recommender.reward_slices import Cell, hour_cells, hours_changed_since
 
@@ -33,20 +31,6 @@ SPAN = timedelta(hours=24)
 REDO_AFTER_DELETION = timedelta(days=31)
 """The decision log's retention (30 days) and a day: what is redone after a deletion."""
 INSERT_BATCH = 1000
-
-ROLLUP_KEYS: dict[str, tuple[Any, ...]] = {
-    "TIME": (),
-    "HOUR_OF_DAY": (),
-    "WEEKDAY": (),
-    "POLICY": (AdminRewardHour.policy_id, AdminRewardHour.policy_version),
-    "PRIORITY": (AdminRewardHour.priority,),
-    "KIND": (AdminRewardHour.kind,),
-    "SOURCE": (AdminRewardHour.source,),
-    "MODEL": (AdminRewardHour.model,),
-    "PROMPT_VERSION": (AdminRewardHour.prompt_version,),
-    "COHORT": (AdminRewardHour.cohort,),
-}
-"""The rollup columns each slice groups by (hour of day and weekday come from the hour)."""
 
 
 def spans(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
@@ -131,61 +115,69 @@ async def refresh(now: datetime | None = None) -> dict[str, int]:
     return {"hours": len(hours), "spans": len(todo), "rows": written}
 
 
+_KEY_SQL = {
+    "TIME": "''",
+    "HOUR_OF_DAY": "''",
+    "WEEKDAY": "''",
+    "POLICY": "r.policy_id || ' ' || r.policy_version",
+    "PRIORITY": "r.priority",
+    "KIND": "r.kind",
+    "SOURCE": "r.source",
+    "MODEL": "r.model",
+    "PROMPT_VERSION": "r.prompt_version",
+    "COHORT": "r.cohort",
+}
+_BUCKET_SQL = {
+    ("postgres", "DAY"): "TO_CHAR(r.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    ("postgres", "HOUR"): "TO_CHAR(r.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')",
+    ("sqlite", "DAY"): "STRFTIME('%Y-%m-%d', r.hour)",
+    ("sqlite", "HOUR"): "STRFTIME('%Y-%m-%dT%H', r.hour)",
+}
+
+
 async def rollup_cells(
     slice_by: str,
+    period: str,
     since: datetime,
     until: datetime,
     policy_id: str | None = None,
     kind: str | None = None,
     source: str | None = None,
-) -> list[tuple[datetime, str | None, Cell]]:
-    """(hour, slice key, cell) of the hours in [since, until), from the rollup."""
-    columns = ROLLUP_KEYS[slice_by]
-    where = (AdminRewardHour.hour >= since) & (AdminRewardHour.hour < until)
-    if policy_id is not None:
-        where = where & (AdminRewardHour.policy_id == policy_id)
-    if kind is not None:
-        where = where & (AdminRewardHour.kind == kind)
-    if source is not None:
-        where = where & (AdminRewardHour.source == source)
-    sums = [
-        Sum(getattr(AdminRewardHour, name), alias=name)
-        for name in (
-            "decisions",
-            "reactions",
-            "done",
-            "snoozed",
-            "dismissed",
-            "rewarded",
-            "reward_sum",
-            "reward_sq",
+) -> list[Cell]:
+    """Cells of [since, until) summed from the rollup in SQL, per bucket and slice key (hour
+    of day and weekday: per hour, keyed by the caller)."""
+    db = "postgres" if engine().engine_type == "postgres" else "sqlite"
+    by_hour = period == "HOUR" or slice_by in ("HOUR_OF_DAY", "WEEKDAY")
+    bucket = _BUCKET_SQL[(db, "HOUR" if by_hour else "DAY")]
+    clauses = ["r.hour >= {}", "r.hour < {}"]
+    args: list[Any] = [since, until]
+    for column, value in (("r.policy_id", policy_id), ("r.kind", kind), ("r.source", source)):
+        if value is not None:
+            clauses.append(f"{column} = {{}}")
+            args.append(value)
+    sql = f"""
+        SELECT {bucket} AS bucket, {_KEY_SQL[slice_by]} AS slice_key,
+               SUM(r.decisions) AS decisions, SUM(r.reactions) AS reactions,
+               SUM(r.done) AS done, SUM(r.snoozed) AS snoozed, SUM(r.dismissed) AS dismissed,
+               SUM(r.rewarded) AS rewarded, SUM(r.reward_sum) AS reward_sum,
+               SUM(r.reward_sq) AS reward_sq
+        FROM admin_reward_hour r
+        WHERE {" AND ".join(clauses)}
+        GROUP BY 1, 2
+    """  # noqa: S608 - the interpolated parts are constants chosen above; values are bound
+    rows = await AdminRewardHour.raw(sql, *args)
+    return [
+        Cell(
+            bucket=str(r["bucket"]),
+            key=str(r["slice_key"]) or None,
+            decisions=int(r["decisions"] or 0),
+            reactions=int(r["reactions"] or 0),
+            done=int(r["done"] or 0),
+            snoozed=int(r["snoozed"] or 0),
+            dismissed=int(r["dismissed"] or 0),
+            rewarded=int(r["rewarded"] or 0),
+            reward_sum=float(r["reward_sum"] or 0.0),
+            reward_sq=float(r["reward_sq"] or 0.0),
         )
+        for r in rows
     ]
-    rows = (
-        await AdminRewardHour.select(AdminRewardHour.hour, *columns, *sums)
-        .where(where)
-        .group_by(AdminRewardHour.hour, *columns)
-    )
-    found = []
-    for r in rows:
-        key = " ".join(str(r[c._meta.name]) for c in columns) if columns else None
-        hour = r["hour"].astimezone(UTC)
-        found.append(
-            (
-                hour,
-                key or None,
-                Cell(
-                    bucket="",
-                    key=key or None,
-                    decisions=int(r["decisions"] or 0),
-                    reactions=int(r["reactions"] or 0),
-                    done=int(r["done"] or 0),
-                    snoozed=int(r["snoozed"] or 0),
-                    dismissed=int(r["dismissed"] or 0),
-                    rewarded=int(r["rewarded"] or 0),
-                    reward_sum=float(r["reward_sum"] or 0.0),
-                    reward_sq=float(r["reward_sq"] or 0.0),
-                ),
-            )
-        )
-    return found

@@ -116,6 +116,7 @@ async def test_bad_filters_cursors_and_unknown_ids_are_typed_errors(
     assert code(DECISION, id=seeded.tip_ids[5]) == ("NOT_FOUND", "id"), "deleted person"
     assert code(DIFF, a=seeded.tip_ids[0], b=fresh_id()) == ("NOT_FOUND", "b")
     assert code(FEATURES, person=seeded.people["p1"], set="nope")[0] == "INVALID_FEATURE_SET"
+    assert code(FEATURES, person="someone", set="all") == ("INVALID_FILTER", "person")
     bad_window = {"from": late, "to": early}
     assert code(REWARDS, filter=bad_window) == ("INVALID_FILTER", "from")
 
