@@ -217,6 +217,7 @@ def _ml_queries(client: httpx.Client, person: str) -> list[tuple[str, str, dict[
                 ("PROMPT_VERSION", "DAY", "7 days", None),
                 ("COHORT", "DAY", "30 days", days_30),
                 ("POLICY", "DAY", "30 days", days_30),
+                ("KIND", "DAY", "one person, 30 days", {**days_30, "person": person}),
             )
         ],
     ]  # fmt: skip

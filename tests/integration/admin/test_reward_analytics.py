@@ -234,3 +234,18 @@ async def test_the_rollup_follows_the_log_incrementally_and_forgets_the_deleted(
     await delete_account(person.user_id)
     await reward_rollup.refresh()
     assert await figures() == (0, 0, None), "a deleted person leaves the rollup"
+
+
+def test_changed_hours_are_summarised_in_spans_of_at_most_a_day() -> None:
+    from datetime import UTC, datetime
+
+    from backend.admin.reward_rollup import spans
+
+    t = datetime(2025, 3, 1, tzinfo=UTC)
+    hours = [t + timedelta(hours=n) for n in (0, 1, 2, 5, *range(10, 40))]
+    assert spans(hours) == [
+        (t, t + timedelta(hours=3)),
+        (t + timedelta(hours=5), t + timedelta(hours=6)),
+        (t + timedelta(hours=10), t + timedelta(hours=34)),
+        (t + timedelta(hours=34), t + timedelta(hours=40)),
+    ]
