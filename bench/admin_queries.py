@@ -126,6 +126,7 @@ async def _seed(dsn: str, people: int, decisions: int, days: int, seed: int = 7)
 
 
 async def _rollups() -> dict[str, int]:
+    from backend.admin import reward_rollup
     from backend.admin.rollups import refresh
     from backend.db import close_pool, open_pool
     from backend.domains import install
@@ -133,7 +134,7 @@ async def _rollups() -> dict[str, int]:
     install()
     await open_pool()
     try:
-        return await refresh()
+        return {**await refresh(), **await reward_rollup.refresh()}
     finally:
         await close_pool()
 
@@ -175,6 +176,63 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
+DECISIONS = (
+    "query($f: DecisionFilter, $a: String) { decisions(filter: $f, first: 50, after: $a) "
+    "{ edges { node { id servedAt content policyId propensity reaction reward "
+    "shadowPicks { policyId agrees } feedback { dwellMs delayed } } } "
+    "pageInfo { endCursor } } }"
+)
+REWARDS = (
+    "query($g: RewardSlice!, $p: RewardPeriod!, $f: RewardFilter) { rewardAnalytics("
+    "groupBy: $g, period: $p, filter: $f) { total { decisions meanReward ciLow ciHigh } "
+    "groups { key stats { decisions reactions meanReward ciLow ciHigh } "
+    "series { bucket stats { reactions meanReward } } } agreement { policyId agreed } "
+    "promotions { policyId } } }"
+)
+
+
+def _ml_queries(client: httpx.Client, person: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The ML console's queries (decision log, features, reward analytics)."""
+    page = client.post("/graphql", json={"query": DECISIONS, "variables": {}}).json()
+    edges = page["data"]["decisions"]["edges"]
+    first, second = edges[0]["node"]["id"], edges[1]["node"]["id"]
+    now = datetime.now(UTC)
+    days_30 = {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
+    return [
+        ("decisions(first page)", DECISIONS, {}),
+        ("decisions(after: first page)", DECISIONS,
+         {"a": page["data"]["decisions"]["pageInfo"]["endCursor"]}),
+        ("decisions(person)", DECISIONS, {"f": {"person": person}}),
+        ("decisions(policy + reaction + 7 days)", DECISIONS,
+         {"f": {"policy": "random", "reaction": "DISMISS",
+                "from": (now - timedelta(days=7)).isoformat()}}),
+        ("decision(id)", "query($id: ID!) { decision(id: $id) { decision { id reward } "
+         "candidates { itemRef features { name value } } } }", {"id": first}),
+        ("decisionFeatures(person, 30 days)", "query($p: ID!, $f: DateTime) { "
+         "decisionFeatures(person: $p, from: $f) { keys points { decisionId values } } }",
+         {"p": person, "f": days_30["from"]}),
+        ("decisionDiff", "query($a: ID!, $b: ID!) { decisionDiff(a: $a, b: $b) "
+         "{ changes { name change } } }", {"a": first, "b": second}),
+        *[
+            (f"rewardAnalytics({g}, {p}, {label})", REWARDS, {"g": g, "p": p, "f": f})
+            for g, p, label, f in (
+                ("POLICY", "DAY", "7 days", None),
+                ("TIME", "HOUR", "7 days", None),
+                ("HOUR_OF_DAY", "DAY", "7 days", None),
+                ("WEEKDAY", "DAY", "30 days", days_30),
+                ("PRIORITY", "DAY", "7 days", None),
+                ("KIND", "DAY", "7 days", None),
+                ("SOURCE", "DAY", "7 days", None),
+                ("MODEL", "DAY", "7 days", None),
+                ("PROMPT_VERSION", "DAY", "7 days", None),
+                ("COHORT", "DAY", "30 days", days_30),
+                ("POLICY", "DAY", "30 days", days_30),
+                ("KIND", "DAY", "one person, 30 days", {**days_30, "person": person}),
+            )
+        ],
+    ]  # fmt: skip
+
+
 def _load(url: str, token: str, person: str, repeat: int) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
@@ -199,6 +257,7 @@ def _load(url: str, token: str, person: str, repeat: int) -> None:
         client.post("/graphql", json={"query": "mutation { evaluatePolicies { errors { code } } }"})
         took = time.perf_counter() - started
         print(f"  evaluatePolicies (the hourly job's work, done once) {took:.1f} s")
+        queries += _ml_queries(client, person)
         worst = 0.0
         for name, query, variables in queries:
             times = _timed(client, query, variables, repeat)

@@ -6,6 +6,7 @@ from typing import Any
 
 from arq.cron import cron
 
+from backend.admin import reward_rollup
 from backend.admin.policy_evaluation import evaluate
 from backend.admin.rollups import refresh
 from backend.settings import get_settings
@@ -26,10 +27,18 @@ async def evaluate_policies(ctx: dict[str, Any]) -> dict[str, int]:
     return {"decisions": e.decisions, "policies": len(e.policies)}
 
 
-JOBS = [refresh_admin_rollups, evaluate_policies]
+async def refresh_reward_rollup(ctx: dict[str, Any]) -> dict[str, int]:
+    """Summarise the hours whose tips changed since the last run (idempotent)."""
+    if not get_settings().admin_rollups:
+        return {"hours": 0}
+    return await reward_rollup.refresh()
+
+
+JOBS = [refresh_admin_rollups, evaluate_policies, refresh_reward_rollup]
 CRON_JOBS = [
     # Every minute, one at a time (unique): the console is at most a minute behind the log.
     cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600),
+    cron(refresh_reward_rollup, second=45, unique=True, run_at_startup=False, timeout=600),
     # Hourly at an odd minute: the policies page's evidence is at most an hour old.
     cron(
         evaluate_policies, minute={23}, second=40, unique=True, run_at_startup=False, timeout=1800

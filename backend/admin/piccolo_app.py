@@ -2,6 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.admin.reward_tables import AdminRewardHour
 from backend.admin.tables import AdminDay, AdminRollupState, AdminUserDay, AdminUserTotals
 from backend.audit import AdminAudit
 from backend.settings import ROOT
@@ -9,6 +10,13 @@ from backend.settings import ROOT
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=ROOT / "migrations" / "admin",
-    table_classes=[AdminAudit, AdminUserDay, AdminUserTotals, AdminDay, AdminRollupState],
+    table_classes=[
+        AdminAudit,
+        AdminUserDay,
+        AdminUserTotals,
+        AdminDay,
+        AdminRollupState,
+        AdminRewardHour,
+    ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

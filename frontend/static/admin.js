@@ -43,8 +43,10 @@
     document.querySelectorAll("[data-chart]").forEach((el) => {
       if (el.dataset.drawn) return;
       const values = JSON.parse(el.dataset.values);
-      const kinds = { reward, stacked, ...(window.ooCharts || {}) }; // pages may add kinds
-      const option = (kinds[el.dataset.chart] || stacked)(values);
+      // Other console pages register their own chart kinds (admin-ml.js, admin-ml-log.js).
+      const extra = (window.ooCharts || {})[el.dataset.chart];
+      const option = extra ? extra(values, el, theme, axis)
+        : el.dataset.chart === "reward" ? reward(values) : stacked(values);
       const chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption({ backgroundColor: "transparent", animation: false, ...option });
       el.dataset.drawn = "1";

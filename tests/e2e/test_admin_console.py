@@ -25,6 +25,9 @@ PAGES = [
     ("health", "/admin/health"),
     ("policies", "/admin/policies"),
     ("simulations", "/admin/simulations"),
+    ("decisions", "/admin/decisions"),
+    ("features", "/admin/features"),
+    ("rewards", "/admin/rewards"),
 ]
 
 
