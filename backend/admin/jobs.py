@@ -6,6 +6,7 @@ from typing import Any
 
 from arq.cron import cron
 
+from backend.admin.quality_rollups import refresh_quality
 from backend.admin.rollups import refresh
 from backend.settings import get_settings
 
@@ -19,8 +20,16 @@ async def refresh_admin_rollups(ctx: dict[str, Any]) -> dict[str, int]:
     return await refresh()
 
 
-JOBS = [refresh_admin_rollups]
+async def refresh_quality_rollups(ctx: dict[str, Any]) -> dict[str, int]:
+    """Summarise feature gaps, signal coverage and writer rewards of changed days."""
+    if not get_settings().admin_rollups:
+        return {"days": 0, "person_days": 0}
+    return await refresh_quality()
+
+
+JOBS = [refresh_admin_rollups, refresh_quality_rollups]
 CRON_JOBS = [
     # Every minute, one at a time (unique): the console is at most a minute behind the log.
-    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600)
+    cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600),
+    cron(refresh_quality_rollups, second=45, unique=True, run_at_startup=False, timeout=600),
 ]

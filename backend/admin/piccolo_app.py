@@ -2,6 +2,8 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.admin.quality_tables import AdminFeatureDay, AdminSignalDay, AdminWriterDay
+from backend.admin.sql_tables import AdminSavedQuery
 from backend.admin.tables import AdminDay, AdminRollupState, AdminUserDay, AdminUserTotals
 from backend.audit import AdminAudit
 from backend.settings import ROOT
@@ -9,6 +11,16 @@ from backend.settings import ROOT
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=ROOT / "migrations" / "admin",
-    table_classes=[AdminAudit, AdminUserDay, AdminUserTotals, AdminDay, AdminRollupState],
+    table_classes=[
+        AdminAudit,
+        AdminUserDay,
+        AdminUserTotals,
+        AdminDay,
+        AdminRollupState,
+        AdminFeatureDay,
+        AdminSignalDay,
+        AdminWriterDay,
+        AdminSavedQuery,
+    ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

@@ -43,9 +43,13 @@
     document.querySelectorAll("[data-chart]").forEach((el) => {
       if (el.dataset.drawn) return;
       const values = JSON.parse(el.dataset.values);
-      const option = el.dataset.chart === "reward" ? reward(values) : stacked(values);
+      // More chart kinds register in window.ooAdminCharts (admin-charts.js).
+      const extra = (window.ooAdminCharts || {})[el.dataset.chart];
+      const option = extra ? extra.option(values, theme, axis)
+        : el.dataset.chart === "reward" ? reward(values) : stacked(values);
       const chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption({ backgroundColor: "transparent", animation: false, ...option });
+      if (extra && extra.bind) extra.bind(chart, values);
       el.dataset.drawn = "1";
       new ResizeObserver(() => chart.resize()).observe(el);
     });
