@@ -59,11 +59,15 @@ class LlmQualityQuery:
         try:
             r = await llm_console.report(days)
         except llm_console.LlmConsoleError as err:
-            raise GraphQLError(err.message, extensions={"code": err.code, "field": err.field}) from None
+            raise GraphQLError(
+                err.message, extensions={"code": err.code, "field": err.field}
+            ) from None
         return LlmQuality(
             days=r.days,
             writers=[LlmWriterStats.of(w) for w in r.writers],
-            gate_failures=[GateFailureCount(reason=g.reason, count=g.count) for g in r.gate_failures],
+            gate_failures=[
+                GateFailureCount(reason=g.reason, count=g.count) for g in r.gate_failures
+            ],
             rewards=[
                 WriterRewards(
                     model=w.model,

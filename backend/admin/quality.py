@@ -104,7 +104,9 @@ async def coverage_heatmap(days: list[date], people: int = HEATMAP_PEOPLE) -> li
     no coverage), each with their coverage per day."""
     live = AdminSignalDay.user.deleted_at.is_null() & (AdminSignalDay.day >= days[0])
     worst = (
-        await AdminSignalDay.select(AdminSignalDay.user, Sum(AdminSignalDay.coverage, alias="total"))
+        await AdminSignalDay.select(
+            AdminSignalDay.user, Sum(AdminSignalDay.coverage, alias="total")
+        )
         .where(live)
         .group_by(AdminSignalDay.user)
         .order_by(OrderByRaw("total"), ascending=True)
@@ -128,7 +130,9 @@ async def coverage_heatmap(days: list[date], people: int = HEATMAP_PEOPLE) -> li
         if c["day"] in index:
             row.cells[index[c["day"]]] = float(c["coverage"])
     return [
-        CoverageRow(r.user_id, r.email, r.cells, round(sum(x or 0.0 for x in r.cells) / len(days), 4))
+        CoverageRow(
+            r.user_id, r.email, r.cells, round(sum(x or 0.0 for x in r.cells) / len(days), 4)
+        )
         for r in (rows[u] for u in ids if u in rows)
     ]
 

@@ -92,7 +92,11 @@ def as_graphql(r: quality_service.QualityReport) -> DataQuality:
         days=r.days,
         features=[
             FeatureGap(
-                feature=f.feature, rates=f.rates, missing=f.missing, decisions=f.decisions, rate=f.rate
+                feature=f.feature,
+                rates=f.rates,
+                missing=f.missing,
+                decisions=f.decisions,
+                rate=f.rate,
             )
             for f in r.features
         ],
@@ -108,12 +112,19 @@ def as_graphql(r: quality_service.QualityReport) -> DataQuality:
             for s in r.sources
         ],
         candidates=[
-            CandidateQuality(model=c.model, candidates=c.candidates, stale=c.stale, refused=c.refused)
+            CandidateQuality(
+                model=c.model, candidates=c.candidates, stale=c.stale, refused=c.refused
+            )
             for c in r.candidates
         ],
-        agents=[AgentQuality(agent_id=a.agent_id, outputs=a.outputs, expired=a.expired) for a in r.agents],
+        agents=[
+            AgentQuality(agent_id=a.agent_id, outputs=a.outputs, expired=a.expired)
+            for a in r.agents
+        ],
         coverage=[
-            PersonCoverage(user_id=strawberry.ID(c.user_id), email=c.email, cells=c.cells, mean=c.mean)
+            PersonCoverage(
+                user_id=strawberry.ID(c.user_id), email=c.email, cells=c.cells, mean=c.mean
+            )
             for c in r.coverage
         ],
     )

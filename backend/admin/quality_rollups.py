@@ -53,10 +53,10 @@ async def _store_day(day: date, quality: DayQuality, completions: dict[str, int]
     gaps = {g.user_id: g for g in quality.gaps if g.user_id in live}
     decisions = sum(g.served for g in gaps.values())
     features: dict[str, int] = {}
-    for g in gaps.values():
-        for name, n in g.missing.items():
+    for gap in gaps.values():
+        for name, n in gap.missing.items():
             features[name] = features.get(name, 0) + n
-    expected = feature_names() | set().union(*(g.seen for g in gaps.values()))
+    expected = feature_names() | set().union(*(gap.seen for gap in gaps.values()))
     feature_rows = [
         AdminFeatureDay(day=day, feature=name, decisions=decisions, missing=features.get(name, 0))
         for name in sorted(expected)
@@ -92,7 +92,7 @@ async def _store_day(day: date, quality: DayQuality, completions: dict[str, int]
     ]
     async with write_transaction():
         for table in (AdminFeatureDay, AdminSignalDay, AdminWriterDay):
-            await table.delete().where(table.day == day)  # type: ignore[attr-defined]
+            await table.delete().where(table.day == day)
         for rows in (feature_rows, signal_rows, writer_rows):
             for start in range(0, len(rows), INSERT_BATCH):
                 await type(rows[0]).insert(*rows[start : start + INSERT_BATCH])
@@ -112,7 +112,9 @@ async def refresh_quality(now: datetime | None = None) -> dict[str, int]:
     expected = feature_names()
     people = 0
     for day in sorted(days):
-        people += await _store_day(day, await day_quality_on(day, expected), await completions_on(day))
+        people += await _store_day(
+            day, await day_quality_on(day, expected), await completions_on(day)
+        )
     await _set_state(started, deleted)
     log.debug("quality rollups: %d days, %d person-days", len(days), people)
     return {"days": len(days), "person_days": people}

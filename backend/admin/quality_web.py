@@ -81,8 +81,10 @@ async def _llm_page(
             "p95 ms": [w.latency_p95_ms for w in r.writers],
         },
     }
-    gates = {"categories": [g.reason for g in r.gate_failures[:10]],
-             "series": {"Rejections": [g.count for g in r.gate_failures[:10]]}}
+    gates = {
+        "categories": [g.reason for g in r.gate_failures[:10]],
+        "series": {"Rejections": [g.count for g in r.gate_failures[:10]]},
+    }
     return Template(
         template_name="admin/llm.html",
         context={

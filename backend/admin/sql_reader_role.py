@@ -73,7 +73,9 @@ async def _set_up(conn: asyncpg.Connection) -> None:
         await conn.execute(
             "GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO CURRENT_USER"
         )
-        superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = await conn.fetchval(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        )
         if not superuser:
             await conn.execute(f"GRANT {READER_ROLE} TO CURRENT_USER")
 

@@ -167,9 +167,7 @@ async def _postgres(sql: str, timeout_ms: int, max_rows: int) -> tuple[list[str]
             statement = await conn.prepare(sql)
             columns = [a.name for a in statement.get_attributes()]
             cursor = await statement.cursor()
-            rows = await asyncio.wait_for(
-                cursor.fetch(max_rows + 1), timeout=timeout_ms / 1000 + 5
-            )
+            rows = await asyncio.wait_for(cursor.fetch(max_rows + 1), timeout=timeout_ms / 1000 + 5)
         except asyncpg.PostgresError as err:
             raise _pg_refusal(err) from err
         finally:

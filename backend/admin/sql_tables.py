@@ -15,5 +15,5 @@ class AdminSavedQuery(Table, tablename="admin_saved_query"):
     name = Varchar(length=120, unique=True)
     sql = Text()
     author = ForeignKey(User, on_delete=OnDelete.set_null, null=True, default=None)
-    """Who saved it (empty once they deleted their account: the query stays)."""
+    """Who saved it (their saved queries leave with their account, like all their data)."""
     created_at = Timestamptz(default=TimestamptzNow())

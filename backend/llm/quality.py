@@ -52,10 +52,7 @@ async def candidate_health(now: datetime | None = None) -> list[CandidateHealth]
     stale = await counted(TipCandidate.expires_at < moment)
     refused = await counted(TipCandidate.blocked.is_not_null())
     return sorted(
-        (
-            CandidateHealth(m, n, stale.get(m, 0), refused.get(m, 0))
-            for m, n in total.items()
-        ),
+        (CandidateHealth(m, n, stale.get(m, 0), refused.get(m, 0)) for m, n in total.items()),
         key=lambda c: (-c.candidates, c.model),
     )
 
@@ -78,7 +75,7 @@ def reason_of(error: str) -> str:
         message = "a required field is missing"
     elif "is too long" in message or "is too short" in message or "should be" in message:
         message = message.split(" is ", 1)[-1] if " is " in message else message
-    elif message.startswith("'") or message.startswith('"'):
+    elif message.startswith(("'", '"')):
         message = "invalid value"
     return f"{where}: {message}"[:120]
 
@@ -96,4 +93,6 @@ async def gate_failures(days: int = 7, now: datetime | None = None) -> list[Gate
         for part in str(r["error"] or "").split("; "):
             if part.strip():
                 counts[reason_of(part)] += 1
-    return [GateFailure(reason, n) for reason, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+    return [
+        GateFailure(reason, n) for reason, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    ]

@@ -35,6 +35,8 @@ async def agent_freshness(now: datetime | None = None) -> list[AgentFreshness]:
     )
     late = {r["agent_id"]: int(r["n"]) for r in expired}
     return [
-        AgentFreshness(agent_id=r["agent_id"], outputs=int(r["n"]), expired=late.get(r["agent_id"], 0))
+        AgentFreshness(
+            agent_id=r["agent_id"], outputs=int(r["n"]), expired=late.get(r["agent_id"], 0)
+        )
         for r in sorted(totals, key=lambda r: r["agent_id"])
     ]
