@@ -30,10 +30,11 @@ def _quality_charts(r: quality_service.QualityReport) -> tuple[str, str]:
         "people": [c.email or c.user_id[:8] for c in r.coverage],
         "ids": [c.user_id for c in r.coverage],
         "low": quality_service.LOW_COVERAGE,
-        "cells": [
-            [x, y, v if v is not None else 0.0]
+        "cells": [  # days without any signal are left blank
+            [x, y, v]
             for y, c in enumerate(r.coverage)
             for x, v in enumerate(c.cells)
+            if v is not None
         ],
     }
     return json.dumps(gaps), json.dumps(heat)

@@ -16,7 +16,7 @@
         yAxis: { type: "value", min: 0, axisLabel: { color: theme.text, formatter: (v) => Math.round(v * 100) + " %" },
                  axisLine: axis.axisLine, splitLine: axis.splitLine },
         series: Object.entries(values.series).map(([name, data], i) => ({
-          name, type: "line", data, connectNulls: false, symbol: "none",
+          name, type: "line", data, connectNulls: false, symbol: "circle", symbolSize: 5,
           lineStyle: { color: shades[i % shades.length] }, itemStyle: { color: shades[i % shades.length] },
         })),
       };
@@ -33,7 +33,7 @@
         yAxis: { type: "category", data: values.categories, inverse: true, ...axis },
         xAxis: { type: "value", ...axis },
         series: Object.entries(values.series).map(([name, data], i) => ({
-          name, type: "bar", data, itemStyle: { color: shades[i % shades.length] },
+          name, type: "bar", data, barMaxWidth: 22, itemStyle: { color: shades[i % shades.length] },
         })),
       };
     },
