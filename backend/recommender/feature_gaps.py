@@ -42,14 +42,13 @@ def feature_names() -> set[str]:
 def missing_features(features: object, expected: set[str]) -> set[str]:
     """The expected features a logged decision lacks."""
     values = features if isinstance(features, dict) else {}
-    gaps = set()
-    for name in expected:
-        value = values.get(name)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            gaps.add(name)
-        elif not math.isfinite(value) or UNKNOWN_VALUES.get(name) == float(value):
-            gaps.add(name)
-    return gaps
+    return {name for name in expected if not _measured(name, values.get(name))}
+
+
+def _measured(name: str, value: object) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and UNKNOWN_VALUES.get(name) != float(value)
 
 
 @dataclass
