@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from backend.admin import actions
 from backend.admin.quality_tables import AdminWriterDay
 from backend.identity.service import user_id_by_email
-from backend.llm.quality import GateFailure, gate_failures
-from backend.llm.stats import LlmStatsRow, llm_stats
+from backend.llm.quality import GateFailure, gate_failures, writer_stats
+from backend.llm.stats import LlmStatsRow
 
 PERIOD_DAYS = (1, 7, 30)
 
@@ -85,7 +85,7 @@ async def report(days: int = 7, now: datetime | None = None) -> LlmQualityReport
         )
     return LlmQualityReport(
         days=days,
-        writers=await llm_stats(days, now),
+        writers=await writer_stats(days, now),
         gate_failures=await gate_failures(days, now),
         rewards=await writer_rewards(days, now),
     )
