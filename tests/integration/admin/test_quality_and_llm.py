@@ -224,7 +224,7 @@ async def test_quality_figures_match_the_hand_computed_ones(
     assert ids.index(p2.user_id) < ids.index(p1.user_id), "thinnest coverage first"
 
     # Incremental: p2 answers their day-B tip; the next run picks that day up again.
-    await ServedTip.update({ServedTip.reacted_at: NOW, ServedTip.reward: 0.5}).where(
+    await ServedTip.update({ServedTip.reacted_at: datetime.now(UTC), ServedTip.reward: 0.5}).where(
         ServedTip.user == p2.user_id
     )
     await refresh_quality()
