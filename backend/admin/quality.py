@@ -4,6 +4,7 @@ per day (read from the quality rollups and small live tables, never from the dec
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -140,11 +141,12 @@ async def coverage_heatmap(days: list[date], people: int = HEATMAP_PEOPLE) -> li
 async def report(days: int = 14, now: datetime | None = None) -> QualityReport:
     """The whole report for the last `days` UTC days."""
     window = _window(days, now)
-    return QualityReport(
-        days=window,
-        features=await feature_gaps(window),
-        sources=await source_health(),
-        candidates=await candidate_health(now),
-        agents=await agent_freshness(now),
-        coverage=await coverage_heatmap(window),
+    # Independent reads: run side by side (each on its own pooled connection on PostgreSQL).
+    features, sources, candidates, agents, coverage = await asyncio.gather(
+        feature_gaps(window),
+        source_health(),
+        candidate_health(now),
+        agent_freshness(now),
+        coverage_heatmap(window),
     )
+    return QualityReport(window, features, sources, candidates, agents, coverage)

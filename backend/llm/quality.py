@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -51,9 +52,11 @@ async def candidate_health(now: datetime | None = None) -> list[CandidateHealth]
         )
         return {r["model"]: int(r["n"]) for r in rows}
 
-    total = await counted()
-    stale = await counted(TipCandidate.expires_at < moment)
-    refused = await counted(TipCandidate.blocked.is_not_null())
+    total, stale, refused = await asyncio.gather(
+        counted(),
+        counted(TipCandidate.expires_at < moment),
+        counted(TipCandidate.blocked.is_not_null()),
+    )
     return sorted(
         (CandidateHealth(m, n, stale.get(m, 0), refused.get(m, 0)) for m, n in total.items()),
         key=lambda c: (-c.candidates, c.model),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,15 +24,15 @@ async def agent_freshness(now: datetime | None = None) -> list[AgentFreshness]:
     """Every agent with stored outputs of live people, by id."""
     moment = now or datetime.now(UTC)
     live = AgentOutput.user.deleted_at.is_null()
-    totals = (
-        await AgentOutput.select(AgentOutput.agent_id, Count(alias="n"))
+    totals, expired = await asyncio.gather(
+        AgentOutput.select(AgentOutput.agent_id, Count(alias="n"))
         .where(live)
         .group_by(AgentOutput.agent_id)
-    )
-    expired = (
-        await AgentOutput.select(AgentOutput.agent_id, Count(alias="n"))
+        .run(),
+        AgentOutput.select(AgentOutput.agent_id, Count(alias="n"))
         .where(live & (AgentOutput.expires_at < moment))
         .group_by(AgentOutput.agent_id)
+        .run(),
     )
     late = {r["agent_id"]: int(r["n"]) for r in expired}
     return [
