@@ -80,6 +80,7 @@ if POSTGRES:
         "WITH gone AS (DELETE FROM app_user RETURNING id) SELECT count(*) FROM gone",
         "SELECT pg_read_file('/etc/hostname')",
         "TRUNCATE admin_day",
+        "EXPLAIN ANALYZE DELETE FROM app_user",
     ]
 else:
     DATABASE_REFUSES += [
@@ -88,6 +89,7 @@ else:
         "SELECT load_extension('/tmp/nothing')",
         "WITH gone AS (SELECT 1) DELETE FROM app_user",
         "VACUUM",
+        "EXPLAIN DELETE FROM app_user",
     ]
 
 SLOW = (
@@ -183,6 +185,11 @@ async def test_the_database_refuses_everything_itself_and_nothing_changes() -> N
         }, (sql, refused.value.code)
         if "provider_credential" in sql or "api_token" in sql:
             assert refused.value.code == "FORBIDDEN", (sql, refused.value.message)
+    with pytest.raises(SqlRefused) as explained:  # passes the text checks: the database refuses
+        await run(
+            "EXPLAIN ANALYZE DELETE FROM app_user" if POSTGRES else "EXPLAIN DELETE FROM app_user"
+        )
+    assert explained.value.code == "READ_ONLY", explained.value.message
     with pytest.raises(SqlRefused) as slow:
         await run(SLOW, timeout_ms=300)
     assert slow.value.code == "TIMEOUT"
