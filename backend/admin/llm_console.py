@@ -4,6 +4,7 @@ writer rollup, so the decision log is not scanned)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -83,12 +84,10 @@ async def report(days: int = 7, now: datetime | None = None) -> LlmQualityReport
         raise LlmConsoleError(
             "BAD_USER_INPUT", f"Choose a period of {', '.join(map(str, PERIOD_DAYS))} days.", "days"
         )
-    return LlmQualityReport(
-        days=days,
-        writers=await writer_stats(days, now),
-        gate_failures=await gate_failures(days, now),
-        rewards=await writer_rewards(days, now),
+    writers, gates, rewards = await asyncio.gather(  # independent reads, side by side
+        writer_stats(days, now), gate_failures(days, now), writer_rewards(days, now)
     )
+    return LlmQualityReport(days=days, writers=writers, gate_failures=gates, rewards=rewards)
 
 
 async def regenerate_for(actor: str, person: str, reason: str) -> str:
