@@ -125,8 +125,68 @@ async def _seed(dsn: str, people: int, decisions: int, days: int, seed: int = 7)
         await conn.close()
 
 
+async def _seed_ml(dsn: str, people: int, days: int, seed: int = 11) -> None:
+    """What the data quality and LLM pages read besides the log: model calls (a third rejected
+    once by the gate), stored candidates (some stale or blocked), agent outputs (some past
+    their TTL), and a few connections needing a reconnect."""
+    import asyncpg
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(dsn)
+    try:
+        users = [r["id"] for r in await conn.fetch("SELECT id FROM app_user LIMIT $1", people)]
+        calls = []
+        for _ in range(100_000):
+            at = now - timedelta(seconds=rng.uniform(0, days * 86400))
+            rejected = rng.random() < 0.33
+            calls.append(
+                (uuid.uuid4(), rng.choice(users), uuid.uuid4(), "tip-generator",
+                 rng.choice(("ollama/qwen2.5:3b", "gpt-4o-mini")), rng.choice(("v2", "v3")), 1,
+                 "retried" if rejected else "ok", rng.uniform(200, 4000),
+                 "candidates/0: content must be a sentence to the person, not a placeholder"
+                 if rejected else "", at)
+            )  # fmt: skip
+        await conn.copy_records_to_table(
+            "llm_call",
+            records=calls,
+            columns=["id", "user", "generation", "alias", "model", "prompt_version", "attempt",
+                     "outcome", "latency_ms", "error", "created_at"],
+        )  # fmt: skip
+        await conn.copy_records_to_table(
+            "tip_candidate",
+            records=[
+                (uuid.uuid4(), u, "Write it down.", "advice", "llm", "gpt-4o-mini", "v3", 0.5, "",
+                 "[]", "{}", "", now, now + timedelta(hours=rng.uniform(-12, 12)),
+                 "consent revoked" if rng.random() < 0.05 else None)
+                for u in users for _ in range(5)
+            ],
+            columns=["id", "user", "content", "kind", "source", "model", "prompt_version",
+                     "confidence", "source_ref", "agents", "detail", "context_hash",
+                     "created_at", "expires_at", "blocked"],
+        )  # fmt: skip
+        await conn.copy_records_to_table(
+            "agent_output",
+            records=[
+                (uuid.uuid4(), u, agent, "1", "-", "-", "{}", 3, now,
+                 now + timedelta(hours=rng.uniform(-24, 24)))
+                for u in users for agent in ("habits", "focus")
+            ],
+            columns=["id", "user", "agent_id", "agent_version", "snippet", "snippet_hash",
+                     "params", "evidence", "computed_at", "expires_at"],
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE integration SET status = 'needs_reconnect', failures = 3 "
+            "WHERE id IN (SELECT id FROM integration ORDER BY id LIMIT 200)"
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def _rollups() -> dict[str, int]:
     from backend.admin import reward_rollup
+    from backend.admin.quality_rollups import refresh_quality
     from backend.admin.rollups import refresh
     from backend.db import close_pool, open_pool
     from backend.domains import install
@@ -134,7 +194,7 @@ async def _rollups() -> dict[str, int]:
     install()
     await open_pool()
     try:
-        return {**await refresh(), **await reward_rollup.refresh()}
+        return {**await refresh(), **await reward_rollup.refresh(), **await refresh_quality()}
     finally:
         await close_pool()
 
@@ -173,6 +233,23 @@ QUERIES: list[tuple[str, str, dict[str, Any]]] = [
      "results { policyId meanReward pctOracle regret } } } } }", {}),
     ("simulationRun(id)", "query($id: ID!) { simulationRun(id: $id) { id status summary } }",
      {"id": "00000000-0000-0000-0000-000000000000"}),
+    *[
+        (f"dataQuality(days: {d})", "query($d: Int!) { dataQuality(days: $d) { days features "
+         "{ feature rates rate } sources { source staleTokenRate syncFailureRate } candidates "
+         "{ model stale refused } agents { agentId expired } coverage { userId cells mean } } }",
+         {"d": d})
+        for d in (7, 14, 30)
+    ],
+    *[
+        (f"llmQuality(days: {d})", "query($d: Int!) { llmQuality(days: $d) { writers { model "
+         "promptVersion calls latencyP50Ms latencyP95Ms retryRate fallbackRate } gateFailures "
+         "{ reason count } rewards { model promptVersion reactions meanReward } } }", {"d": d})
+        for d in (1, 7, 30)
+    ],
+    ("savedQueries", "{ savedQueries { id name sql authorEmail } }", {}),
+    ("runSql(30 rows of admin_day)", "mutation { runSql(sql: \"SELECT day, served, reactions "
+     "FROM admin_day ORDER BY day DESC LIMIT 30\", reason: \"bench\") "
+     "{ result { rows } errors { code } } }", {}),
 ]  # fmt: skip
 
 
@@ -283,6 +360,7 @@ def main() -> None:
         _run([_oo(), "migrate"], dep.env, "migrate")
         started = time.perf_counter()
         asyncio.run(_seed(_dsn(dep.env), args.people, args.decisions, args.days))
+        asyncio.run(_seed_ml(_dsn(dep.env), args.people, args.days))
         print(f"seeded {args.people:,} people and {args.decisions:,} decisions "
               f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
         for label in ("backfill", "incremental (nothing new)"):

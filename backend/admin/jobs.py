@@ -1,4 +1,4 @@
-"""The admin domain's jobs: keeping the console's rollups current."""
+"""The admin domain's jobs: keeping the console's rollups and the policies' evidence current."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from arq.cron import cron
 
 from backend.admin import reward_rollup
 from backend.admin.policy_evaluation import evaluate
+from backend.admin.quality_rollups import refresh_quality
 from backend.admin.rollups import refresh
 from backend.settings import get_settings
 
@@ -21,10 +22,11 @@ async def refresh_admin_rollups(ctx: dict[str, Any]) -> dict[str, int]:
     return await refresh()
 
 
-async def evaluate_policies(ctx: dict[str, Any]) -> dict[str, int]:
-    """Off-policy estimates of every policy for the policies page (CPU: minutes at most)."""
-    e = await evaluate()
-    return {"decisions": e.decisions, "policies": len(e.policies)}
+async def refresh_quality_rollups(ctx: dict[str, Any]) -> dict[str, int]:
+    """Summarise feature gaps, signal coverage and writer rewards of changed days."""
+    if not get_settings().admin_rollups:
+        return {"days": 0, "person_days": 0}
+    return await refresh_quality()
 
 
 async def refresh_reward_rollup(ctx: dict[str, Any]) -> dict[str, int]:
@@ -34,11 +36,19 @@ async def refresh_reward_rollup(ctx: dict[str, Any]) -> dict[str, int]:
     return await reward_rollup.refresh()
 
 
-JOBS = [refresh_admin_rollups, evaluate_policies, refresh_reward_rollup]
+async def evaluate_policies(ctx: dict[str, Any]) -> dict[str, int]:
+    """Off-policy estimates of every policy for the policies page (CPU: minutes at most)."""
+    e = await evaluate()
+    return {"decisions": e.decisions, "policies": len(e.policies)}
+
+
+JOBS = [refresh_admin_rollups, refresh_quality_rollups, refresh_reward_rollup, evaluate_policies]
 CRON_JOBS = [
     # Every minute, one at a time (unique): the console is at most a minute behind the log.
+    # Spread over the minute so the rollups do not all read the log at once.
     cron(refresh_admin_rollups, second=15, unique=True, run_at_startup=False, timeout=600),
-    cron(refresh_reward_rollup, second=45, unique=True, run_at_startup=False, timeout=600),
+    cron(refresh_quality_rollups, second=35, unique=True, run_at_startup=False, timeout=600),
+    cron(refresh_reward_rollup, second=50, unique=True, run_at_startup=False, timeout=600),
     # Hourly at an odd minute: the policies page's evidence is at most an hour old.
     cron(
         evaluate_policies, minute={23}, second=40, unique=True, run_at_startup=False, timeout=1800

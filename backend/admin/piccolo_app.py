@@ -2,7 +2,9 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.admin.quality_tables import AdminFeatureDay, AdminSignalDay, AdminWriterDay
 from backend.admin.reward_tables import AdminRewardHour
+from backend.admin.sql_tables import AdminSavedQuery
 from backend.admin.tables import AdminDay, AdminRollupState, AdminUserDay, AdminUserTotals
 from backend.audit import AdminAudit
 from backend.settings import ROOT
@@ -17,6 +19,10 @@ APP_CONFIG = AppConfig(
         AdminDay,
         AdminRollupState,
         AdminRewardHour,
+        AdminFeatureDay,
+        AdminSignalDay,
+        AdminWriterDay,
+        AdminSavedQuery,
     ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )

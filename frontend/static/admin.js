@@ -43,12 +43,16 @@
     document.querySelectorAll("[data-chart]").forEach((el) => {
       if (el.dataset.drawn) return;
       const values = JSON.parse(el.dataset.values);
-      // Other console pages register their own chart kinds (admin-ml.js, admin-ml-log.js).
+      // Other console pages register their own chart kinds: window.ooCharts (admin-ml.js,
+      // admin-ml-log.js) and window.ooAdminCharts (admin-charts.js).
       const extra = (window.ooCharts || {})[el.dataset.chart];
+      const more = (window.ooAdminCharts || {})[el.dataset.chart];
       const option = extra ? extra(values, el, theme, axis)
+        : more ? more.option(values, theme, axis)
         : el.dataset.chart === "reward" ? reward(values) : stacked(values);
       const chart = window.echarts.init(el, null, { renderer: "svg" });
       chart.setOption({ backgroundColor: "transparent", animation: false, ...option });
+      if (more && more.bind) more.bind(chart, values);
       el.dataset.drawn = "1";
       new ResizeObserver(() => chart.resize()).observe(el);
     });

@@ -28,6 +28,9 @@ PAGES = [
     ("decisions", "/admin/decisions"),
     ("features", "/admin/features"),
     ("rewards", "/admin/rewards"),
+    ("quality", "/admin/quality?days=14"),
+    ("llm", "/admin/llm?days=7"),
+    ("sql", "/admin/sql"),
 ]
 
 
@@ -50,6 +53,9 @@ async def _admin_link_after_refresh() -> tuple[str, str]:
     admin, _token = await _person_with_token("admin")
     await record(admin, "policy.promote", "oo-v1", {"reason": "beats random by 0.31"})
     await refresh()
+    from backend.admin.quality_rollups import refresh_quality
+
+    await refresh_quality()
     return admin, urlsplit(await create_sign_in_link(admin)).path
 
 
