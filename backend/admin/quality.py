@@ -5,6 +5,8 @@ per day (read from the quality rollups and small live tables, never from the dec
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -100,10 +102,14 @@ async def feature_gaps(days: list[date]) -> list[FeatureGapRow]:
     return sorted(out, key=lambda f: (-(f.rate or 0.0), f.feature))
 
 
-async def coverage_heatmap(days: list[date], people: int = HEATMAP_PEOPLE) -> list[CoverageRow]:
+async def coverage_heatmap(
+    days: list[date], people: int = HEATMAP_PEOPLE, only: Sequence[str] = ()
+) -> list[CoverageRow]:
     """The live people with the thinnest signal coverage over the days (absent days count as
-    no coverage), each with their coverage per day."""
+    no coverage), each with their coverage per day; `only`: just these people."""
     live = AdminSignalDay.user.deleted_at.is_null() & (AdminSignalDay.day >= days[0])
+    if only:
+        live = live & AdminSignalDay.user.is_in(list(only))
     worst = (
         await AdminSignalDay.select(
             AdminSignalDay.user, Sum(AdminSignalDay.coverage, alias="total")
@@ -138,8 +144,10 @@ async def coverage_heatmap(days: list[date], people: int = HEATMAP_PEOPLE) -> li
     ]
 
 
-async def report(days: int = 14, now: datetime | None = None) -> QualityReport:
-    """The whole report for the last `days` UTC days."""
+async def report(
+    days: int = 14, now: datetime | None = None, people: Sequence[str] = ()
+) -> QualityReport:
+    """The whole report for the last `days` UTC days (the heatmap of `people` when given)."""
     window = _window(days, now)
     # Independent reads: run side by side (each on its own pooled connection on PostgreSQL).
     features, sources, candidates, agents, coverage = await asyncio.gather(
@@ -147,6 +155,14 @@ async def report(days: int = 14, now: datetime | None = None) -> QualityReport:
         source_health(),
         candidate_health(now),
         agent_freshness(now),
-        coverage_heatmap(window),
+        coverage_heatmap(window, only=[p for p in people if _is_uuid(p)][:HEATMAP_PEOPLE]),
     )
     return QualityReport(window, features, sources, candidates, agents, coverage)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

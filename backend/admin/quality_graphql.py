@@ -137,12 +137,16 @@ class QualityQuery:
     @strawberry.field(
         permission_classes=[IsAdmin],
         description="Feature gaps per day, stale tokens and sync failures per source, stale or "
-        "refused candidates, agent outputs past their TTL, per-person signal coverage "
+        "refused candidates, agent outputs past their TTL, per-person signal coverage — the "
+        "thinnest, or `userIds`' "
         f"(days: one of {', '.join(map(str, quality_service.PERIOD_DAYS))}).",
     )
-    async def data_quality(self, info: Info, days: int = 14) -> DataQuality:
+    async def data_quality(
+        self, info: Info, days: int = 14, user_ids: list[strawberry.ID] | None = None
+    ) -> DataQuality:
         try:
-            return as_graphql(await quality_service.report(days))
+            people = [str(u) for u in user_ids or []]
+            return as_graphql(await quality_service.report(days, people=people))
         except quality_service.QualityError as err:
             raise GraphQLError(
                 err.message, extensions={"code": "BAD_USER_INPUT", "field": "days"}

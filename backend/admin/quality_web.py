@@ -41,14 +41,18 @@ def _quality_charts(r: quality_service.QualityReport) -> tuple[str, str]:
 
 
 @get("/admin/quality", include_in_schema=False)
-async def quality_page(request: Request[Any, Any, Any], days: str = "14") -> Response[Any]:
+async def quality_page(
+    request: Request[Any, Any, Any], days: str = "14", person: str = ""
+) -> Response[Any]:
     """Feature gaps, stale tokens, sync failures, stale candidates, expired agent outputs, and
     the completeness heatmap."""
     user = await admin_or_refusal(request)
     if not isinstance(user, Principal):
         return user
     try:
-        r = await quality_service.report(int(days) if days.isdigit() else -1)
+        r = await quality_service.report(
+            int(days) if days.isdigit() else -1, people=[person.strip()] if person else []
+        )
     except quality_service.QualityError as err:
         return error_page("Unknown period", err.message, 400)
     gaps_chart, heat_chart = _quality_charts(r)
@@ -58,6 +62,7 @@ async def quality_page(request: Request[Any, Any, Any], days: str = "14") -> Res
             "user": user,
             "r": r,
             "period": int(days),
+            "person": person,
             "periods": quality_service.PERIOD_DAYS,
             "low": quality_service.LOW_COVERAGE,
             "gaps_chart": gaps_chart,
