@@ -160,7 +160,9 @@ def predict(state: PushState, ctx: PushContext, weights: list[float] | None = No
 
 def sample_weights(state: PushState, rng: random.Random) -> list[float]:
     """One Thompson draw from the posterior."""
-    return [rng.gauss(m, 1.0 / math.sqrt(q)) for m, q in zip(state.mean, state.precision, strict=True)]
+    return [
+        rng.gauss(m, 1.0 / math.sqrt(q)) for m, q in zip(state.mean, state.precision, strict=True)
+    ]
 
 
 def wait_value(

@@ -198,7 +198,7 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
             shown = _best([c for c in pool if not c.pushed])
             if shown is not None:
                 pool.remove(shown)  # seen and handled in the app
-        for due_at, ctx, outcome in [p for p in mem.pending if p[0] <= now]:
+        for _due_at, ctx, outcome in [p for p in mem.pending if p[0] <= now]:
             mem.state = push_policy.update(mem.state, ctx, outcome)
         mem.pending = [p for p in mem.pending if p[0] > now]
         target = _decide(
