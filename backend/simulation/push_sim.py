@@ -300,3 +300,22 @@ def table(results: dict[str, dict[str, Tally]]) -> str:
                 f"{t.turn_off_rate:>8.1%} {t.quiet_pushes:>6}"
             )
     return "\n".join(lines)
+
+
+def verdict(overall: dict[str, Tally]) -> str:
+    """The targets of the learned decider against the fixed daily push, one line each."""
+    fixed, ours = overall["fixed-9am"], overall["learned"]
+    ratio = ours.per_push / fixed.per_push if fixed.per_push else float("inf")
+    checks = [
+        (f"reactions per push {ratio:.2f}x the fixed daily push (target >= 2x)", ratio >= 2),
+        (
+            f"total reactions {ours.reactions} vs {fixed.reactions} (target >=)",
+            ours.reactions >= fixed.reactions,
+        ),
+        (
+            f"turn-off rate {ours.turn_off_rate:.1%} vs {fixed.turn_off_rate:.1%} (target <= half)",
+            ours.turn_off_rate <= fixed.turn_off_rate / 2,
+        ),
+        (f"pushes in quiet hours {ours.quiet_pushes} (target 0)", ours.quiet_pushes == 0),
+    ]
+    return "\n".join(f"{'met   ' if ok else 'MISSED'} {text}" for text, ok in checks)
