@@ -137,6 +137,13 @@ def _priority(tip: TipView) -> float:
     return 0.0
 
 
+def _score(tip: TipView) -> float:
+    raw = tip.explanation.get("score")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return max(-1.0, min(1.0, float(raw)))
+    return 0.0
+
+
 async def _current_tip(user_id: str) -> TipView | None:
     principal = await authenticator().from_user_id(user_id, "push")
     if principal is None:
@@ -215,6 +222,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         due_now=bool(msg and msg.due_now),
         priority=_priority(tip) if tip else 0.0,
         kind=tip.kind if tip else "task",
+        score=_score(tip) if tip else 0.0,
     )
     row = PushDecision(
         id=uuid.uuid4(),
@@ -276,4 +284,5 @@ def context_of(raw: object) -> push_policy.PushContext:
         due_now=bool(data.get("due_now")),
         priority=float(str(data.get("priority", 0.0))),
         kind=str(data.get("kind", "task")),
+        score=float(str(data.get("score", 0.0))),
     )

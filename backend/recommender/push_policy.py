@@ -30,13 +30,21 @@ FEATURES = (
     "due_now",
     "priority",
     "is_task",
+    "score",
 )
 FATIGUE_TAU_H = 24.0
 """An unanswered push weighs e^(−age/24 h) on the person's fatigue."""
 RECOVERY_TAU_H = 6.0
 """`recovered` = 1 − e^(−hours since the last push / 6 h): the arm's value recovers with rest."""
 PRIOR_VAR = 0.5
-PRIOR_MEAN = {"bias": -1.0, "fatigue": -0.8, "recovered": 0.5, "due_now": 0.3, "priority": 0.3}
+PRIOR_MEAN = {
+    "bias": -1.0,
+    "fatigue": -0.8,
+    "recovered": 0.5,
+    "due_now": 0.3,
+    "priority": 0.3,
+    "score": 1.0,
+}
 THRESHOLD_START = 0.35
 THRESHOLD_RANGE = (0.1, 0.9)
 THRESHOLD_STEP = {"reacted": -0.03, "ignored": 0.03, "dismissed": 0.04, "turned_off": 0.3}
@@ -65,6 +73,8 @@ class PushContext:
     priority: float = 0.0
     """0..1 (Todoist 1..4 scaled); 0 for written tips."""
     kind: str = "task"
+    score: float = 0.0
+    """The recommender's own score of the tip, clipped to −1..1: how good a pick it is."""
 
     def later(self, hours: int) -> PushContext:
         """The same situation `hours` from now, with no push in between."""
@@ -103,6 +113,7 @@ def features(ctx: PushContext) -> list[float]:
         1.0 if ctx.due_now else 0.0,
         max(0.0, min(1.0, ctx.priority)),
         1.0 if ctx.kind == "task" else 0.0,
+        max(-1.0, min(1.0, ctx.score)),
     ]
 
 

@@ -57,6 +57,8 @@ class Candidate:
     due_now: bool
     priority: float
     kind: str
+    score: float
+    """What the recommender would estimate: a noisy view of the appeal, −1..1."""
     pushed: bool = False
 
 
@@ -122,10 +124,12 @@ def _world(persona: Persona, seed: int, user: int, days: int) -> _World:
 
 
 def _candidate(rng: random.Random, cid: int, at: datetime, kind: str) -> Candidate:
+    appeal = rng.gauss(0.0, 1.0)
     return Candidate(
         id=cid,
         at=at,
-        appeal=rng.gauss(0.0, 1.0),
+        appeal=appeal,
+        score=math.tanh(0.6 * (appeal + rng.gauss(0.0, 0.5))),
         due_now=kind == "task" and rng.random() < 0.3,
         priority=rng.choice((0.0, 1 / 3, 2 / 3, 1.0)) if kind == "task" else 0.0,
         kind=kind,
@@ -163,6 +167,7 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         due_now=c.due_now,
         priority=c.priority,
         kind=c.kind,
+        score=c.score,
     )
 
 

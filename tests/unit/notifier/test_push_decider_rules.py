@@ -110,12 +110,16 @@ def test_choices_are_seeded_and_report_a_propensity_of_the_action_taken() -> Non
 
 def test_a_confident_model_pushes_and_a_discouraged_one_holds() -> None:
     ctx = pp.PushContext(local_hour=10, weekend=False)
-    eager = pp.PushState(mean=[3.0] + [0.0] * (len(pp.FEATURES) - 1), precision=[1e4] * 13)
+    eager = pp.PushState(
+        mean=[3.0] + [0.0] * (len(pp.FEATURES) - 1), precision=[1e4] * len(pp.FEATURES)
+    )
     pushed = pp.choose(eager, ctx, random.Random(0), [False] * pp.WAIT_HOURS)
     assert pushed.push
     assert pushed.reason == "value"
     assert pushed.propensity > 0.9
-    shy = pp.PushState(mean=[-4.0] + [0.0] * (len(pp.FEATURES) - 1), precision=[1e4] * 13)
+    shy = pp.PushState(
+        mean=[-4.0] + [0.0] * (len(pp.FEATURES) - 1), precision=[1e4] * len(pp.FEATURES)
+    )
     held = pp.choose(shy, ctx, random.Random(0))
     assert not held.push
     assert held.reason == "below_threshold"
