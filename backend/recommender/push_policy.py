@@ -52,9 +52,9 @@ THRESHOLD_STEP = {"reacted": -0.03, "ignored": 0.03, "dismissed": 0.04, "turned_
 (about half the pushes answered), and one turn-off costs as much as ten reactions earn."""
 REACTED = frozenset({"reacted", "opened"})
 OUTCOMES = frozenset({*REACTED, "ignored", "dismissed", "turned_off"})
-WAIT_HOURS = 6
-WAIT_DISCOUNT = 0.9
-WAIT_DISCOUNT_DUE = 0.7
+WAIT_HOURS = 24
+WAIT_DISCOUNT = 0.95
+WAIT_DISCOUNT_DUE = 0.8
 """A later push is worth less (the tip may be stale, more so a task due now)."""
 PROPENSITY_DRAWS = 32
 PROPENSITY_FLOOR = 0.01
