@@ -36,7 +36,7 @@ FATIGUE_TAU_H = 24.0
 """An unanswered push weighs e^(−age/24 h) on the person's fatigue."""
 RECOVERY_TAU_H = 6.0
 """`recovered` = 1 − e^(−hours since the last push / 6 h): the arm's value recovers with rest."""
-PRIOR_VAR = 0.5
+PRIOR_VAR = 0.25
 PRIOR_MEAN = {
     "bias": -1.0,
     "fatigue": -0.8,
