@@ -89,7 +89,7 @@ def test_the_threshold_moves_with_outcomes_and_turning_off_costs_most() -> None:
 def test_reactions_at_an_hour_teach_the_model_to_prefer_it() -> None:
     morning, night = pp.PushContext(8, False), pp.PushContext(20, False)
     state = pp.PushState()
-    for _ in range(15):
+    for _ in range(40):
         state = pp.update(state, morning, "reacted")
         state = pp.update(state, night, "ignored")
     assert pp.predict(state, morning) > 0.6 > 0.2 > pp.predict(state, night)
