@@ -11,8 +11,8 @@ from typing import Any
 from backend.events.bus import publish
 from backend.events.contracts import TipCandidatesGenerated
 from backend.identity.service import principal_for_user
-from backend.notifier import decider, outcomes, push_settings, subscriptions
-from backend.notifier.jobs import push_decide, push_deliver
+from backend.notifier import decider, outcomes, push_ope, push_settings, subscriptions
+from backend.notifier.jobs import push_check, push_decide, push_deliver
 from backend.notifier.tables import PushDecision, PushLearnerState
 from backend.profile import service as profile
 from backend.queue import get_queue, queue_name
@@ -217,3 +217,29 @@ async def test_push_decisions_are_for_admins_only(
             "trigger": "periodic",
         }
     ]
+
+
+async def test_the_periodic_check_queues_a_decision_per_subscribed_person(
+    push_service: PushStandIn,
+) -> None:
+    user_id, _ = await _subscribed(push_service)
+    assert await push_check({}) >= 1
+    queued = await _queued(f"push-decide:{user_id}:periodic:")
+    assert [j.args for j in queued] == [(user_id, "periodic")]
+
+
+async def test_logged_learner_decisions_feed_off_policy_evaluation(
+    push_service: PushStandIn,
+) -> None:
+    user_id, _ = await _subscribed(push_service)
+    await _settings(user_id, quiet_now=False)
+    await _eager(user_id)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    pushed = await decider.decide(user_id, "manual")
+    assert pushed is not None
+    assert pushed.push
+    assert await outcomes.record_reaction(user_id, pushed.tip_id, "done") == "reacted"
+    mine = [d for d in await push_ope.logged(since) if d.pushed and d.outcome == "reacted"]
+    assert mine
+    assert all(0 < d.propensity <= 1 for d in mine)
+    assert push_ope.evaluate(mine, lambda ctx: 1.0)["snips"] == 1.0
