@@ -1,8 +1,9 @@
 """What became of a push, and the learner learning from it.
 
 reacted — the tip was answered done/snooze (from the notification's buttons or the page it
-opened) · dismissed — answered "dismiss" · ignored — no reaction before the push expired (the
-periodic sweep) · turned_off — the person unsubscribed within a day of a push (the costliest).
+opened) · opened — the notification was tapped (GET /push/open) · dismissed — answered
+"dismiss" · ignored — no reaction before the push expired (the periodic sweep) · turned_off —
+the person unsubscribed within a day of a push (the costliest).
 Each outcome updates the person's push learner once, in the transaction that records it.
 """
 
@@ -37,7 +38,8 @@ async def _learn(user_id: str, decision_id: object, context: object, outcome: st
 
 
 async def record_reaction(user_id: str, tip_id: str, action: str) -> str | None:
-    """A tip was answered: if we pushed it and its outcome is open, learn from it."""
+    """A tip was answered (action done/snooze/dismiss) or its notification tapped open
+    (action "open"): if we pushed it and its outcome is open, learn from it."""
     async with write_transaction():
         row = (
             await PushDecision.select(PushDecision.id, PushDecision.context)
@@ -52,7 +54,7 @@ async def record_reaction(user_id: str, tip_id: str, action: str) -> str | None:
         )
         if row is None:
             return None
-        outcome = "dismissed" if action == "dismiss" else "reacted"
+        outcome = {"dismiss": "dismissed", "open": "opened"}.get(action, "reacted")
         await _learn(user_id, row["id"], row["context"], outcome)
         return outcome
 

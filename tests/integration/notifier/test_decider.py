@@ -243,3 +243,25 @@ async def test_logged_learner_decisions_feed_off_policy_evaluation(
     assert mine
     assert all(0 < d.propensity <= 1 for d in mine)
     assert push_ope.evaluate(mine, lambda ctx: 1.0)["snips"] == 1.0
+
+
+async def test_tapping_the_notification_counts_as_opened(
+    live_server: LiveServer, push_service: PushStandIn
+) -> None:
+    user_id, client = await signed_in(live_server)
+    browser = push_service.new_browser()
+    keys = browser.to_json()["keys"]
+    await subscriptions.subscribe(
+        user_id, browser.endpoint, None, keys["p256dh"], keys["auth"], "laptop"
+    )
+    await _settings(user_id, quiet_now=False)
+    await _eager(user_id)
+    pushed = await decider.decide(user_id, "manual")
+    assert pushed is not None
+    assert pushed.push
+    response = client.get(f"/push/open?tip={pushed.tip_id}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/tip?tip={pushed.tip_id}"
+    [row] = await decider.decisions_of(user_id)
+    assert row.outcome == "opened"
+    assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
