@@ -1,5 +1,5 @@
 """GraphQL of the notifier: the public key, my subscriptions, subscribe / unsubscribe, a test
-push, and (for admins) a person's delivery attempts."""
+push, my push settings, and (for admins) a person's delivery attempts and push decisions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from backend.contracts.errors import Refused
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin, IsAuthenticated
 from backend.graphql.types import UserError
-from backend.notifier import delivery, subscriptions
+from backend.notifier import decider, delivery, outcomes, push_settings, subscriptions
 from backend.notifier.message import push_tip
 from backend.notifier.vapid import current_key
 from backend.recommender import service as recommender
@@ -103,6 +103,86 @@ class PushAttempt:
     created_at: datetime
 
 
+@strawberry.type
+class PushDecisionType:
+    """One decision of the push decider: push or hold, why, and its propensity."""
+
+    id: strawberry.ID
+    decided_at: datetime
+    trigger: str = strawberry.field(description="candidate | context | periodic | manual")
+    tip_id: str
+    tip_kind: str
+    push: bool
+    reason: str = strawberry.field(
+        description=(
+            "value (pushed); below_threshold / better_later (the learner held); or the hard "
+            "rule that held: quiet_hours, daily_cap, spacing, active, already_pushed, "
+            "silenced, no_candidate"
+        )
+    )
+    value_now: float | None = strawberry.field(description="Chance of a reaction if pushed now.")
+    value_wait: float | None = strawberry.field(description="Best discounted chance later.")
+    threshold: float | None = strawberry.field(description="The person's learned threshold.")
+    propensity: float = strawberry.field(description="Probability of the action taken.")
+    policy_id: str
+    outcome: str | None = strawberry.field(
+        description="reacted | dismissed | ignored | turned_off (pushes only; null: open)"
+    )
+    outcome_at: datetime | None
+
+    @classmethod
+    def of(cls, v: decider.DecisionView) -> PushDecisionType:
+        """From the service's view."""
+        return cls(
+            id=strawberry.ID(v.id),
+            decided_at=v.decided_at,
+            trigger=v.trigger,
+            tip_id=v.tip_id,
+            tip_kind=v.tip_kind,
+            push=v.push,
+            reason=v.reason,
+            value_now=v.value_now,
+            value_wait=v.value_wait,
+            threshold=v.threshold,
+            propensity=v.propensity,
+            policy_id=v.policy_id,
+            outcome=v.outcome,
+            outcome_at=v.outcome_at,
+        )
+
+
+@strawberry.type(name="PushSettings")
+class PushSettingsType:
+    """When oO may notify me."""
+
+    quiet_start: int = strawberry.field(description="First local hour of quiet (0-23).")
+    quiet_end: int = strawberry.field(description="First local hour after quiet.")
+    quiet_source: str = strawberry.field(
+        description="push (set here) | agent (time of day, inferred or set there) | default"
+    )
+    daily_max: int
+    min_spacing_minutes: int
+
+    @classmethod
+    def of(cls, s: push_settings.PushSettings) -> PushSettingsType:
+        """From the service's settings."""
+        return cls(
+            quiet_start=s.quiet_start,
+            quiet_end=s.quiet_end,
+            quiet_source=s.quiet_source,
+            daily_max=s.daily_max,
+            min_spacing_minutes=s.min_spacing_min,
+        )
+
+
+@strawberry.type
+class SetPushSettingsPayload:
+    """The settings now in force (or why nothing was stored)."""
+
+    settings: PushSettingsType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 def _error(err: Refused) -> UserError:
     return UserError(code=err.code, message=err.message, field=err.field)
 
@@ -150,6 +230,24 @@ class NotifierQuery:
             for a in await delivery.attempts_of(uid, last)
         ]
 
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="A person's latest push decisions (push or hold, why), newest first (admins).",
+    )
+    async def push_decisions(
+        self, info: Info, user_id: strawberry.ID, first: int = 50
+    ) -> list[PushDecisionType]:
+        try:
+            uid = str(uuid.UUID(str(user_id)))
+        except ValueError:
+            return []
+        return [PushDecisionType.of(v) for v in await decider.decisions_of(uid, first)]
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="My push settings.")
+    async def push_settings(self, info: Info) -> PushSettingsType:
+        user = await info.context.user()
+        return PushSettingsType.of(await push_settings.settings_of(user.user_id))
+
 
 @strawberry.type
 class NotifierMutation:
@@ -185,7 +283,37 @@ class NotifierMutation:
             await subscriptions.unsubscribe(user.user_id, endpoint)
         except Refused as err:
             return UnsubscribePushPayload(errors=[_error(err)])
+        # Turning notifications off soon after a push is the costliest outcome to learn from.
+        await outcomes.record_turned_off(user.user_id)
         return UnsubscribePushPayload(ok=True)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description=(
+            "Set my push settings: quiet hours (both, or neither to follow my time-of-day "
+            "agent), at most dailyMax pushes a day, at least minSpacingMinutes apart."
+        ),
+    )
+    async def set_push_settings(
+        self,
+        info: Info,
+        quiet_start: int | None = None,
+        quiet_end: int | None = None,
+        daily_max: int | None = None,
+        min_spacing_minutes: int | None = None,
+    ) -> SetPushSettingsPayload:
+        user = await info.context.user()
+        try:
+            done = await push_settings.set_settings(
+                user.user_id,
+                quiet_start=quiet_start,
+                quiet_end=quiet_end,
+                daily_max=daily_max,
+                min_spacing_min=min_spacing_minutes,
+            )
+        except Refused as err:
+            return SetPushSettingsPayload(errors=[_error(err)])
+        return SetPushSettingsPayload(settings=PushSettingsType.of(done))
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],

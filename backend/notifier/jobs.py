@@ -1,13 +1,15 @@
-"""arq jobs of the notifier: delivering one push to one subscription."""
+"""arq jobs of the notifier: delivering one push to one subscription; deciding for one person;
+the periodic check (every 15 minutes: a decision per subscribed person, expired pushes
+marked ignored)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from arq import Retry
+from arq import Retry, cron
 
-from backend.notifier import subscriptions
+from backend.notifier import decider, outcomes, subscriptions
 from backend.notifier.delivery import (
     DELIVERED,
     GONE,
@@ -18,6 +20,7 @@ from backend.notifier.delivery import (
 )
 from backend.notifier.message import PushTip
 from backend.notifier.vapid import key_by_id
+from backend.queue import enqueue
 from backend.settings import get_settings
 
 
@@ -63,4 +66,33 @@ async def push_deliver(ctx: dict[str, Any], subscription_id: str, tip_job: dict[
     return "failed"
 
 
-JOBS = [push_deliver]
+DECIDE_JOB = "push_decide"
+CHECK_MINUTES = set(range(0, 60, 15))
+
+
+async def push_decide(ctx: dict[str, Any], user_id: str, trigger: str) -> str:
+    """One decision for one person; returns push, the hold's reason, or "none"."""
+    done = await decider.decide(user_id, trigger)
+    if done is None:
+        return "none"
+    return "push" if done.push else done.reason
+
+
+async def request_decision(user_id: str, trigger: str, slot: str = "") -> None:
+    """Queue a decision; the same (person, trigger, slot) is queued once."""
+    await enqueue(DECIDE_JOB, user_id, trigger, job_id=f"push-decide:{user_id}:{trigger}:{slot}")
+
+
+async def push_check(ctx: dict[str, Any]) -> int:
+    """The periodic check: sweep expired pushes into "ignored", then one decision per person
+    with a subscription. Returns how many decisions were queued."""
+    await outcomes.sweep_ignored()
+    slot = str(int(time.time()) // (15 * 60))
+    people = await subscriptions.subscribed_user_ids()
+    for user_id in people:
+        await request_decision(user_id, "periodic", slot)
+    return len(people)
+
+
+JOBS = [push_deliver, push_decide]
+CRON_JOBS = [cron(push_check, minute=CHECK_MINUTES, second=0, unique=True, timeout=300)]

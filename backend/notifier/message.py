@@ -88,7 +88,7 @@ def payload(user_id: str, tip: PushTip, *, shortened: bool = False) -> bytes:
             "v": 1,
             "tip": {"id": tip.id, "content": content, "kind": tip.kind},
             "actions": actions,
-            "url": f"/tip?tip={tip.id}",
+            "url": f"/push/open?tip={tip.id}",
             "expires": tip.expires_at,
         }
         encoded = _encode(body)

@@ -238,3 +238,9 @@ async def record_outcome(subscription_id: str, ok: bool, failure: str = "") -> N
 async def remove(subscription_id: str) -> None:
     """Drop a subscription the push service says is gone (404/410)."""
     await PushSubscription.delete().where(PushSubscription.id == subscription_id)
+
+
+async def subscribed_user_ids() -> list[str]:
+    """Everyone with at least one subscription (whom the periodic check visits)."""
+    rows = await PushSubscription.select(PushSubscription.user).distinct()
+    return sorted({str(r["user"]) for r in rows})

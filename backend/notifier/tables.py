@@ -1,6 +1,17 @@
-"""Notifier tables: the deployment's VAPID keys, people's push subscriptions, delivery attempts."""
+"""Notifier tables: the deployment's VAPID keys, people's push subscriptions, delivery attempts,
+and the decider's decisions, learned state and people's push settings."""
 
-from piccolo.columns import UUID, Float, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -57,3 +68,52 @@ class PushAttempt(Table, tablename="push_attempt"):
     retry_after_s = Integer(null=True, default=None)
     service_host = Varchar(length=255, default="")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class PushDecision(Table, tablename="push_decision"):
+    """One decision of the decider, push or hold, with its why and propensity (for OPE)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    decided_at = Timestamptz(default=TimestamptzNow(), index=True)
+    trigger = Varchar(length=20)
+    """candidate | context | periodic | manual"""
+    tip_id = Varchar(length=64, default="", index=True)
+    tip_kind = Varchar(length=20, default="")
+    push = Boolean(default=False)
+    reason = Varchar(length=30)
+    """value (pushed) · a learner hold (below_threshold, better_later) · a hard rule's code"""
+    value_now = Float(null=True, default=None)
+    value_wait = Float(null=True, default=None)
+    threshold = Float(null=True, default=None)
+    propensity = Float(default=1.0)
+    """Probability of the action taken (1.0 when a hard rule decided)."""
+    policy_id = Varchar(length=40, default="")
+    context = JSON(default="{}")
+    """The learner's context (hour, weekday, fatigue ages, …): what an update and OPE replay."""
+    expires_at = Timestamptz(null=True, default=None)
+    """A push not answered by then is ignored."""
+    outcome = Varchar(length=20, null=True, default=None)
+    """reacted | dismissed | ignored | turned_off (pushes only)"""
+    outcome_at = Timestamptz(null=True, default=None)
+
+
+class PushLearnerState(Table, tablename="push_learner_state"):
+    """A person's push learner (push_policy.PushState as JSON)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, unique=True)
+    state = JSON(default="{}")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PushPreference(Table, tablename="push_preference"):
+    """A person's push settings; a null quiet hour falls back to the time-of-day agent's."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, unique=True)
+    quiet_start = Integer(null=True, default=None)
+    quiet_end = Integer(null=True, default=None)
+    daily_max = Integer(default=3)
+    min_spacing_min = Integer(default=90)
+    updated_at = Timestamptz(default=TimestamptzNow())

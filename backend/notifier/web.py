@@ -1,15 +1,19 @@
 """POST /push/action: the service worker answers a tip from a notification (no session, no
-CSRF cookie in a service worker: the signed single-use action token is the credential)."""
+CSRF cookie in a service worker: the signed single-use action token is the credential).
+GET /push/open: a tap on a notification, counted as "opened" for the decider, then the tip."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
 
 from backend.contracts.errors import Refused
+from backend.notifier import outcomes
 from backend.notifier.actions import react_with_token
+from backend.web import page_user
 
 STATUS_FOR = {
     "INVALID_TOKEN": 400,
@@ -51,4 +55,15 @@ async def push_action(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
-ROUTES = [push_action]
+@get("/push/open", include_in_schema=False)
+async def push_open(request: Request[Any, Any, Any], tip: str = "") -> Redirect:
+    """The notification's own URL: the signed-in person opened the pushed tip (the decider
+    learns "opened"); everyone lands on the tip page."""
+    tip_id = tip[:64]
+    user = await page_user(request)
+    if user is not None and tip_id:
+        await outcomes.record_reaction(user.user_id, tip_id, "open")
+    return Redirect(path="/tip", query_params={"tip": tip_id} if tip_id else None, status_code=303)
+
+
+ROUTES = [push_action, push_open]

@@ -60,6 +60,13 @@ class _Bar:
 )
 @click.option("--store/--no-store", default=True, help="Keep the run in sim_runs / sim_events.")
 @click.option("--queue", "queued", is_flag=True, help="Hand the run to a worker and return.")
+@click.option(
+    "--push",
+    "push",
+    is_flag=True,
+    help="Compare push deciders instead (fixed 9:00, on every candidate, learned); no storage.",
+)
+@click.option("--days", default=28, show_default=True, help="Simulated days per person (--push).")
 def sim(
     policies: tuple[str, ...],
     personas: tuple[str, ...],
@@ -71,8 +78,16 @@ def sim(
     events: str,
     store: bool,
     queued: bool,
+    push: bool,
+    days: int,
 ) -> None:
-    """Simulate personas answering tips from each policy; compare against the oracle."""
+    """Simulate personas answering tips from each policy; compare against the oracle.
+
+    With --push: personas answering notifications from three push deciders (--persona,
+    --seed, --users and --days apply)."""
+    if push:
+        _push_comparison(personas, seed, users, days)
+        return
     from backend.simulation.metrics import summarise, table
     from backend.simulation.runner import DEFAULT_POLICIES, SimConfig, simulate
 
@@ -100,6 +115,22 @@ def sim(
     bar.close()
     if summary is not None:
         click.echo(table(summary))
+
+
+def _push_comparison(personas: tuple[str, ...], seed: int, users: int, days: int) -> None:
+    from backend.simulation import push_sim
+    from backend.simulation.personas import select_personas
+
+    if users < 1 or days < 1:
+        _fail("--users and --days must be at least 1")
+    try:
+        chosen = select_personas(personas)
+    except KeyError as err:
+        _fail(f"unknown persona {err}")
+    results = push_sim.compare(chosen, seed, users, days)
+    click.echo(push_sim.table(results))
+    click.echo("")
+    click.echo(push_sim.verdict(results["overall"]))
 
 
 async def _stored_run(config: Any, bar: _Bar, queued: bool) -> dict[str, Any] | None:

@@ -37,6 +37,29 @@ REACTION_KEYS = (
 )
 
 
+PUSH_DEFAULTS = {
+    "notice": 0.6,
+    "react": 0.0,
+    "fatigue": 0.4,
+    "recovery_h": 48.0,
+    "turn_off": 5.0,
+    "quiet_annoyance": 2.0,
+}
+"""Push behaviour of a persona whose file says nothing about it (see personas/README.md)."""
+
+
+@dataclass(frozen=True)
+class PushHabits:
+    """How a persona answers notifications (personas/README.md, "push")."""
+
+    notice: float
+    react: float
+    fatigue: float
+    recovery_h: float
+    turn_off: float
+    quiet_annoyance: float
+
+
 class PersonaError(ValueError):
     """A persona file that does not say what the simulator needs."""
 
@@ -64,6 +87,7 @@ class Persona:
     dwell_median_s: float
     dwell_sigma: float
     dwell_off_peak: float
+    push: PushHabits = PushHabits(**PUSH_DEFAULTS)
 
     def rhythm(self, weekend: bool) -> tuple[float, ...]:
         """Session weights per local hour."""
@@ -118,6 +142,10 @@ def parse_persona(raw: Mapping[str, Any]) -> Persona:
     count = tasks.get("count")
     if not (isinstance(count, list) and len(count) == 2 and 1 <= count[0] <= count[1]):
         raise PersonaError(f"{pid}: tasks.count must be [min, max]")
+    push_raw = {**PUSH_DEFAULTS, **(raw.get("push") or {})}
+    push = PushHabits(**{k: _number(push_raw, k, f"{pid}.push") for k in PUSH_DEFAULTS})
+    if not 0 <= push.notice <= 1 or push.recovery_h <= 0 or push.turn_off <= 0:
+        raise PersonaError(f"{pid}: push.notice must be within 0..1, recovery_h and turn_off > 0")
     share = _number(reaction, "snooze_share", f"{pid}.reaction")
     if not 0 <= share <= 1:
         raise PersonaError(f"{pid}: reaction.snooze_share must be within 0..1")
@@ -141,6 +169,7 @@ def parse_persona(raw: Mapping[str, Any]) -> Persona:
         dwell_median_s=_number(dwell, "median_s", f"{pid}.dwell"),
         dwell_sigma=_number(dwell, "sigma", f"{pid}.dwell"),
         dwell_off_peak=_number(dwell, "off_peak", f"{pid}.dwell"),
+        push=push,
     )
 
 

@@ -65,6 +65,9 @@ async def test_the_data_page_counts_them_under_notifications(push_service: PushS
     assert {t.name: t.rows for t in notifications.tables} == {
         "notifier.push_attempt": 1,
         "notifier.push_subscription": 1,
+        "notifier.push_decision": 0,
+        "notifier.push_learner_state": 0,
+        "notifier.push_preference": 0,
     }
     assert "other" not in views or views["other"].rows == 0
 

@@ -1,0 +1,267 @@
+"""The push learner: a per-person contextual bandit over {push, hold} with logged propensities.
+
+P(the person reacts to a push | context) is an online Bayesian logistic regression with a
+diagonal Gaussian posterior (Chapelle & Li 2011), sampled for Thompson sampling. Fatigue is a
+feature, as in the recovering bandit of Yancey & Settles (KDD 2020, Duolingo): each unanswered
+push adds to a load that decays with time, so a person's response falls with recent unanswered
+pushes and recovers while we leave them alone. The value of pushing now is compared with the
+best the next hours promise (waiting), and a push must also clear a per-person threshold that
+moves with outcomes: a reaction lowers it, an ignored or dismissed push raises it, turning
+notifications off raises it most. Pure functions and plain data: the notifier's decider and
+the simulator (`oo sim --push`) run the same code. See docs/adr/0023-push-decider.md.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+POLICY_ID = "push-ts-v1"
+BUCKETS = 6
+"""Hours are learned in 4-hour buckets of the person's local day."""
+FEATURES = (
+    "bias",
+    *(f"hour_{4 * b:02d}" for b in range(BUCKETS)),
+    "weekend",
+    "fatigue",
+    "recovered",
+    "due_now",
+    "priority",
+    "is_task",
+    "score",
+)
+FATIGUE_TAU_H = 24.0
+"""An unanswered push weighs e^(−age/24 h) on the person's fatigue."""
+RECOVERY_TAU_H = 6.0
+"""`recovered` = 1 − e^(−hours since the last push / 6 h): the arm's value recovers with rest."""
+PRIOR_VAR = 0.25
+PRIOR_MEAN = {
+    "bias": -1.0,
+    "fatigue": -0.8,
+    "recovered": 0.5,
+    "due_now": 0.3,
+    "priority": 0.3,
+    "score": 1.0,
+}
+THRESHOLD_START = 0.35
+THRESHOLD_RANGE = (0.1, 0.9)
+THRESHOLD_STEP = {"reacted": -0.03, "ignored": 0.03, "dismissed": 0.04, "turned_off": 0.3}
+"""How an outcome moves the person's threshold: it settles where reactions and misses balance
+(about half the pushes answered), and one turn-off costs as much as ten reactions earn."""
+REACTED = frozenset({"reacted", "opened"})
+OUTCOMES = frozenset({*REACTED, "ignored", "dismissed", "turned_off"})
+WAIT_HOURS = 24
+WAIT_DISCOUNT = 0.95
+WAIT_DISCOUNT_DUE = 0.8
+"""A later push is worth less (the tip may be stale, more so a task due now)."""
+PROPENSITY_DRAWS = 32
+PROPENSITY_FLOOR = 0.01
+
+
+@dataclass(frozen=True)
+class PushContext:
+    """What the learner sees at one moment for one candidate."""
+
+    local_hour: int
+    weekend: bool
+    unanswered_ages_h: tuple[float, ...] = ()
+    """Ages in hours of the recent pushes that got no reaction."""
+    hours_since_last_push: float | None = None
+    due_now: bool = False
+    priority: float = 0.0
+    """0..1 (Todoist 1..4 scaled); 0 for written tips."""
+    kind: str = "task"
+    score: float = 0.0
+    """The recommender's own score of the tip, clipped to −1..1: how good a pick it is."""
+
+    def later(self, hours: int) -> PushContext:
+        """The same situation `hours` from now, with no push in between."""
+        return replace(
+            self,
+            local_hour=(self.local_hour + hours) % 24,
+            unanswered_ages_h=tuple(a + hours for a in self.unanswered_ages_h),
+            hours_since_last_push=(
+                None if self.hours_since_last_push is None else self.hours_since_last_push + hours
+            ),
+        )
+
+
+def fatigue(unanswered_ages_h: tuple[float, ...]) -> float:
+    """Decayed load of unanswered pushes (0 when rested)."""
+    return sum(math.exp(-max(0.0, a) / FATIGUE_TAU_H) for a in unanswered_ages_h)
+
+
+def recovered(hours_since_last_push: float | None) -> float:
+    """0 right after a push, → 1 with rest (1 when never pushed)."""
+    if hours_since_last_push is None:
+        return 1.0
+    return 1.0 - math.exp(-max(0.0, hours_since_last_push) / RECOVERY_TAU_H)
+
+
+def features(ctx: PushContext) -> list[float]:
+    """The feature vector, in FEATURES order."""
+    buckets = [0.0] * BUCKETS
+    buckets[(ctx.local_hour % 24) // 4] = 1.0
+    return [
+        1.0,
+        *buckets,
+        1.0 if ctx.weekend else 0.0,
+        min(3.0, fatigue(ctx.unanswered_ages_h)),
+        recovered(ctx.hours_since_last_push),
+        1.0 if ctx.due_now else 0.0,
+        max(0.0, min(1.0, ctx.priority)),
+        1.0 if ctx.kind == "task" else 0.0,
+        max(-1.0, min(1.0, ctx.score)),
+    ]
+
+
+def _sigmoid(z: float) -> float:
+    if z < -30:
+        return 0.0
+    if z > 30:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass
+class PushState:
+    """A person's learned push model: posterior means/precisions and threshold (JSON-able)."""
+
+    mean: list[float] = field(default_factory=lambda: [PRIOR_MEAN.get(f, 0.0) for f in FEATURES])
+    precision: list[float] = field(default_factory=lambda: [1.0 / PRIOR_VAR] * len(FEATURES))
+    threshold: float = THRESHOLD_START
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """For the database."""
+        return {
+            "v": 1,
+            "mean": self.mean,
+            "precision": self.precision,
+            "threshold": self.threshold,
+            "outcomes": self.outcomes,
+        }
+
+    @classmethod
+    def from_json(cls, raw: object) -> PushState:
+        """From the database; a fresh state when missing or of another shape."""
+        if not isinstance(raw, dict) or raw.get("v") != 1:
+            return cls()
+        mean, precision = raw.get("mean"), raw.get("precision")
+        if not (isinstance(mean, list) and isinstance(precision, list)):
+            return cls()
+        if len(mean) != len(FEATURES) or len(precision) != len(FEATURES):
+            return cls()
+        outcomes = raw.get("outcomes")
+        return cls(
+            mean=[float(m) for m in mean],
+            precision=[max(1e-6, float(p)) for p in precision],
+            threshold=float(raw.get("threshold", THRESHOLD_START)),
+            outcomes=dict(outcomes) if isinstance(outcomes, dict) else {},
+        )
+
+
+def predict(state: PushState, ctx: PushContext, weights: list[float] | None = None) -> float:
+    """P(react | push now in ctx) under the posterior mean (or the given sampled weights)."""
+    w = state.mean if weights is None else weights
+    return _sigmoid(sum(wi * xi for wi, xi in zip(w, features(ctx), strict=True)))
+
+
+def sample_weights(state: PushState, rng: random.Random) -> list[float]:
+    """One Thompson draw from the posterior."""
+    return [
+        rng.gauss(m, 1.0 / math.sqrt(q)) for m, q in zip(state.mean, state.precision, strict=True)
+    ]
+
+
+def wait_value(
+    state: PushState,
+    ctx: PushContext,
+    allowed: list[bool] | None = None,
+    weights: list[float] | None = None,
+) -> float:
+    """The best discounted chance of a reaction if we wait 1..WAIT_HOURS hours instead.
+
+    `allowed[h-1]` False skips an hour the hard rules would forbid (quiet hours)."""
+    discount = WAIT_DISCOUNT_DUE if ctx.due_now else WAIT_DISCOUNT
+    best = 0.0
+    for h in range(1, WAIT_HOURS + 1):
+        if allowed is not None and not allowed[h - 1]:
+            continue
+        best = max(best, discount * predict(state, ctx.later(h), weights))
+    return best
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The learner's answer: push or hold, why, and the propensity of that answer."""
+
+    push: bool
+    value_now: float
+    value_wait: float
+    threshold: float
+    propensity: float
+    reason: str
+
+
+def _decide(
+    state: PushState, ctx: PushContext, w: list[float], allowed: list[bool] | None
+) -> tuple[bool, float, float]:
+    now = predict(state, ctx, w)
+    wait = wait_value(state, ctx, allowed, w)
+    return now >= state.threshold and now >= wait, now, wait
+
+
+def choose(
+    state: PushState,
+    ctx: PushContext,
+    draw: random.Random,
+    allowed_later: list[bool] | None = None,
+    *,
+    propensity_rng: random.Random | None = None,
+) -> Choice:
+    """Thompson sampling over {push, hold}: with one draw of the model, push when the chance
+    of a reaction now clears the person's threshold and beats every later hour (discounted).
+
+    `draw` should be seeded per person and day: the model is sampled once a day, not at every
+    15-minute check — independent draws at each check would push as soon as one of ~96 daily
+    draws is optimistic. The propensity is the share of fresh posterior draws that make the
+    same choice here (floored, so off-policy estimators never divide by 0)."""
+    push, now, wait = _decide(state, ctx, sample_weights(state, draw), allowed_later)
+    rng = propensity_rng or random.Random(f"{draw.random()}")
+    same = sum(
+        _decide(state, ctx, sample_weights(state, rng), allowed_later)[0] == push
+        for _ in range(PROPENSITY_DRAWS)
+    )
+    propensity = max(PROPENSITY_FLOOR, min(1.0 - PROPENSITY_FLOOR, same / PROPENSITY_DRAWS))
+    if push:
+        reason = "value"
+    elif now < state.threshold:
+        reason = "below_threshold"
+    else:
+        reason = "better_later"
+    return Choice(push, now, wait, state.threshold, propensity, reason)
+
+
+def update(state: PushState, ctx: PushContext, outcome: str) -> PushState:
+    """Learn from one push's outcome: the posterior (reacted = 1, anything else = 0) and the
+    threshold. Returns a new state; unknown outcomes change nothing."""
+    if outcome not in OUTCOMES:
+        return state
+    x = features(ctx)
+    y = 1.0 if outcome in REACTED else 0.0
+    p = predict(state, ctx)
+    precision = [q + p * (1 - p) * xi * xi for q, xi in zip(state.precision, x, strict=True)]
+    mean = [m + (y - p) * xi / q for m, xi, q in zip(state.mean, x, precision, strict=True)]
+    step = THRESHOLD_STEP["reacted" if outcome in REACTED else outcome]
+    low, high = THRESHOLD_RANGE
+    counts = dict(state.outcomes)
+    counts[outcome] = counts.get(outcome, 0) + 1
+    return PushState(
+        mean=mean,
+        precision=precision,
+        threshold=max(low, min(high, state.threshold + step)),
+        outcomes=counts,
+    )
