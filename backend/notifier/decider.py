@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend import presence
 from backend.contracts.json import json_object
 from backend.contracts.principal import authenticator
 from backend.db import write_transaction
@@ -89,10 +90,12 @@ async def mark_active(user_id: str) -> None:
 
 
 async def _last_activity(user_id: str) -> datetime | None:
+    """A tip served or answered on a page, or an open tip page (presence), whichever is later."""
     raw = await get_redis().get(key("push-active", user_id))
-    if not raw:
-        return None
-    return datetime.fromtimestamp(float(raw), UTC)
+    marks = [float(raw)] if raw else []
+    if (looking := await presence.last_seen(user_id)) is not None:
+        marks.append(looking)
+    return datetime.fromtimestamp(max(marks), UTC) if marks else None
 
 
 async def learner_state(user_id: str) -> push_policy.PushState:

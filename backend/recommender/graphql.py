@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from enum import Enum
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from backend import presence
 from backend.events import live
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
@@ -216,11 +218,16 @@ class RecommenderSubscription:
     )
     async def my_tip(self, info: Info) -> AsyncGenerator[Tip | None, None]:
         user = await info.context.user()
-        shown = await service.current_tip(user)
-        yield Tip.from_view(shown) if shown else None
-        async for _event in live.subscribe(TIP_SUBJECTS, user.user_id):
-            now = await service.current_tip(user)
-            if (now.id if now else None) == (shown.id if shown else None):
-                continue  # the event changed nothing on screen (e.g. the serve of this very tip)
-            shown = now
-            yield Tip.from_view(now) if now else None
+        # An open tip page: the push decider does not interrupt someone already looking.
+        present = asyncio.create_task(presence.keep_present(user.user_id))
+        try:
+            shown = await service.current_tip(user)
+            yield Tip.from_view(shown) if shown else None
+            async for _event in live.subscribe(TIP_SUBJECTS, user.user_id):
+                now = await service.current_tip(user)
+                if (now.id if now else None) == (shown.id if shown else None):
+                    continue  # nothing changed on screen (e.g. the serve of this very tip)
+                shown = now
+                yield Tip.from_view(now) if now else None
+        finally:
+            present.cancel()

@@ -265,3 +265,27 @@ async def test_tapping_the_notification_counts_as_opened(
     [row] = await decider.decisions_of(user_id)
     assert row.outcome == "opened"
     assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
+
+
+async def test_an_open_tip_page_holds_a_push(
+    push_service: PushStandIn, live_server: LiveServer, token_for: Any
+) -> None:
+    from tests.integration.test_events_subscription import socket
+
+    user_id, _ = await _subscribed(push_service)
+    await _settings(user_id, quiet_now=False)
+    await _eager(user_id)
+    person = await principal_for_user(user_id, "token")
+    assert person is not None
+    from backend.identity.service import create_api_token
+
+    token = (await create_api_token(user_id, "page"))[1]
+    async with socket(live_server, token) as ws:
+        op = await ws.subscribe("subscription { myTip { id } }")
+        first = await ws.receive()  # the tip on screen: the page is open
+        assert (first["id"], first["type"]) == (op, "next")
+        # Only the open page counts now, not the serve it caused.
+        await get_redis().delete(key("push-active", user_id))
+        held = await decider.decide(user_id, "manual")
+        assert held is not None
+        assert (held.push, held.reason) == (False, "active")
