@@ -87,6 +87,7 @@ async def push_check(ctx: dict[str, Any]) -> int:
     """The periodic check: sweep expired pushes into "ignored", then one decision per person
     with a subscription. Returns how many decisions were queued."""
     await outcomes.sweep_ignored()
+    await outcomes.purge_old_decisions()
     slot = str(int(time.time()) // (15 * 60))
     people = await subscriptions.subscribed_user_ids()
     for user_id in people:

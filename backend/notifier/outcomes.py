@@ -103,6 +103,24 @@ async def sweep_ignored(now: datetime | None = None) -> int:
     return len(rows)
 
 
+HOLD_RETENTION = timedelta(days=30)
+"""Decisions to hold are kept as long as the decision log (30 days): up to ~96 per person a
+day, they explain recent holds; pushes stay longer (PUSH_RETENTION), the learner's evidence."""
+PUSH_RETENTION = timedelta(days=180)
+
+
+async def purge_old_decisions(now: datetime | None = None) -> int:
+    """Forget holds past HOLD_RETENTION and pushes past PUSH_RETENTION; returns how many."""
+    now = now or datetime.now(UTC)
+    old = (
+        (PushDecision.push == False) & (PushDecision.decided_at < now - HOLD_RETENTION)  # noqa: E712
+    ) | ((PushDecision.push == True) & (PushDecision.decided_at < now - PUSH_RETENTION))  # noqa: E712
+    count = int(await PushDecision.count().where(old))
+    if count:
+        await PushDecision.delete().where(old)
+    return count
+
+
 async def on_page_activity(user_id: str) -> None:
     """A tip served or answered on a page (events' handlers call this)."""
     await mark_active(user_id)
