@@ -15,6 +15,8 @@ from backend.events.handlers import subscribe
 from backend.notifier import outcomes
 from backend.notifier.graphql import NotifierMutation, NotifierQuery
 from backend.notifier.jobs import CRON_JOBS, JOBS, request_decision
+from backend.notifier.report_graphql import PushReportQuery
+from backend.notifier.report_web import ROUTES as REPORT_ROUTES
 from backend.notifier.web import ROUTES
 from backend.settings import PushSettings
 
@@ -52,8 +54,8 @@ def install() -> None:
 DOMAIN = Domain(
     name="notifier",
     piccolo_app="backend.notifier.piccolo_app",
-    routes=tuple(ROUTES),
-    queries=(NotifierQuery,),
+    routes=(*ROUTES, *REPORT_ROUTES),
+    queries=(NotifierQuery, PushReportQuery),
     mutations=(NotifierMutation,),
     jobs=tuple(JOBS),
     cron_jobs=tuple(CRON_JOBS),

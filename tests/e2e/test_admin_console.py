@@ -23,6 +23,7 @@ PAGES = [
     ("audit", "/admin/audit"),
     ("events", "/admin/events"),
     ("health", "/admin/health"),
+    ("push", "/admin/push"),
     ("policies", "/admin/policies"),
     ("simulations", "/admin/simulations"),
     ("decisions", "/admin/decisions"),
