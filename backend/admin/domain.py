@@ -2,7 +2,7 @@
 
 from backend.admin.actions_graphql import AdminActionMutation
 from backend.admin.decisions_graphql import DecisionQuery
-from backend.admin.features_graphql import FeatureQuery
+from backend.admin.features_graphql import FeatureQuery, FreshnessQuery
 from backend.admin.graphql import AdminQuery
 from backend.admin.health_graphql import HealthQuery, HealthSubscription
 from backend.admin.jobs import CRON_JOBS, JOBS
@@ -37,6 +37,7 @@ DOMAIN = Domain(
         HealthQuery,
         DecisionQuery,
         FeatureQuery,
+        FreshnessQuery,
         RewardQuery,
         MlConsoleQuery,
         QualityQuery,

@@ -6,13 +6,15 @@ served tips over time) and `decisionDiff` (what changed between two decisions)."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
 
 from backend.admin import feature_browser
+from backend.admin import freshness as freshness_service
 from backend.admin.decisions_graphql import LoggedDecision, bad_input, detail_of
+from backend.contracts.errors import Refused
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin
 
@@ -108,3 +110,36 @@ class FeatureQuery:
                 for c in found.changes
             ],
         )
+
+
+@strawberry.type
+class FeatureFreshnessTrend:
+    """One profile feature's daily share of people with it fresh (null: not sampled)."""
+
+    feature: str
+    ttl_seconds: int
+    days: list[datetime]
+    shares: list[float | None]
+
+
+@strawberry.type
+class FreshnessQuery:
+    """Admin: the profile features' freshness over time."""
+
+    @strawberry.field(
+        permission_classes=[IsAdmin],
+        description="Each profile feature's daily share of people with it fresh (younger than "
+        "its TTL), sampled hourly, over the last `days` (7, 14, 30).",
+    )
+    async def feature_freshness(self, info: Info, days: int = 14) -> list[FeatureFreshnessTrend]:
+        if days not in freshness_service.PERIOD_DAYS:
+            raise bad_input(Refused("BAD_USER_INPUT", "days must be 7, 14 or 30.", "days"))
+        span = [
+            datetime(d.year, d.month, d.day, tzinfo=UTC) for d in freshness_service.window(days)
+        ]
+        return [
+            FeatureFreshnessTrend(
+                feature=f.feature, ttl_seconds=f.ttl_s, days=span, shares=f.shares
+            )
+            for f in await freshness_service.freshness(days)
+        ]

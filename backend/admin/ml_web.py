@@ -12,6 +12,7 @@ from litestar import Request, get
 from litestar.response import Response, Template
 
 from backend.admin import feature_browser
+from backend.admin import freshness as freshness_service
 from backend.admin import reward_analytics as analytics_service
 from backend.admin.guard import admin_or_refusal
 from backend.admin.people import is_uuid
@@ -150,6 +151,9 @@ async def features_page(request: Request[Any, Any, Any]) -> Response[Any]:
         "sets": ["all", *feature_browser.FEATURE_SETS],
         "section": "features",
     }
+    span = freshness_service.window(14)
+    context["trend_days"] = [d.strftime("%d %b") for d in span]
+    context["trend"] = await freshness_service.freshness(14)
     try:
         who = await person_id(params["person"])
         since = parse_time(params["from"])

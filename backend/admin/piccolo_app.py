@@ -2,6 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
+from backend.admin.freshness_tables import AdminFreshnessDay
 from backend.admin.quality_tables import AdminFeatureDay, AdminSignalDay, AdminWriterDay
 from backend.admin.reward_tables import AdminRewardHour
 from backend.admin.sql_tables import AdminSavedQuery
@@ -23,6 +24,7 @@ APP_CONFIG = AppConfig(
         AdminSignalDay,
         AdminWriterDay,
         AdminSavedQuery,
+        AdminFreshnessDay,
     ],
     migration_dependencies=["backend.identity.piccolo_app"],
 )
