@@ -359,7 +359,9 @@ class Stats:
     status: dict[str, str] = field(default_factory=dict)  # clientRequestId -> last status
     # (op, server) -> [(start, end)] of successful requests, for recovery
     ok_at: dict[tuple[str, int], list[tuple[float, float]]] = field(default_factory=dict)
-    tip_outcomes: list[tuple[float, bool]] = field(default_factory=list)  # (end, answered)
+    # every tip request: (start, end, answered)
+    tip_outcomes: list[tuple[float, float, bool]] = field(default_factory=list)
+    ok_timed: list[tuple[str, float, float]] = field(default_factory=list)  # (op, start, ms)
 
 
 def _code_of(response: Any) -> tuple[str, Any]:
@@ -424,6 +426,7 @@ class People:
             ended = time.monotonic()
         if code == "ok":
             self.stats.ok_ms[op].append(1000 * (ended - started))
+            self.stats.ok_timed.append((op, started, 1000 * (ended - started)))
             self.stats.ok_at.setdefault((op, server), []).append((started, ended))
         else:
             self.stats.errors.append((ended, op, code))
@@ -444,8 +447,8 @@ class People:
         lo, hi = self.args.think_s
         await asyncio.sleep(rng.uniform(0, hi))  # spread the start
         while time.monotonic() < until:
-            code, data, _, _ = await self._call("tip", token, {"query": TIP_QUERY})
-            self.stats.tip_outcomes.append((time.monotonic(), code == "ok"))
+            code, data, _, started = await self._call("tip", token, {"query": TIP_QUERY})
+            self.stats.tip_outcomes.append((started, time.monotonic(), code == "ok"))
             if code != "ok":
                 await asyncio.sleep(rng.uniform(0.2, 1.0))
                 continue
@@ -700,8 +703,17 @@ def _report(
         lat = stats.ok_ms[op]
         print(
             f"{op:<8} latency        p50 {_pct(lat, 50):.1f} ms, p99 {_pct(lat, 99):.1f} ms "
-            f"(n={len(lat):,}, mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms)"
+            f"(n={len(lat):,}, mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms, "
+            f"max {max(lat, default=float('nan')):.0f} ms)"
         )
+        window = fault.window()
+        if window is not None:
+            calm = [
+                ms for o, t, ms in stats.ok_timed if o == op and not window[0] <= t <= window[1]
+            ]
+            print(
+                f"{op:<8} outside fault   p50 {_pct(calm, 50):.1f} ms, p99 {_pct(calm, 99):.1f} ms"
+            )
     acked = {c for c, s in stats.status.items() if s == "acked"}
     stored = set(db["request_ids"])
     lost = acked - stored
@@ -768,16 +780,19 @@ def _report(
                 f"feedback on both servers)   target ≤ {RECOVERY_TARGET_S:g} s   "
                 f"{_mark(rec <= RECOVERY_TARGET_S)}  (resolution: one request per ~{gap:.2f} s)"
             )
-        during = [ok for t, ok in stats.tip_outcomes if fault.start <= t <= back]
+        # Tip requests that started while the dependency was away: answered at all?
+        during = [ok for t, _, ok in stats.tip_outcomes if fault.start <= t <= back]
         share = sum(during) / len(during) if during else float("nan")
+        slow = [ms for op, t, ms in stats.ok_timed if op == "tip" and fault.start <= t <= back]
         target = (
             f"   target ≥ {TIPS_IN_OUTAGE_TARGET:.0%}   {_mark(share >= TIPS_IN_OUTAGE_TARGET)}"
             if fault.kind == "redis"
             else ""
         )
         print(
-            f"tips answered while {fault.kind} away {share:.1%} ({sum(during)}/{len(during)})"
-            + target
+            f"tips answered while {fault.kind} away {share:.1%} ({sum(during)}/{len(during)} "
+            f"asked in the outage; answered in p50 {_pct(slow, 50):.0f} ms, "
+            f"max {max(slow, default=float('nan')):.0f} ms)" + target
         )
     print(f"DB connections          peak {observed.pg_peak}, end {observed.pg_end}")
     mem = observed.redis_used_memory
