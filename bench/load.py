@@ -829,6 +829,7 @@ def main() -> None:
         raise SystemExit("--people 1..2000 and --duration 5..3600 keep the bench bounded")
 
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     stack = Stack(tmp=Path(tempfile.mkdtemp(prefix="oo-load-")))
     try:
         print(f"--- own PostgreSQL + Redis, migrate, seed {args.people} people …", flush=True)
@@ -862,6 +863,9 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\ninterrupted: cleaning up", file=sys.stderr)
     finally:
+        # A second Ctrl-C must not leave half of it running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.teardown()
 
 
