@@ -396,8 +396,12 @@ class People:
         self.stats = Stats()
         self.turn = 0
         self.gate = asyncio.Semaphore(args.concurrency)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: reusing one
+        # the server is closing is a client-side ReadError, not a failure of the deployment.
         limits = httpx.Limits(
-            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+            max_connections=args.concurrency,
+            max_keepalive_connections=args.concurrency,
+            keepalive_expiry=2.0,
         )
         timeout = httpx.Timeout(args.timeout_s)
         self.http = [httpx.AsyncClient(base_url=u, limits=limits, timeout=timeout) for u in urls]
@@ -762,11 +766,15 @@ def _report(
         )
     if fault.start is not None and fault.back is not None:
         back = fault.back
-        firsts = []
+        firsts: list[float | None] = []
+        first_sent: list[float] = []
         for op in ("tip", "feedback"):
             for server in range(servers):
                 after = [end for start, end in stats.ok_at.get((op, server), []) if start >= back]
                 firsts.append(min(after) - back if after else None)
+                sent_after = [s for s, _ in stats.ok_at.get((op, server), []) if s >= back]
+                if sent_after:
+                    first_sent.append(min(sent_after) - back)
         if any(f is None for f in firsts):
             print("recovery                NOT recovered on every server (no success after)")
         else:
@@ -778,7 +786,8 @@ def _report(
             print(
                 f"recovery                {rec:.2f} s after {fault.kind} was back (first tip AND "
                 f"feedback on both servers)   target ≤ {RECOVERY_TARGET_S:g} s   "
-                f"{_mark(rec <= RECOVERY_TARGET_S)}  (resolution: one request per ~{gap:.2f} s)"
+                f"{_mark(rec <= RECOVERY_TARGET_S)}  (resolution: one request per ~{gap:.2f} s; "
+                f"the last of those first successes was sent {max(first_sent):.2f} s after)"
             )
         # Tip requests that started while the dependency was away: answered at all?
         during = [ok for t, _, ok in stats.tip_outcomes if fault.start <= t <= back]
