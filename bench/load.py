@@ -812,6 +812,27 @@ def _report(
     print(f"tips served (DB)        {db['served']:,}")
 
 
+def _log_findings(logs: list[Path]) -> None:
+    """The exceptions the servers and workers logged (tracebacks' last lines), most common first."""
+    import re
+
+    pattern = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception)\b.*)$")
+    found: Counter[str] = Counter()
+    unexpected = 0
+    for log in logs:
+        if not log.exists():
+            continue
+        for line in log.read_text(errors="replace").splitlines():
+            if "unexpected error" in line or "unhandled error" in line:
+                unexpected += 1
+            match = pattern.match(line)
+            if match:
+                found[f"{log.stem}: {match.group(1)[:160]}"] += 1
+    print(f"logged unexpected errors {unexpected}")
+    for line, n in found.most_common(8):
+        print(f"  {n:>5} × {line}")
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -866,6 +887,7 @@ def main() -> None:
             _load(stack, urls, tokens, args)
         )
         _report(stats, observed, fault, run_s, drained, pending_s, db, len(urls))
+        _log_findings(stack.logs)
         if args.keep_logs:
             for log in stack.logs:
                 print(f"\n--- {log.name} (tail)\n{log.read_text(errors='replace')[-1500:]}")
