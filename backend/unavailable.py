@@ -22,6 +22,11 @@ _AWAY = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    # A connection the server dropped mid-operation ("cannot switch to state …"): seen while
+    # PostgreSQL restarts under load (bench/load.py --fault postgres). The request may or may
+    # not have been stored; SERVICE_UNAVAILABLE tells the client to retry — with the same
+    # clientRequestId a reaction then gets its stored answer.
+    asyncpg.InternalClientError,
     RedisConnectionError,
     RedisTimeoutError,
 )
