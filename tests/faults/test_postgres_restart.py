@@ -10,12 +10,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.conftest import TEST_DB
+from tests.support.deployment import demo_token_and_link
 from tests.support.fixtures import ROOT, LiveServer, start_server, stop_server
 from tests.support.own_postgres import OwnPostgres
 
@@ -43,31 +43,10 @@ def server_on_own_postgres(var_dir: Path, own_postgres: OwnPostgres) -> Iterator
     stop_server(server)
 
 
-def _demo(url: str) -> tuple[str, str]:
-    """A personal token and a sign-in link of the demo person of that database (`oo demo`)."""
-    from backend.identity.service import DEMO_EMAIL
-
-    env = {**os.environ, "DATABASE_URL": url}
-    oo = str(Path(sys.executable).parent / "oo")
-    demo = subprocess.run(
-        [oo, "demo"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    )
-    link = next(w for w in demo.stdout.split() if "/auth/link/" in w)
-    created = subprocess.run(
-        [oo, "token", "create", "--email", DEMO_EMAIL, "--name", "fault"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return created.stdout.strip().split()[-1], urlsplit(link).path
-
-
 def test_a_database_restart_answers_service_unavailable_then_recovers(
     server_on_own_postgres: LiveServer, own_postgres: OwnPostgres
 ) -> None:
-    token, link = _demo(own_postgres.url)
+    token, link = demo_token_and_link(own_postgres.url)
     headers = {"Authorization": f"Bearer {token}"}
     with (
         server_on_own_postgres.client(headers=headers) as client,

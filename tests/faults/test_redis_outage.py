@@ -14,8 +14,9 @@ import pytest
 import redis
 
 from backend.redis import key
-from tests.conftest import TEST_DB
-from tests.support.fixtures import LiveServer, make_person, start_server, stop_server
+from tests.conftest import PG_ADMIN_DSN, TEST_DB
+from tests.support.deployment import demo_token_and_link, own_database
+from tests.support.fixtures import LiveServer, start_server, stop_server
 from tests.support.own_redis import OwnRedis
 
 pytestmark = pytest.mark.skipif(TEST_DB != "postgres", reason="fault tests run on PostgreSQL")
@@ -36,8 +37,17 @@ def own_redis(var_dir: Path) -> Iterator[OwnRedis]:
 
 
 @pytest.fixture
-def server_on_own_redis(var_dir: Path, own_redis: OwnRedis) -> Iterator[LiveServer]:
-    server = start_server(var_dir, extra_env={"REDIS_URL": own_redis.url})
+def own_db() -> Iterator[str]:
+    # Its own database too: the session's other worker (on the shared Redis) would otherwise
+    # drain this deployment's outbox into the wrong Redis.
+    with own_database(PG_ADMIN_DSN) as url:
+        yield url
+
+
+@pytest.fixture
+def server_on_own_redis(var_dir: Path, own_redis: OwnRedis, own_db: str) -> Iterator[LiveServer]:
+    env = {"REDIS_URL": own_redis.url, "DATABASE_URL": own_db}
+    server = start_server(var_dir, extra_env=env, worker_env=env)
     yield server
     stop_server(server)
 
@@ -48,11 +58,10 @@ def _post(client: httpx.Client, query: str, **variables: object) -> dict[str, ob
     return response.json()  # type: ignore[no-any-return]
 
 
-async def test_a_reaction_during_an_outage_is_stored_and_its_effects_follow(
-    server_on_own_redis: LiveServer, own_redis: OwnRedis, token_for: object
+def test_a_reaction_during_an_outage_is_stored_and_its_effects_follow(
+    server_on_own_redis: LiveServer, own_redis: OwnRedis, own_db: str
 ) -> None:
-    person = await make_person()
-    token = await token_for(person)  # type: ignore[operator]
+    token, _link = demo_token_and_link(own_db)
     headers = {"Authorization": f"Bearer {token}"}
     with server_on_own_redis.client(headers=headers) as client:
         tip = _post(client, TIP)["data"]["tip"]  # type: ignore[index]
