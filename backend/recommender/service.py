@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
 import uuid
-import weakref
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from redis.exceptions import RedisError
 
 from backend.contracts.errors import Refused
 from backend.contracts.json import json_object
@@ -28,9 +23,9 @@ from backend.recommender.habits_cache import (  # re-exported: privacy drops it 
 )
 from backend.recommender.learning import learn
 from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
+from backend.recommender.serve_lock import serve_lock
 from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
 from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
-from backend.redis import get_redis, key
 from backend.settings import get_settings
 
 log = logging.getLogger("oo.recommender")
@@ -124,37 +119,11 @@ async def current_tip(user: Principal) -> TipView | None:
     if tip is not None:
         return tip
     # One pick at a time per user, so two tabs loading at once do not serve two tips.
-    async with _serve_lock(user.user_id):
+    async with serve_lock(user.user_id):
         tip = await _stable_tip(user.user_id, now)
         if tip is not None:
             return tip
         return await _pick(user, now)
-
-
-_local_serve_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-@contextlib.asynccontextmanager
-async def _serve_lock(user_id: str) -> AsyncIterator[None]:
-    """The person's serve lock: in Redis (across replicas); while Redis is away, this
-    process's own (tips keep being served from the database; two replicas could then each
-    serve one, which the outage makes acceptable)."""
-    try:
-        lock = get_redis().lock(key("serve-lock", user_id), timeout=10, blocking_timeout=10)
-        acquired = await lock.acquire()
-    except RedisError:
-        local = _local_serve_locks.get(user_id)
-        if local is None:
-            local = _local_serve_locks[user_id] = asyncio.Lock()
-        async with local:
-            yield
-        return
-    try:
-        yield
-    finally:
-        if acquired:
-            with contextlib.suppress(RedisError):
-                await lock.release()
 
 
 async def next_tip_or_none(user: Principal) -> TipView | None:
