@@ -9,7 +9,7 @@ import uuid
 from backend import audit
 from backend.contracts.errors import Refused
 from backend.events import bus
-from backend.graphql.types import MIN_REASON_CHARS
+from backend.graphql.types import missing_reason
 from backend.identity import service as identity
 from backend.integrations import lifecycle
 from backend.integrations.status import connected_sources
@@ -25,14 +25,10 @@ class ActionRefused(Refused):
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_CHARS:
-        raise ActionRefused(
-            "REASON_REQUIRED",
-            f"Say why (at least {MIN_REASON_CHARS} characters): it goes into the audit log.",
-            "reason",
-        )
-    return reason
+    """The reason, trimmed; refused the same way the GraphQL mutations refuse it."""
+    if (refused := missing_reason(reason)) is not None:
+        raise ActionRefused(refused.code, refused.message, refused.field)
+    return reason.strip()
 
 
 async def _live_person(user_id: str) -> None:
