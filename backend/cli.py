@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,9 @@ def worker() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:  # uvloop ships with uvicorn[standard]; without it asyncio's loop works
         pass
+    # Our own loggers only: arq's INFO lines carry each job's arguments.
+    logging.basicConfig(format="%(levelname)s: %(name)s: %(message)s")
+    logging.getLogger("oo").setLevel(logging.INFO)
     beating_worker().run()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections import deque
 from typing import Any
@@ -65,6 +66,17 @@ class BeatingWorker(Worker):
         if self._redis_failures:
             log.warning("Redis is back after %d failed polls", self._redis_failures)
             self._redis_failures = 0
+
+    def handle_sig_wait_for_completion(self, signum: signal.Signals) -> None:
+        """SIGTERM/SIGINT: say what happens next, then arq stops picking and waits."""
+        running = sum(not t.done() for t in self.tasks.values())
+        log.info(
+            "stopping on %s: no new jobs; waiting up to %d s for %d running",
+            signal.Signals(signum).name,
+            self._job_completion_wait,
+            running,
+        )
+        super().handle_sig_wait_for_completion(signum)
 
     async def record_health(self) -> None:
         """arq's own health key, then our beat (every heartbeat.BEAT_S)."""

@@ -44,5 +44,8 @@ class WorkerSettings:
     # Agent jobs batch their reads across concurrent jobs: concurrency is what makes them fast.
     max_jobs = get_settings().worker_max_jobs
     keep_result = 3600
+    # SIGTERM: stop picking jobs, give the running ones the grace period, then cancel what is
+    # left (arq re-queues a cancelled job, so another worker finishes it) and exit.
+    job_completion_wait = get_settings().shutdown_grace_s
     redis_settings = arq_redis_settings()
     queue_name = queue_name()
