@@ -10,6 +10,7 @@ pg_stat_activity, not a guess about timing.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import redis
 import httpx
 import pytest
 from arq import create_pool
@@ -49,8 +51,6 @@ class Drained:
 
 @pytest.fixture
 def deployment(var_dir: Path) -> Iterator[Drained]:
-    import os
-
     prefix = f"oo-drain-{secrets.token_hex(4)}:"
     with own_database(PG_ADMIN_DSN) as url:
         env = {"DATABASE_URL": url, "OO_REDIS_PREFIX": prefix, "OO_SHUTDOWN_GRACE": str(GRACE_S)}
@@ -63,8 +63,6 @@ def deployment(var_dir: Path) -> Iterator[Drained]:
 
 
 def _forget_prefix(redis_url: str, prefix: str) -> None:
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=500))
@@ -123,7 +121,7 @@ async def test_sigterm_finishes_in_flight_requests_and_closes_subscriptions(
         async with socket(server, token) as live:
             op = await live.subscribe("subscription { myTip { id } }")
             first = await live.receive()
-            assert first["id"] == op and first["type"] == "next", first
+            assert (first["id"], first["type"]) == (op, "next"), first
 
             lock = locker.transaction()
             await lock.start()
@@ -141,7 +139,8 @@ async def test_sigterm_finishes_in_flight_requests_and_closes_subscriptions(
             signalled = time.monotonic()
             with pytest.raises(ConnectionClosed) as closed:
                 await live.receive()
-            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012, closed.value
+            assert closed.value.rcvd is not None, closed.value
+            assert closed.value.rcvd.code == 1012, "service restart: reconnect elsewhere"
             await _until(lambda: _refuses_connections(server.url), "new connections refused")
             assert server.process.poll() is None, "the in-flight requests hold the process"
             await lock.rollback()
@@ -170,8 +169,6 @@ async def _count_at_least(count: Awaitable[int], wanted: int) -> bool:
 async def test_sigterm_lets_running_jobs_finish_and_leaves_queued_ones(
     deployment: Drained,
 ) -> None:
-    import os
-
     worker = deployment.server.worker
     assert worker is not None
     database = deployment.database_url.rsplit("/", 1)[1]
