@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import redis
 import httpx
 import pytest
+import redis
 from arq import create_pool
 from arq.connections import RedisSettings
 from arq.jobs import Job, JobStatus
@@ -184,7 +184,7 @@ async def test_sigterm_lets_running_jobs_finish_and_leaves_queued_ones(
     )
     try:
         rows = await db.fetch(
-            "SELECT id, \"user\" FROM demo_task WHERE recur_days = 0 AND completed_at IS NULL "
+            'SELECT id, "user" FROM demo_task WHERE recur_days = 0 AND completed_at IS NULL '
             "AND NOT is_deleted ORDER BY id LIMIT 2"
         )
         assert len(rows) == 2, "the demo person has one-off tasks"
@@ -201,7 +201,9 @@ async def test_sigterm_lets_running_jobs_finish_and_leaves_queued_ones(
         )
 
         worker.send_signal(signal.SIGTERM)
-        log = deployment.server.log.with_name(f"worker-{deployment.server.url.rsplit(':', 1)[1]}.log")
+        log = deployment.server.log.with_name(
+            f"worker-{deployment.server.url.rsplit(':', 1)[1]}.log"
+        )
         await _until(
             lambda: _async_true("stopping on SIGTERM" in log.read_text(errors="replace")),
             "the worker saw the signal",
