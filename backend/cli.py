@@ -127,6 +127,9 @@ def rotate_keys() -> None:
     )
 
 
+WS_MAX_MESSAGE_BYTES = 64 * 1024
+
+
 @main.command()
 @click.option("--workers", default=1, show_default=True, help="Web worker processes.")
 def serve(workers: int) -> None:
@@ -147,6 +150,9 @@ def serve(workers: int) -> None:
         # Live events are small JSON frames: compressing each costs more CPU than it saves
         # (a tenth of the server's time at 1,000 subscribers, bench/subscriptions_fanout.py).
         ws_per_message_deflate=False,
+        # A graphql-transport-ws message is one small JSON document (the token limit caps the
+        # query): a bigger frame is refused with 1009 before anyone parses it.
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
         # SIGTERM: stop accepting, let in-flight requests finish (WebSocket clients get a
         # 1012 "service restart" close and reconnect elsewhere), then exit.
         timeout_graceful_shutdown=settings.shutdown_grace_s,

@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from backend.domains import DOMAINS
+from backend.graphql.cost import CostBudget
 from backend.graphql.errors import ErrorCodes
 from backend.graphql.executor import EventScopedExecutor
 from backend.graphql.introspection import IntrospectionPolicy, introspection_depth_rule
@@ -67,6 +68,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             IntrospectionPolicy,
+            CostBudget,
             ErrorCodes,
         ],
     )

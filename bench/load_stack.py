@@ -189,6 +189,7 @@ def _base_env(stack: Stack) -> dict[str, str]:
         OO_HOST="127.0.0.1",
         # Every simulated person is 127.0.0.1: the per-address limit would refuse the bench.
         OO_RATE_GRAPHQL="1000000/minute",
+        OO_RATE_GRAPHQL_COST="1000000000/minute",
         OO_SNOOZE="30",
         OO_DISMISS="30",
         OO_LLM_BACKGROUND="false",

@@ -64,6 +64,14 @@ class HardeningSettings:
         "GraphQL requests over HTTP per address, and again per credential (token or session).",
         rate,
     )
+    rate_graphql_cost: str = setting(
+        "OO_RATE_GRAPHQL_COST",
+        "30000/minute",
+        "GraphQL cost per address, and again per credential: each field costs 1, a list "
+        "multiplies what it selects by the size it asks for, a mutation 10 more "
+        "(backend/graphql/cost.py).",
+        rate,
+    )
     rate_auth_failures: str = setting(
         "OO_RATE_AUTH_FAILURES",
         "30/minute",

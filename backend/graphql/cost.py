@@ -1,0 +1,234 @@
+"""What a GraphQL operation costs, and the per-caller budget it is spent from (ADR 0018).
+
+A request count treats `{ tip { id } }` and a page of a thousand decisions with their features
+alike. The cost here is a static estimate from the document, before anything runs: every field
+costs 1, a list field multiplies what is selected under it by the size it asks for (its `first`
+/ `limit` argument, or a default when it has none), a mutation's root field costs
+MUTATION_COST more (it writes). Introspection is counted flat — its size is the schema's, not
+the caller's to choose.
+
+The budget (OO_RATE_GRAPHQL_COST) is spent per address and per credential, beside the request
+count the middleware keeps. Over it: HTTP 429 with Retry-After and a RATE_LIMITED error; an
+operation that alone costs more than a whole window is refused as QUERY_TOO_COSTLY (no wait
+would help; ask for fewer items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    value_from_ast_untyped,
+)
+from limits import parse
+from strawberry.extensions import SchemaExtension
+
+from backend import ratelimit
+from backend.rate_limit_middleware import SESSION_COOKIE
+from backend.settings import get_settings
+
+LIST_SIZE_ARGUMENTS = ("first", "last", "limit")
+DEFAULT_LIST_SIZE = 10
+"""A list field without a size argument is assumed to return this many items."""
+MAX_LIST_SIZE = 1000
+MUTATION_COST = 10
+CONNECTION_LISTS = ("edges", "nodes")
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> int:
+    """The cost of the operation `operation_name` of a validated `document`."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next(
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name and o.name.value == operation_name)
+        ),
+        None,
+    )
+    if operation is None:
+        return 1
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 1
+    counter = _Counter(fragments, dict(variables or {}))
+    cost = counter.selections(operation.selection_set, root, 1)
+    if operation.operation is OperationType.MUTATION:
+        cost += MUTATION_COST * len(operation.selection_set.selections)
+    return max(cost, 1)
+
+
+class _Counter:
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
+        self.fragments = fragments
+        self.variables = variables
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        times: int,
+        counted: bool = False,
+    ) -> int:
+        """`counted`: the parent is a connection whose size is already in `times`."""
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, times, counted)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.selections(selection.selection_set, parent, times, counted)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:  # validation has already refused unknown fragments
+                    total += self.selections(fragment.selection_set, parent, times, counted)
+        return total
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, times: int, counted: bool) -> int:
+        name = node.name.value
+        if name == "__typename":
+            return 0
+        if name.startswith("__"):
+            return times * _flat(node.selection_set)
+        definition = getattr(parent, "fields", {}).get(name)
+        if definition is None or node.selection_set is None:
+            return times
+        child = get_named_type(definition.type)
+        if counted and name in CONNECTION_LISTS:
+            return times + self.selections(node.selection_set, child, times)
+        if _is_connection(child):
+            size = self.list_size(node)
+            return times + self.selections(node.selection_set, child, times * size, True)
+        size = self.list_size(node) if _is_list(definition.type) else 1
+        return times + self.selections(node.selection_set, child, times * size)
+
+    def list_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value in LIST_SIZE_ARGUMENTS:
+                value = value_from_ast_untyped(argument.value, self.variables)
+                if isinstance(value, int) and value >= 0:
+                    return min(value, MAX_LIST_SIZE)
+        return DEFAULT_LIST_SIZE
+
+
+def _is_list(type_: Any) -> bool:
+    while isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def _is_connection(named: GraphQLNamedType) -> bool:
+    """A page of items (`{ edges }` / `{ nodes }`): a list in all but name, sized by `first`."""
+    return isinstance(named, GraphQLObjectType) and any(f in named.fields for f in CONNECTION_LISTS)
+
+
+def _flat(selection_set: SelectionSetNode | None) -> int:
+    if selection_set is None:
+        return 1
+    return 1 + sum(
+        _flat(s.selection_set) if isinstance(s, FieldNode | InlineFragmentNode) else 1
+        for s in selection_set.selections
+    )
+
+
+def budget_per_window() -> int:
+    """How much one caller may spend per window of OO_RATE_GRAPHQL_COST."""
+    return int(parse(get_settings().rate_graphql_cost).amount)
+
+
+class CostBudget(SchemaExtension):
+    """Spends each HTTP or WebSocket operation's cost from its caller's budget before it runs.
+
+    Operations run in-process by the console's live pages carry no response object and are
+    not counted: the page route that runs them is the request, and pages are not GraphQL calls.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        refusal = await self._refusal()
+        if refusal is not None:
+            raise refusal  # Strawberry answers it as the operation's only error, data null
+        yield
+
+    async def _refusal(self) -> GraphQLError | None:
+        context = self.execution_context.context
+        keys = caller_keys(context)
+        document = self.execution_context.graphql_document
+        if not keys or document is None or not get_settings().rate_limits:
+            return None
+        cost = operation_cost(
+            self.execution_context.schema._schema,
+            document,
+            self.execution_context.operation_name,
+            self.execution_context.variables,
+        )
+        budget = budget_per_window()
+        if cost > budget:
+            _answer_status(context, 400, None)
+            return GraphQLError(
+                f"This operation costs {cost}; one caller may spend {budget} per window. "
+                "Ask for fewer items (first/limit) or fewer fields.",
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+            )
+        over = await ratelimit.hit(
+            "graphql-cost", get_settings().rate_graphql_cost, *keys, cost=cost
+        )
+        if over is None:
+            return None
+        _answer_status(context, 429, over.retry_after_s)
+        return GraphQLError(
+            f"Too many GraphQL requests: this one costs {cost}. Try again in "
+            f"{over.retry_after_s} s.",
+            extensions={"code": "RATE_LIMITED", "retryAfter": over.retry_after_s, "cost": cost},
+        )
+
+
+def caller_keys(context: Any) -> tuple[str, ...]:
+    """The budget's keys for a caller over HTTP or WebSocket: address, then credential."""
+    connection = getattr(context, "websocket", None)
+    if connection is None:
+        if getattr(context, "response", None) is None:
+            return ()  # in-process (a live console page)
+        connection = getattr(context, "request", None)
+    if connection is None:
+        return ()
+    address = connection.client.host if connection.client else "unknown"
+    keys: tuple[str, ...] = (f"ip:{address}",)
+    header = connection.headers.get("authorization") or ""
+    params = getattr(context, "connection_params", None) or {}
+    raw = header or str(params.get("Authorization") or params.get("authorization") or "")
+    credential = raw.partition(" ")[2].strip() or connection.cookies.get(SESSION_COOKIE)
+    if credential:
+        keys += (f"credential:{ratelimit.fingerprint(credential)}",)
+    return keys
+
+
+def _answer_status(context: Any, status: int, retry_after_s: int | None) -> None:
+    response = getattr(context, "response", None)
+    if response is None:
+        return
+    response.status_code = status
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
