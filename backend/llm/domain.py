@@ -3,11 +3,13 @@
 from datetime import datetime
 
 from backend.contracts.candidate import Candidate
+from backend.contracts.embedding import register_embedder
 from backend.contracts.sources import register_candidates
 from backend.domain import Domain
 from backend.events.contracts import AgentComputed, ProfileChanged
 from backend.events.handlers import subscribe
 from backend.llm.eligibility import on_agent_computed, on_profile_changed
+from backend.llm.embedding import embed_through_gateway
 from backend.llm.graphql import LlmAdminMutation, LlmAdminQuery
 from backend.llm.jobs import CRON_JOBS, JOBS
 from backend.llm.service import llm_candidates
@@ -19,9 +21,10 @@ async def written_tips(user_id: str, now: datetime) -> list[Candidate]:
 
 
 def install() -> None:
-    """Written tips for the recommender; re-check them when consents or contexts change;
-    rewrite them when an agent's notes change."""
+    """Written tips for the recommender; the embedder for the agents; re-check tips when
+    consents or contexts change; rewrite them when an agent's notes change."""
     register_candidates("written", written_tips)
+    register_embedder(embed_through_gateway)
     subscribe(ProfileChanged, on_profile_changed)
     subscribe(AgentComputed, on_agent_computed)
 
