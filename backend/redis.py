@@ -70,7 +70,7 @@ async def close_redis() -> None:
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: ask Linux to SIGTERM it when its parent dies (even by
     SIGKILL), so a killed `oo up` never leaves its redis-server behind."""
     with contextlib.suppress(OSError, AttributeError):
@@ -147,7 +147,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C goes to us; we stop it in order
-            preexec_fn=_die_with_parent,  # prctl only, before exec
+            preexec_fn=die_with_parent,  # prctl only, before exec
         )
         self.pid_path.write_text(f"{self.process.pid} {os.getpid()}\n")
         deadline = time.monotonic() + timeout_s

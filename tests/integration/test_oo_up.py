@@ -67,6 +67,36 @@ def redis_servers_of(var_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def workers_of(up_pid: int) -> list[psutil.Process]:
+    """`oo up`'s worker children (inspect only)."""
+    found = []
+    for child in psutil.Process(up_pid).children():
+        try:
+            cmdline = " ".join(child.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if "backend.cli import main" in cmdline and cmdline.endswith(" worker"):
+            found.append(child)
+    return found
+
+
+def wait_for_worker_beat(var_dir: Path, worker_pid: int) -> None:
+    """Until the worker process beats into the embedded Redis (it polls and runs jobs there)."""
+    import redis
+
+    client = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"), decode_responses=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while time.monotonic() < deadline:
+            for name in client.scan_iter(match="*heartbeats:worker"):
+                if any(f.endswith(f":{worker_pid}") for f in client.hkeys(name)):
+                    return
+            time.sleep(0.1)
+    finally:
+        client.close()
+    raise AssertionError(f"worker {worker_pid} never beat")
+
+
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -124,6 +154,10 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
         servers = redis_servers_of(var_dir)
         assert len(servers) == 1, "exactly one embedded redis-server for this var dir"
         redis_pid = servers[0].pid
+        # The worker is a process of its own (the web loop serves requests only), on the
+        # same Redis.
+        (worker,) = workers_of(process.pid)
+        wait_for_worker_beat(var_dir, worker.pid)
 
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=STOP_TIMEOUT_S)
@@ -134,6 +168,7 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert "Traceback" not in err.text, err.text
         assert redis_servers_of(var_dir) == [], "the embedded redis-server is gone"
         assert not _alive(redis_pid)
+        assert not _alive(worker.pid), "the worker stopped with it"
         assert not (var_dir / "redis.sock").exists()
     finally:
         _stop_on_failure(process, var_dir)
@@ -159,12 +194,14 @@ def test_a_hard_kill_leaves_no_redis_behind_and_a_stale_one_is_cleaned(tmp_path:
     try:
         out.wait_for(re.escape("oO is running at"), process, START_TIMEOUT_S)
         (server,) = redis_servers_of(var_dir)
+        (worker,) = workers_of(process.pid)
         process.kill()  # SIGKILL: no cleanup of ours runs
         process.wait(timeout=STOP_TIMEOUT_S)
         deadline = time.monotonic() + STOP_TIMEOUT_S
-        while _alive(server.pid) and time.monotonic() < deadline:
+        while (_alive(server.pid) or _alive(worker.pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(server.pid), "the embedded redis-server died with its parent"
+        assert not _alive(worker.pid), "so did the worker"
     finally:
         _stop_on_failure(process, var_dir)
 
