@@ -40,7 +40,7 @@ from limits import parse
 from strawberry.extensions import SchemaExtension
 
 from backend import ratelimit
-from backend.rate_limit_middleware import SESSION_COOKIE
+from backend.rate_limit_middleware import SESSION_COOKIE, bearer, client_address
 from backend.settings import get_settings
 
 LIST_SIZE_ARGUMENTS = ("first", "last", "limit")
@@ -214,12 +214,17 @@ def caller_keys(context: Any) -> tuple[str, ...]:
         connection = getattr(context, "request", None)
     if connection is None:
         return ()
-    address = connection.client.host if connection.client else "unknown"
-    keys: tuple[str, ...] = (f"ip:{address}",)
-    header = connection.headers.get("authorization") or ""
+    # The same keys as the middleware's request count (backend/rate_limit_middleware.py); on a
+    # socket the token comes in connection_init instead of a header.
+    scope = connection.scope
+    keys: tuple[str, ...] = (f"ip:{client_address(scope)}",)
     params = getattr(context, "connection_params", None) or {}
-    raw = header or str(params.get("Authorization") or params.get("authorization") or "")
-    credential = raw.partition(" ")[2].strip() or connection.cookies.get(SESSION_COOKIE)
+    in_params = str(params.get("Authorization") or params.get("authorization") or "")
+    credential = (
+        bearer(scope)
+        or in_params.partition(" ")[2].strip()
+        or connection.cookies.get(SESSION_COOKIE)
+    )
     if credential:
         keys += (f"credential:{ratelimit.fingerprint(credential)}",)
     return keys

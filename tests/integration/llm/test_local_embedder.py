@@ -14,7 +14,6 @@ import dataclasses
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from backend.llm.localmodel import INSTALL_HINT, server_available, smollm2_path
 from backend.profile.runner import Runner, run_agent
 from backend.settings import get_settings
 from tests.support.fixtures import ROOT, free_port, make_person
+from tests.support.model_server import running_model_server
 
 pytestmark = [
     pytest.mark.llm,
@@ -70,28 +70,8 @@ def embedding_server(var_dir: Path) -> Iterator[tuple[str, Path]]:
         ALIAS,
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama server exited:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama server not up in {START_TIMEOUT_S} s")
-            time.sleep(0.5)
+    with running_model_server(process, port, log, START_TIMEOUT_S) as base:
         yield base, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _use_embedder(monkeypatch: pytest.MonkeyPatch, model: str, api_base: str) -> None:

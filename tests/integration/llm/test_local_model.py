@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from backend.llm.localmodel import (
@@ -34,6 +33,7 @@ from backend.recommender.tables import ServedTip
 from backend.settings import get_settings
 from tests.integration.llm.conftest import NOTE_AGENTS, openai_gateway, person_with_notes
 from tests.support.fixtures import free_port
+from tests.support.model_server import running_model_server
 
 pytestmark = [
     pytest.mark.llm,
@@ -55,28 +55,8 @@ def local_model(var_dir: Path) -> Iterator[str]:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama server exited:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama server not up in {START_TIMEOUT_S} s")
-            time.sleep(0.5)
+    with running_model_server(process, port, log, START_TIMEOUT_S) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def test_the_pipeline_end_to_end_with_a_real_model(local_model: str) -> None:
