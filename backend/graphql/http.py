@@ -5,19 +5,19 @@
 - A subscription sent over HTTP is a 405 with SUBSCRIPTION_OVER_HTTP and where to go instead
   (it was executed once, as a query, and answered null).
 - The GraphiQL page is served to anyone only where OO_GRAPHQL_PLAYGROUND allows it (admins
-  always), and its scripts carry this request's CSP nonce.
+  always). It is our own template (frontend/templates/playground.html) loading GraphiQL from
+  our own static files, not Strawberry's page and its CDN (ADR 0024).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from litestar import Request, Response
-from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
+from litestar.response import Template
 from strawberry.http import GraphQLRequestData
 from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import GraphQLController
@@ -26,11 +26,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from backend.contracts.principal import authenticator
-from backend.security_headers import NONCE_KEY
+from backend.graphql.playground import playground_context
 from backend.settings import get_settings
 from backend.web import CodedHTTPError
-
-_SCRIPT_TAG = re.compile(r"<script\b")
 
 
 def bad_request(message: str) -> CodedHTTPError:
@@ -90,14 +88,12 @@ class HardenedGraphQLController(GraphQLController):
         return result
 
     async def render_graphql_ide(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        """GraphiQL, where the playground is on (or for admins), its scripts nonce'd."""
+        """Our GraphiQL page, where the playground is on (or for admins)."""
         if not get_settings().graphql_playground:
             principal = await authenticator().from_cookies(request.cookies)
             if principal is None or not principal.is_admin:
                 raise NotFoundException("The GraphQL playground is off on this server.")
-        nonce = str(request.scope.get("state", {}).get(NONCE_KEY, ""))
-        html = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', self.graphql_ide_html)
-        return Response(html, media_type=MediaType.HTML)
+        return Template(template_name="playground.html", context=playground_context())
 
 
 def graphql_controller(**options: Any) -> type[GraphQLController]:

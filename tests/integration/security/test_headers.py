@@ -85,19 +85,24 @@ def test_no_template_has_inline_script_or_handlers() -> None:
 
 
 def test_the_playground_policy_is_scoped_to_its_page(live_server: LiveServer) -> None:
+    """The playground loads script files of our own only (ADR 0024): no outside host and no
+    inline script is allowed on it; its one difference is GraphiQL's data: fonts."""
     with live_server.client() as client:
         page = client.get("/graphql", headers={"accept": "text/html"})
         api = client.post("/graphql", json={"query": "{ __typename }"})
     assert page.status_code == 200
     playground = directives(page.headers["content-security-policy"])
-    nonce = next(s for s in playground["script-src"] if s.startswith("'nonce-"))[7:-1]
-    scripts = re.findall(r"<script\b[^>]*>", page.text)
-    assert scripts
-    assert all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
-    assert "'unsafe-inline'" not in playground["script-src"]
+    assert all(s == "'self'" or s.startswith("'nonce-") for s in playground["script-src"])
+    assert playground["font-src"] == ["'self'", "data:"]
+    assert playground["connect-src"] == ["'self'"]
     assert playground["frame-ancestors"] == ["'none'"]
-    # The relaxation (the playground's CDN) is not on the API answer of the same path.
-    assert "unpkg" not in api.headers["content-security-policy"]
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, re.S)
+    assert scripts
+    assert all('src="/static/' in attrs and not body.strip() for attrs, body in scripts), scripts
+    for policy in (page.headers["content-security-policy"], api.headers["content-security-policy"]):
+        assert "http" not in policy, policy
+    # The relaxation (data: fonts) is not on the API answer of the same path.
+    assert directives(api.headers["content-security-policy"])["font-src"] == ["'self'"]
 
 
 def test_https_base_url_turns_on_hsts_and_secure_cookies(https_server: LiveServer) -> None:
