@@ -106,3 +106,16 @@ def test_offline_navigation_shows_the_offline_page(page: Page, live_server: Live
         page.context.set_offline(False)
     page.goto(live_server.url + "/settings")
     expect(page.locator("#offline")).to_have_count(0)
+
+
+def test_activation_deletes_older_shell_caches_only(page: Page, live_server: LiveServer) -> None:
+    # The offline page loads no app.js: the origin has caches but no worker yet.
+    page.goto(live_server.url + "/static/offline.html")
+    page.evaluate("Promise.all([caches.open('oo-shell-v0'), caches.open('someone-else')])")
+    assert page.evaluate("navigator.serviceWorker.controller") is None
+    page.goto(live_server.url + "/signin")  # app.js registers the worker
+    wait_until_controlled(page)
+    names: list[str] = page.evaluate("caches.keys()")
+    assert SHELL_CACHE in names
+    assert "oo-shell-v0" not in names
+    assert "someone-else" in names  # not ours to delete
