@@ -109,7 +109,8 @@ async def delete_category(request: Request[Any, Any, Any], category: str) -> Tem
     removed = sum(counts.values())
     if request.headers.get("hx-request") != "true":
         return Redirect(path="/data", status_code=303)
-    notice = f"{found.label}: deleted {removed} record{'s' if removed != 1 else ''}."
+    # Stored rows are not what a person counts (ADR 0025): say what happened, not how many rows.
+    notice = f"{found.label}: " + ("deleted." if removed else "there was nothing to delete.")
     return HTMXBlockTemplate(
         template_name="privacy/data.html",
         block_name="stored",
