@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar import Request, Response
@@ -11,6 +12,9 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from backend.contracts.principal import Principal, authenticator
 from backend.unavailable import RETRY_AFTER_S, UNAVAILABLE_MESSAGE, dependency_away
+
+# What an operator needs (commands, causes) goes here, never onto the page a person reads.
+operator_log = logging.getLogger("oo.pages")
 
 
 async def page_user(request: Request[Any, Any, Any]) -> Principal | None:
@@ -24,12 +28,30 @@ def sign_in_redirect() -> Redirect:
 
 
 def error_page(
-    title: str, message: str, status_code: int, headers: dict[str, str] | None = None
+    title: str,
+    message: str,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+    *,
+    operator_note: str = "",
+    back_href: str = "/",
+    back_label: str = "oO",
 ) -> Template:
-    """A friendly page for people (never a traceback)."""
+    """A friendly page for people (never a traceback, never a command to run).
+
+    `operator_note` is the line for whoever runs the server (what happened, what to do); it is
+    logged, not shown.
+    """
+    if operator_note:
+        operator_log.warning("%s (%s): %s", title, status_code, operator_note)
     return Template(
         template_name="error.html",
-        context={"title": title, "message": message},
+        context={
+            "title": title,
+            "message": message,
+            "back_href": back_href,
+            "back_label": back_label,
+        },
         status_code=status_code,
         headers=headers,
     )

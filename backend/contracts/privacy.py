@@ -7,6 +7,7 @@ app; whatever no category claims is shown under "Other", so nothing stored is ev
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,14 @@ class Category:
     keep: tuple[tuple[str, str, Any], ...] = ()
     order: int = 100
     """Position on the data page (smaller first)."""
+    unit: tuple[str, str] = ("stored item", "stored items")
+    """What one counted thing is called on the data page (singular, plural)."""
+    count: Callable[[str], Awaitable[int]] | None = None
+    """How many things a person would count here for a user id (tips shown, apps connected).
+
+    None: every stored row. Rows a person never saw (shadow decisions, rollups, cached tasks)
+    would make the number say something else than its label.
+    """
 
 
 class _Registry:

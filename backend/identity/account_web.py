@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from backend import ratelimit
 from backend.identity import service
+from backend.identity.browsers import describe_browser
 from backend.identity.cookies import SESSION_COOKIE
 from backend.settings import get_settings
 from backend.web import page_user, sign_in_redirect, too_many_requests
@@ -24,7 +25,15 @@ async def _page(request: Request[Any, Any, Any], user_id: str, **extra: Any) -> 
         template_name="account.html",
         context={
             "tokens": await service.list_api_tokens(user_id),
-            "sessions": await service.list_sessions(user_id, sid),
+            "sessions": [
+                {
+                    "id": s.id,
+                    "device": describe_browser(s.user_agent),
+                    "created_at": s.created_at,
+                    "current": s.current,
+                }
+                for s in await service.list_sessions(user_id, sid)
+            ],
             **extra,
         },
     )

@@ -44,7 +44,14 @@ async def start_session(
 
 
 def _refused(err: SignInError) -> Response[Any]:
-    return error_page("Sign-in did not complete", err.reason, 400)
+    return error_page(
+        "Sign-in did not complete",
+        err.reason,
+        400,
+        operator_note=f"{type(err).__name__}: {err.reason}",
+        back_href="/signin",
+        back_label="the sign-in page",
+    )
 
 
 async def _finish(request: Request[Any, Any, Any], ident: ProviderIdentity) -> Response[Any]:

@@ -128,6 +128,18 @@ async def redeem_sign_in_link(token: str) -> str | None:
     return str(row["user"])
 
 
+async def why_link_refused(token: str) -> str:
+    """Why a sign-in link did not work: "unknown" (never issued or mistyped), "used" or "expired".
+
+    Asked after `redeem_sign_in_link` refused, so a person reads the right sentence: a link that
+    was never valid has not "expired".
+    """
+    row = await SignInLink.select().where(SignInLink.token_hash == _sha256(token)).first()
+    if row is None:
+        return "unknown"
+    return "used" if row["used_at"] is not None else "expired"
+
+
 # Sessions ------------------------------------------------------------------------------
 
 

@@ -16,10 +16,27 @@ from backend.identity.service import (
     end_session,
     get_or_create_user,
     redeem_sign_in_link,
+    why_link_refused,
 )
 from backend.identity.signin import providers_configured
 from backend.settings import get_settings
 from backend.web import error_page, page_user
+
+# What a person reads when a sign-in link does not work, by why_link_refused's reason.
+LINK_REFUSALS = {
+    "unknown": (
+        "This link isn't valid",
+        "It may have been copied only in part. Ask whoever gave it to you for a new one.",
+    ),
+    "used": (
+        "This link was already used",
+        "Each sign-in link works once. Ask for a new one to sign in again.",
+    ),
+    "expired": (
+        "This link has expired",
+        "Sign-in links work for a short time only. Ask for a new one.",
+    ),
+}
 
 
 @get("/", include_in_schema=False)
@@ -45,10 +62,12 @@ async def redeem_link(request: Request[Any, Any, Any], token: str) -> Response[A
     """A one-time sign-in link: start a fresh session and go to the tip."""
     user_id = await redeem_sign_in_link(token)
     if user_id is None:
+        title, message = LINK_REFUSALS[await why_link_refused(token)]
         return error_page(
-            "This link has expired",
-            "Sign-in links work once and for a short time. Ask for a new one with `oo demo`.",
+            title,
+            message,
             400,
+            operator_note="a sign-in link was refused; `oo demo` prints a fresh one",
         )
     # Signing in accepts the current Terms and Privacy notice (privacy records it).
     await publish(user_id, SignedIn(method="link"))
@@ -59,7 +78,12 @@ async def redeem_link(request: Request[Any, Any, Any], token: str) -> Response[A
 async def demo_sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     """Sign in as the demo user (embedded default only; refused in production)."""
     if not get_settings().demo_enabled:
-        return error_page("Not available", "The demo sign-in is off on this server.", 403)
+        return error_page(
+            "The demo is not available here",
+            "This server does not offer the demo. Sign in another way on the start page.",
+            403,
+            operator_note="demo sign-in refused: OO_DEMO is off on this server",
+        )
     user_id = await get_or_create_user(DEMO_EMAIL, "Demo", is_demo=True)
     # Consent is recorded and the demo tasks seeded (first time) by the event's consumers.
     await publish(user_id, SignedIn(method="demo", demo=True))

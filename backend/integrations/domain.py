@@ -14,6 +14,7 @@ from backend.domain import Domain
 from backend.events.contracts import SignedIn
 from backend.events.handlers import subscribe
 from backend.integrations import demo, service
+from backend.integrations.catalog import integrations_of
 from backend.integrations.graphql import IntegrationsMutation, IntegrationsQuery
 from backend.integrations.history import completions_since
 from backend.integrations.jobs import CRON_JOBS, JOBS
@@ -42,6 +43,11 @@ def install() -> None:
     subscribe(SignedIn, demo.on_signed_in)
 
 
+async def apps_connected(user_id: str) -> int:
+    """Apps the person connected (what the Connect page shows as connected)."""
+    return sum(1 for view in await integrations_of(user_id) if view.connected)
+
+
 DOMAIN = Domain(
     name="integrations",
     piccolo_app="backend.integrations.piccolo_app",
@@ -53,14 +59,17 @@ DOMAIN = Domain(
     privacy_categories=(
         Category(
             key="integrations",
-            label="Integrations",
+            label="Connected apps",
             description=(
-                "Connected apps, their tokens (encrypted, revoked on delete) and their tasks."
+                "The apps you connected, their access (encrypted, revoked when you delete it) and "
+                "the tasks oO read from them."
             ),
             deletable=True,
             tables=("identity.provider_credential",),
             apps=("integrations",),
             order=40,
+            unit=("app connected", "apps connected"),
+            count=apps_connected,
         ),
     ),
     install=install,

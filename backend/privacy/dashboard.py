@@ -3,6 +3,7 @@ oO computed about the person (learned state, the features behind their latest ti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,14 @@ class CategoryView:
     rows: int
     last_updated: datetime | None
     tables: tuple[TableCount, ...]
+    count: int = 0
+    """What a person counts here (tips shown, apps connected): the category's `count`, or rows."""
+
+    @property
+    def counted(self) -> str:
+        """The count with its unit, as the page says it ("34 tips shown")."""
+        singular, plural = self.category.unit
+        return f"{self.count} {singular if self.count == 1 else plural}"
 
 
 @dataclass(frozen=True)
@@ -88,18 +97,22 @@ async def data_summary(user_id: str) -> list[CategoryView]:
         if category is OTHER and not any(t.rows for t in tables):
             continue
         stamps = [t.last_updated for t in tables if t.last_updated is not None]
+        rows = sum(t.rows for t in tables)
         views.append(
             CategoryView(
                 category=category,
-                rows=sum(t.rows for t in tables),
+                rows=rows,
                 last_updated=max(stamps) if stamps else None,
                 tables=tables,
+                count=await category.count(user_id) if category.count else rows,
             )
         )
     return views
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, list):
@@ -110,54 +123,27 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _numbers(value: Any) -> int:
-    if isinstance(value, dict):
-        return sum(_numbers(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_numbers(v) for v in value)
-    return 1 if isinstance(value, int | float) and not isinstance(value, bool) else 0
+# Ids, hashes and timings mean nothing to a person; the export keeps them all.
+_MACHINE_VALUE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|^[0-9a-f]{16,}$", re.IGNORECASE)
+_MACHINE_WORDS = ("hash", "latency", "prompt", "version", "propensity", "score", "ref", "_id")
 
 
-# Columns that name a computed thing, in order of preference: they become its title.
-_TITLE_COLUMNS = (("policy_id", "Policy"), ("agent_id", "Agent"), ("key", ""), ("name", ""))
+def for_people(name: str, value: Any) -> bool:
+    """Whether a fact is worth showing a person (not an id, hash, timing or model detail)."""
+    if any(word in name.lower() for word in _MACHINE_WORDS) or name.lower() == "id":
+        return False
+    return not (isinstance(value, str) and _MACHINE_VALUE.search(value))
 
 
-def _title(owned: Owned, row: dict[str, Any]) -> tuple[str, set[str]]:
-    for column, word in _TITLE_COLUMNS:
-        if row.get(column):
-            used = {column, *(c for c in row if c.endswith("version"))}
-            versions = [str(row[c]) for c in row if c.endswith("version") and row[c]]
-            suffix = f" (v{versions[0]})" if versions else ""
-            return f"{word} {row[column]}".strip() + suffix, used
-    return owned.name, set()
+def _label(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
-def _facts(owned: Owned, row: dict[str, Any], used: set[str]) -> tuple[tuple[str, str], ...]:
-    skip = used | {owned.table._meta.primary_key._meta.name}
-    skip |= {c._meta.name for c in owned.user_columns}
-    skip |= {c._meta.name for c in owned.table._meta.foreign_key_columns}
-    facts: list[tuple[str, str]] = []
-    for name, value in row.items():
-        if name in skip or value is None or isinstance(value, datetime):
-            continue
-        label = name.replace("_", " ")
-        scalar_dict = isinstance(value, dict) and all(
-            not isinstance(v, dict | list) for v in value.values()
-        )
-        if scalar_dict and len(value) <= _MAX_FACTS:
-            facts.extend((f"{label}: {k}".replace("_", " "), _short(v)) for k, v in value.items())
-        elif isinstance(value, dict | list):
-            # Model internals (matrices, vectors) mean nothing row by row; say how much there is.
-            facts.append((label, f"{_numbers(value)} learned numbers"))
-        else:
-            facts.append((label, _short(value)))
-    return tuple(facts[:_MAX_FACTS])
-
-
-async def _latest_rows(owned: Owned, plan: list[Owned], user_id: str, limit: int) -> list[Any]:
-    rows = await select_rows(owned.table, owner_clause(owned, plan, user_id), limit)
-    stamps = [c for c in owned.table._meta.columns if isinstance(c, Timestamptz | Timestamp)]
-    return [(r, r.get(stamps[0]._meta.name) if stamps else None) for r in rows]
+# What the rows of a table of the profile category are, in words (the rest: "Other").
+_SUMMARIES = {
+    "llm.tip_candidate": "Tips written for you ahead of time",
+    "llm.llm_call": "Times a language model wrote a tip for you",
+}
 
 
 async def _profile_entries(user_id: str) -> list[ComputedEntry]:
@@ -165,31 +151,50 @@ async def _profile_entries(user_id: str) -> list[ComputedEntry]:
     what each agent wrote — with how much evidence each rests on."""
     entries: list[ComputedEntry] = []
     features = [f for f in await profile.read_features(user_id) if f.computed_at is not None]
-    if features:
+    shown = [f for f in features if for_people(f.name, f.value)]
+    if shown:
         facts = tuple(
-            (f.name.replace("_", " "), _short(f.value) + ("" if f.fresh else " (stale)"))
-            for f in features
+            (_label(f.name), _short(f.value) + ("" if f.fresh else " (being refreshed)"))
+            for f in shown
         )
-        stamps = [f.computed_at for f in features if f.computed_at is not None]
-        entries.append(ComputedEntry("Profile features", facts, max(stamps)))
+        stamps = [f.computed_at for f in shown if f.computed_at is not None]
+        entries.append(ComputedEntry("What your history shows", facts, max(stamps)))
     inferred = [p for p in await profile.preferences(user_id) if p.source != "user"]
     if inferred:
         facts = tuple(
-            (f"{p.key.replace('_', ' ')} ({p.scope})", f"{_short(p.value)} · {p.evidence} events")
-            for p in inferred
+            (_label(p.key), f"{_short(p.value)}, from {p.evidence} events") for p in inferred
         )
         entries.append(
-            ComputedEntry("Inferred preferences", facts, max(p.updated_at for p in inferred))
+            ComputedEntry("What oO guessed you prefer", facts, max(p.updated_at for p in inferred))
         )
+    names = profile.agent_names()
     for output in await profile.agent_outputs(user_id):
-        facts = (("wrote", _short(output.snippet)), ("from", f"{output.evidence} events"))
-        entries.append(ComputedEntry(f"Agent {output.agent_id}", facts, output.computed_at))
+        facts = (("Wrote", _short(output.snippet)), ("From", f"{output.evidence} events"))
+        title = f"Note by {names.get(output.agent_id, _label(output.agent_id))}"
+        entries.append(ComputedEntry(title, facts, output.computed_at))
     return entries
 
 
+async def _table_summary(owned: Owned, plan: list[Owned], user_id: str) -> ComputedEntry | None:
+    count = await _count(owned.table, owner_clause(owned, plan, user_id), owned.name)
+    if not count.rows:
+        return None
+    if owned.name == "recommender.policy_state":
+        rows = await select_rows(owned.table, owner_clause(owned, plan, user_id), 20)
+        answers = max((int(r.get("updates") or 0) for r in rows), default=0)
+        facts = (
+            ("Ways of picking it compares", str(len(rows))),
+            ("Answers it learned from", str(answers)),
+        )
+        return ComputedEntry("How oO picks your tips", facts, count.last_updated)
+    title = _SUMMARIES.get(owned.name, "Other things oO worked out")
+    return ComputedEntry(title, (("How many", str(count.rows)),), count.last_updated)
+
+
 async def computed(user_id: str) -> list[ComputedEntry]:
-    """What oO derived about the person: the profile domain's view, the learned policy state,
-    and the features that were logged with their latest tip (what the policies see)."""
+    """What oO derived about the person, in words: the profile domain's view, how the tip
+    picker learned, and what oO looked at for the latest tip. Ids, hashes and timings stay in
+    the export."""
     plan = ownership_map()
     entries = await _profile_entries(user_id)
     for owned in plan:
@@ -197,13 +202,16 @@ async def computed(user_id: str) -> list[ComputedEntry]:
         if owned.app == "profile":
             continue  # shown above, the way the profile domain describes it
         if key == "profile":
-            for row, stamp in await _latest_rows(owned, plan, user_id, 20):
-                title, used = _title(owned, row)
-                entries.append(ComputedEntry(title, _facts(owned, row, used), stamp))
+            summary = await _table_summary(owned, plan, user_id)
+            if summary is not None:
+                entries.append(summary)
         elif key == "tips" and "features" in {c._meta.name for c in owned.table._meta.columns}:
-            for row, stamp in await _latest_rows(owned, plan, user_id, 1):
-                features = jsonable(row.get("features") or {})
-                if isinstance(features, dict) and features:
-                    facts = tuple((k.replace("_", " "), _short(v)) for k, v in features.items())
-                    entries.append(ComputedEntry("Features of your latest tip", facts, stamp))
+            rows = await select_rows(owned.table, owner_clause(owned, plan, user_id), 1)
+            features = jsonable(rows[0].get("features") or {}) if rows else {}
+            if isinstance(features, dict) and features:
+                facts = tuple(
+                    (_label(k), _short(v)) for k, v in features.items() if for_people(k, v)
+                )[:_MAX_FACTS]
+                stamp = rows[0].get("served_at")
+                entries.append(ComputedEntry("What oO looked at for your latest tip", facts, stamp))
     return entries

@@ -15,7 +15,8 @@ from litestar.response import Redirect, Template
 
 from backend.contracts.principal import Principal
 from backend.identity.cookies import SESSION_COOKIE
-from backend.identity.vault import list_providers
+from backend.identity.signin import providers_configured
+from backend.integrations.catalog import integrations_of
 from backend.privacy import service
 from backend.settings import get_settings
 from backend.web import error_page, page_user, sign_in_redirect
@@ -36,8 +37,9 @@ async def _stored_context(user: Principal, notice: str = "") -> dict[str, Any]:
             "description": v.category.description,
             "deletable": v.category.deletable,
             "rows": v.rows,
+            "count": v.count,
+            "counted": v.counted,
             "last_updated": when(v.last_updated),
-            "tables": [{"name": t.name, "rows": t.rows} for t in v.tables],
         }
         for v in await service.data_summary(user.user_id)
     ]
@@ -54,9 +56,10 @@ async def data_page(request: Request[Any, Any, Any]) -> Template | Redirect:
         {"title": c.title, "facts": c.facts, "updated_at": when(c.updated_at)}
         for c in await service.computed(user.user_id)
     ]
-    providers = [
-        {"provider": p.provider, "subject": p.subject, "since": when(p.created_at)}
-        for p in await list_providers(user.user_id)
+    apps = [
+        {"name": i.name, "since": when(i.last_sync_at) if i.last_sync_at else ""}
+        for i in await integrations_of(user.user_id)
+        if i.connected
     ]
     consents = [
         {"document": c.document, "version": c.version, "at": when(c.accepted_at)}
@@ -67,7 +70,7 @@ async def data_page(request: Request[Any, Any, Any]) -> Template | Redirect:
         context={
             **await _stored_context(user),
             "computed": computed,
-            "providers": providers,
+            "apps": apps,
             "consents": consents,
             "retention_days": get_settings().tip_log_retention_days,
             "email": user.email,
@@ -106,7 +109,8 @@ async def delete_category(request: Request[Any, Any, Any], category: str) -> Tem
     removed = sum(counts.values())
     if request.headers.get("hx-request") != "true":
         return Redirect(path="/data", status_code=303)
-    notice = f"{found.label}: deleted {removed} record{'s' if removed != 1 else ''}."
+    # Stored rows are not what a person counts (ADR 0025): say what happened, not how many rows.
+    notice = f"{found.label}: " + ("deleted." if removed else "there was nothing to delete.")
     return HTMXBlockTemplate(
         template_name="privacy/data.html",
         block_name="stored",
@@ -121,7 +125,8 @@ async def delete_account_page(request: Request[Any, Any, Any]) -> Template | Red
     if user is None:
         return sign_in_redirect()
     return Template(
-        template_name="privacy/delete_account.html", context={"email": user.email, "error": ""}
+        template_name="privacy/delete_account.html",
+        context={"email": user.email, "error": "", "typed": ""},
     )
 
 
@@ -140,6 +145,7 @@ async def delete_account(
             context={
                 "email": user.email,
                 "error": "That does not match. Type your e-mail address or DELETE.",
+                "typed": data.get("confirm", "")[:200],
             },
             status_code=400,
         )
@@ -154,7 +160,7 @@ async def terms_page() -> Template:
     """The Terms of use."""
     return Template(
         template_name="legal/terms.html",
-        context={"version": service.LEGAL_DOCUMENTS["terms"]},
+        context={"version": service.LEGAL_DOCUMENTS["terms"], "sign_in": sign_in_methods()},
     )
 
 
@@ -166,8 +172,21 @@ async def privacy_page() -> Template:
         context={
             "version": service.LEGAL_DOCUMENTS["privacy"],
             "retention_days": get_settings().tip_log_retention_days,
+            "sign_in": sign_in_methods(),
         },
     )
+
+
+def sign_in_methods() -> str:
+    """How people sign in on this server, in words: only what is configured is promised."""
+    configured = providers_configured()
+    methods = [name for key, name in (("google", "Google"), ("apple", "Apple")) if configured[key]]
+    if get_settings().demo_enabled:
+        methods.append("the demo button")
+    methods.append("a one-time sign-in link")
+    if len(methods) == 1:
+        return methods[0]
+    return ", ".join(methods[:-1]) + " or " + methods[-1]
 
 
 ROUTES = [

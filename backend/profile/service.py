@@ -90,6 +90,11 @@ def agent_ids() -> list[str]:
     return [m.id for m in all_agents()]
 
 
+def agent_names() -> dict[str, str]:
+    """Each registered agent's name as people read it, by id."""
+    return {m.id: m.name for m in all_agents()}
+
+
 @dataclass(frozen=True)
 class OutputView:
     """An agent's stored snippet for a person, with its age."""

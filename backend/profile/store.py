@@ -337,6 +337,9 @@ def parse_param_text(agent_id: str, key: str, raw: str) -> JsonValue:
             return sorted({int(p) for p in text.replace(",", " ").split()})
         except ValueError:
             return text
+    if isinstance(example, list) and not text.startswith("["):
+        # Words typed into one field, separated by commas ("work, home").
+        return [part.strip() for part in text.split(",") if part.strip()]
     try:
         value: JsonValue = json.loads(text)
     except ValueError:

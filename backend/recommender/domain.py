@@ -9,7 +9,19 @@ from backend.recommender.graphql import (
     RecommenderSubscription,
 )
 from backend.recommender.jobs import CRON_JOBS, JOBS
+from backend.recommender.tables import Feedback, ServedTip
 from backend.recommender.web import ROUTES
+
+
+async def tips_shown(user_id: str) -> int:
+    """Tips actually put in front of the person (shadow policies' picks are never shown)."""
+    return int(await ServedTip.count().where(ServedTip.user == user_id))
+
+
+async def reactions_given(user_id: str) -> int:
+    """Done, snooze and dismiss answers the person gave."""
+    return int(await Feedback.count().where(Feedback.user == user_id))
+
 
 DOMAIN = Domain(
     name="recommender",
@@ -24,7 +36,9 @@ DOMAIN = Domain(
         Category(
             key="tips",
             label="Tip history",
-            description="Each tip oO showed you, with the features and the policy that picked it.",
+            description=(
+                "Each tip oO showed you, what it knew at that moment and why it picked that one."
+            ),
             deletable=True,
             tables=(
                 "recommender.served_tip",
@@ -34,16 +48,21 @@ DOMAIN = Domain(
             ),
             apps=("recommender",),
             order=10,
+            unit=("tip shown", "tips shown"),
+            count=tips_shown,
         ),
         Category(
             key="feedback",
-            label="Feedback",
+            label="Your answers",
             description=(
-                "Your done, snooze and dismiss reactions, and the items they hide for a while."
+                "Each time you pressed done, snooze or dismiss, and the items a snooze hides "
+                "for a while."
             ),
             deletable=True,
             tables=("recommender.feedback", "recommender.snooze", "recommender.recommender_outbox"),
             order=20,
+            unit=("answer", "answers"),
+            count=reactions_given,
         ),
     ),
 )

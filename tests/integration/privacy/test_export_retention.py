@@ -138,9 +138,11 @@ async def test_dashboard_counts_and_computed() -> None:
     assert tables["identity.app_user"] == 1
     assert views["feedback"].rows == 2
     assert views["tips"].last_updated is not None
+    assert views["tips"].count == 2  # tips shown: shadow picks are not counted
+    assert views["tips"].counted == "2 tips shown"
     titles = {e.title: e for e in await computed(uid)}
-    assert "Features of your latest tip" in titles
-    assert any(t.startswith("Policy ") for t in titles)
-    inferred = titles["Inferred preferences"]
-    assert inferred.facts == (("usual time (global)", "morning · 12 events"),)
+    assert "What oO looked at for your latest tip" in titles
+    assert "How oO picks your tips" in titles
+    inferred = titles["What oO guessed you prefer"]
+    assert inferred.facts == (("Usual time", "morning, from 12 events"),)
     await delete_account(uid)

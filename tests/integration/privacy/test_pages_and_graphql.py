@@ -64,10 +64,14 @@ def _rows(html: str, category: str) -> int:
     return int(found.group(1))
 
 
-def _table_rows(html: str, table: str) -> int:
-    found = re.search(rf"<code>{re.escape(table)}</code> (\d+)", html)
-    assert found, f"table {table} on the page"
+def _count(html: str, category: str) -> int:
+    """What the page tells the person (tips shown, answers given), not the stored rows."""
+    found = re.search(rf'data-category="{category}" data-rows="\d+" data-count="(\d+)"', html)
+    assert found, f"category {category} on the page"
     return int(found.group(1))
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _page_csrf(html: str) -> str:
@@ -93,9 +97,19 @@ async def test_data_page_counts_export_delete(live_server: LiveServer) -> None:
     assert page.status_code == 200
     assert "Your data" in page.text
     assert _rows(page.text, "tips") >= 2  # served tips, and the shadow policies' picks
-    assert _table_rows(page.text, "recommender.served_tip") == 2
+    assert _count(page.text, "tips") == 2  # …but a person counts the tips they saw
+    assert "2 tips shown" in page.text
     assert _rows(page.text, "feedback") == 2  # one reaction + the snooze it caused
-    assert "Features of your latest tip" in page.text
+    assert _count(page.text, "feedback") == 1
+    assert "1 answer" in page.text
+    # The demo tasks are one connected app, whatever the number of rows behind it.
+    assert _count(page.text, "integrations") == 1
+    assert "Demo tasks" in page.text.split('id="apps-h"', 1)[1]
+    assert "What oO looked at for your latest tip" in page.text
+    # Written for people: no table names, ids, hashes or timings.
+    assert not UUID.search(page.text.split("<main", 1)[1])
+    for machine in ("served_tip", "recommender.", "latency", "hash", "<code>"):
+        assert machine not in page.text, machine
     assert 'href="/data/export"' in page.text
 
     refused = client.post("/data/delete/tips", headers={"hx-request": "true"})
@@ -134,6 +148,8 @@ async def test_account_deletion_with_confirmation(live_server: LiveServer) -> No
     wrong = client.post("/data/delete-account", data={"confirm": "yes", "_csrf_token": token})
     assert wrong.status_code == 400
     assert "does not match" in wrong.text
+    assert 'value="yes"' in wrong.text  # what was typed is still there
+    assert 'aria-invalid="true"' in wrong.text
     assert await User.count().where((User.id == person.user_id) & User.deleted_at.is_null()) == 1
 
     done = client.post(

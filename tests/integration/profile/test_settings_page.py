@@ -44,8 +44,9 @@ async def test_settings_show_override_reset_consent_and_contexts(
 ) -> None:
     client, token, page = await _signed_in(live_server)
     quiet = _param(page, "time-of-day", "quiet_start")
-    assert "23:00" in quiet
-    assert "inferred from 48 events" in quiet
+    assert 'type="time"' in quiet
+    assert 'value="23:00"' in quiet
+    assert "worked out from 48 events" in quiet
     assert "default — not enough history yet" in _param(page, "momentum", "stdev")
     assert 'name="viewport"' in page
 
@@ -53,11 +54,11 @@ async def test_settings_show_override_reset_consent_and_contexts(
         client,
         token,
         "/settings/preference",
-        {"agent": "time-of-day", "key": "quiet_start", "value": "21", "action": "set"},
+        {"agent": "time-of-day", "key": "quiet_start", "value": "21:00", "action": "set"},
     )
     assert html.lstrip().startswith('<section id="agents"')  # the fragment only
     assert "set by you" in _param(html, "time-of-day", "quiet_start")
-    assert "21:00" in _param(html, "time-of-day", "quiet_start")
+    assert 'value="21:00"' in _param(html, "time-of-day", "quiet_start")
 
     bad = _post(
         client,
@@ -65,8 +66,11 @@ async def test_settings_show_override_reset_consent_and_contexts(
         "/settings/preference",
         {"agent": "time-of-day", "key": "quiet_start", "value": "late", "action": "set"},
     )
-    assert "quiet_start: must be an hour from 0 to 23." in bad
-    assert "21:00" in _param(bad, "time-of-day", "quiet_start")  # nothing lost
+    refused = _param(bad, "time-of-day", "quiet_start")
+    assert "Your quiet time starts: must be an hour from 0 to 23." in refused  # in place
+    assert 'value="late"' in refused
+    assert 'aria-invalid="true"' in refused
+    assert "now 21:00" in refused  # and nothing stored from it
 
     reset = _post(
         client,
@@ -74,14 +78,26 @@ async def test_settings_show_override_reset_consent_and_contexts(
         "/settings/preference",
         {"agent": "time-of-day", "key": "quiet_start", "value": "", "action": "reset"},
     )
-    assert "inferred from 48 events" in _param(reset, "time-of-day", "quiet_start")
+    assert "worked out from 48 events" in _param(reset, "time-of-day", "quiet_start")
+
+    # Peak hours are chips (one checkbox per hour), several values in one post.
+    peaks = _post(
+        client,
+        token,
+        "/settings/preference",
+        {"agent": "time-of-day", "key": "peak_hours", "value": ["9", "14"], "action": "set"},
+    )
+    chips = _param(peaks, "time-of-day", "peak_hours")
+    assert "now 09:00, 14:00" in chips
+    assert 'value="9" checked' in chips
+    assert 'value="14" checked' in chips
 
     off = _post(client, token, "/settings/consent", {"key": "agent.time-of-day"})
     card = off.split('id="agent-time-of-day"', 1)[1].split("</article>", 1)[0]
-    assert "Not running: consent agent.time-of-day revoked." in card
+    assert "Off: you switched it off." in card
     assert "checked" not in card.split("</form>", 1)[0]
     on = _post(client, token, "/settings/consent", {"key": "agent.time-of-day", "granted": "on"})
-    assert "Not running" not in on.split('id="agent-time-of-day"', 1)[1].split("</article>")[0]
+    assert "Off:" not in on.split('id="agent-time-of-day"', 1)[1].split("</article>")[0]
 
     ctx = _post(
         client,
@@ -95,11 +111,19 @@ async def test_settings_show_override_reset_consent_and_contexts(
         },
     )
     assert 'data-context="holiday" data-active="false"' in ctx
-    assert "Quiets: momentum, focus-area, task" in ctx
+    assert "Quiets: Momentum, Focus area, Tasks" in ctx
     active = _post(client, token, "/settings/context", {"name": "holiday", "action": "activate"})
     assert 'data-context="holiday" data-active="true"' in active
-    empty = _post(client, token, "/settings/context", {"name": "  ", "action": "save"})
+    empty = _post(
+        client,
+        token,
+        "/settings/context",
+        {"name": "  ", "agents": "momentum", "kinds": "advice", "action": "save"},
+    )
     assert "A context name has 1 to 60 characters." in empty
+    form = empty.split('class="stack context-form"', 1)[1]
+    assert 'value="momentum" checked' in form
+    assert 'value="advice" checked' in form
     client.close()
 
 
