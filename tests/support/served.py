@@ -17,8 +17,13 @@ CONTENT = {
 }
 
 
-async def serve_kind(user_id: str, kind: str, content: str | None = None) -> str:
-    """Log a served, unanswered tip of `kind` for the person; return its id."""
+async def serve_kind(
+    user_id: str, kind: str, content: str | None = None, drop_cached: bool = True
+) -> str:
+    """Log a served, unanswered tip of `kind` for the person; return its id.
+
+    `drop_cached=False` for a person never served before (nothing cached) from code that runs
+    each call on a fresh event loop, where the shared Redis client cannot be used."""
     tip_id = str(uuid.uuid4())
     await ServedTip(
         id=tip_id,
@@ -35,5 +40,6 @@ async def serve_kind(user_id: str, kind: str, content: str | None = None) -> str
         latency_ms=0.1,
         served_at=datetime.now(UTC),
     ).save()
-    await tip_cache.drop(user_id)  # the cached tip (if any) is no longer the one on screen
+    if drop_cached:
+        await tip_cache.drop(user_id)  # the cached tip (if any) is no longer the one on screen
     return tip_id
