@@ -135,3 +135,14 @@ async def test_push_rotate_vapid_makes_a_new_public_key() -> None:
     after = (await current_key()).public_key
     assert after != before
     assert after in done.stdout
+
+
+async def test_link_prints_a_fresh_sign_in_link_each_time(live_server: LiveServer) -> None:
+    env = {**os.environ, "OO_BASE_URL": live_server.url}
+    first, second = oo("link", env=env), oo("link", env=env)
+    assert first.returncode == 0, first.stderr
+    links = [first.stdout.strip(), second.stdout.strip()]
+    assert all(link.startswith(f"{live_server.url}/auth/link/") for link in links)
+    assert links[0] != links[1], "a new one-time link each time"
+    with httpx.Client(timeout=10, follow_redirects=False) as client:
+        assert client.get(links[1]).status_code == 303
