@@ -1,9 +1,10 @@
-"""The `oo` command: up, serve, worker, migrate, demo, export-schema, token create."""
+"""The `oo` command: up, link, serve, worker, migrate, demo, export-schema, token create."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,10 @@ def migrate() -> None:
 @main.command()
 def demo() -> None:
     """Seed the demo user (with synthetic tasks) and print a one-time sign-in link."""
+    _print_demo_link()
+
+
+def _print_demo_link() -> None:
     settings = get_settings()
     if not settings.demo_enabled:
         _fail("the demo is off (OO_DEMO=false or OO_ENV=production)")
@@ -190,12 +195,33 @@ def worker() -> None:
     beating_worker().run()
 
 
+def _listen_on(host: str | None, port: int | None) -> None:
+    """Options win over OO_HOST / OO_PORT: set them before the settings are read (and for the
+    worker child, which reads the same environment)."""
+    if host is not None:
+        os.environ["OO_HOST"] = host
+    if port is not None:
+        os.environ["OO_PORT"] = str(port)
+    get_settings.cache_clear()
+
+
 @main.command()
-def up() -> None:
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [OO_PORT, 8000].")
+@click.option("--host", default=None, help="Address to bind [OO_HOST, 127.0.0.1].")
+@click.option("--verbose", "-v", is_flag=True, help="Show the request log and INFO lines.")
+def up(port: int | None, host: str | None, verbose: bool) -> None:
     """The embedded default: SQLite, embedded Redis, web app and worker in one command."""
     from backend.embedded import run_embedded
 
-    run_embedded()
+    _listen_on(host, port)
+    _settings_or_exit()
+    run_embedded(verbose=verbose)
+
+
+@main.command()
+def link() -> None:
+    """Print a fresh one-time sign-in link for the demo person (e.g. while `oo up` runs)."""
+    _print_demo_link()
 
 
 @main.group()

@@ -41,6 +41,9 @@ class TipFeedback(msgspec.Struct, frozen=True):
     reward_source: str
     reacted_at: str = ""
     """ISO time of the reaction (a completion at the source: when it was completed there)."""
+    answer: str = ""
+    """The answer given (helpful, not_now, true, …); `action` is its effect: done, snooze or
+    dismiss. Empty from emitters that only know the effect."""
 
 
 class ItemCompleted(msgspec.Struct, frozen=True):

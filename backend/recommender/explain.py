@@ -77,6 +77,7 @@ def _phrase(name: str, candidate: Candidate, raw: Mapping[str, float]) -> str | 
         "habit_late": "you do catch up on late things" if raw.get("is_overdue") else None,
         "kind_advice": "A thought for right now" if raw.get("kind_advice") else None,
         "kind_reminder": "A reminder for right now" if raw.get("kind_reminder") else None,
+        "kind_insight": "Something noticed about you" if raw.get("kind_insight") else None,
     }
     phrases["overdue_days"] = phrases["is_overdue"]
     return phrases.get(name)

@@ -120,7 +120,12 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
         "task_age_days": round(age_days, 3),
         "priority": float(candidate.priority),
         "is_recurring": 1.0 if candidate.is_recurring else 0.0,
+        # The kind, one-hot in kind_task / kind_insight / kind_reminder plus kind_advice, which
+        # stays "written" (advice or insight) as logged before insights had their own column:
+        # advice = kind_advice alone, insight = kind_advice + kind_insight.
+        "kind_task": 1.0 if candidate.kind == "task" else 0.0,
         "kind_advice": 1.0 if candidate.kind in ("advice", "insight") else 0.0,
+        "kind_insight": 1.0 if candidate.kind == "insight" else 0.0,
         "kind_reminder": 1.0 if candidate.kind == "reminder" else 0.0,
         "hour_of_day": float(local.hour),
         "day_of_week": float(local.weekday()),

@@ -15,7 +15,7 @@ from backend.events import live
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAuthenticated
 from backend.graphql.types import UserError
-from backend.recommender import service
+from backend.recommender import answers, service
 from backend.recommender.reward import Action
 
 
@@ -31,11 +31,37 @@ class TipKind(Enum):
 
 @strawberry.enum
 class FeedbackAction(Enum):
-    """A reaction to a tip."""
+    """An answer to a tip. Each kind has its own (`Tip.answers`); DONE, SNOOZE and DISMISS are
+    accepted on every kind."""
 
     DONE = "done"
     SNOOZE = "snooze"
     DISMISS = "dismiss"
+    HELPFUL = "helpful"
+    NOT_NOW = "not_now"
+    NOT_FOR_ME = "not_for_me"
+    TRUE = "true"
+    NOT_REALLY = "not_really"
+    LATER = "later"
+
+
+@strawberry.type
+class TipAnswer:
+    """One answer a tip offers: send `action` to `feedback`; show `label`; bind `key`."""
+
+    action: FeedbackAction
+    label: str
+    key: str = strawberry.field(description="The keyboard key the tip page binds to it.")
+    aria_label: str = strawberry.field(description="What a screen reader says for it.")
+
+
+def _answers(kind: str) -> list[TipAnswer]:
+    return [
+        TipAnswer(
+            action=FeedbackAction(a.action.value), label=a.label, key=a.key, aria_label=a.aria_label
+        )
+        for a in answers.answers_for(kind)
+    ]
 
 
 @strawberry.type
@@ -110,6 +136,10 @@ class Tip:
     prompt_version: str | None = strawberry.field(
         default=None, description="The version (content hash) of the prompt that wrote it."
     )
+    answers: list[TipAnswer] = strawberry.field(
+        default_factory=list,
+        description="The answers this kind of tip offers, in the order to show them.",
+    )
 
     @classmethod
     def from_view(cls, view: service.TipView) -> Tip:
@@ -127,6 +157,7 @@ class Tip:
             priority=int(view.detail.get("priority", 1)),
             model=view.detail.get("model") or None,
             prompt_version=view.detail.get("prompt_version") or None,
+            answers=_answers(view.kind),
         )
 
 
@@ -162,7 +193,10 @@ class RecommenderMutation:
 
     @strawberry.mutation(
         permission_classes=[IsAuthenticated],
-        description="React to a tip: DONE, SNOOZE or DISMISS, with the visible time in ms.",
+        description=(
+            "Answer a tip with one of its `answers` (DONE, SNOOZE or DISMISS also fit every"
+            " kind), with the visible time in ms. Another kind's answer: ANSWER_NOT_FOR_KIND."
+        ),
     )
     async def feedback(
         self,

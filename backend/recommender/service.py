@@ -16,13 +16,13 @@ from backend.contracts.json import json_object
 from backend.contracts.principal import Principal
 from backend.db import write_transaction
 from backend.events.contracts import TipFeedback, TipServed
-from backend.recommender import outbox, tip_cache
+from backend.recommender import answers, outbox, tip_cache
 from backend.recommender.decisions import display_detail, pick
 from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
     forget_habits as forget_habits,
 )
 from backend.recommender.learning import learn
-from backend.recommender.reward import MAX_DWELL_MS, Action, infer_reward
+from backend.recommender.reward import EFFECT, MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.serve_lock import serve_lock
 from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
 from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
@@ -215,6 +215,10 @@ async def react(
                 raise ReactionError("NOT_FOUND", "No such tip.", "tipId")
             if row["reacted_at"] is not None:
                 raise ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
+            not_for_kind = answers.refusal(row["kind"], action)
+            if not_for_kind:
+                raise ReactionError("ANSWER_NOT_FOR_KIND", not_for_kind, "action")
+            effect = EFFECT[action]
             dwell_source = "client"
             if dwell_ms is None:
                 dwell_source = "server"
@@ -224,7 +228,8 @@ async def react(
             await Feedback(
                 tip=tid,
                 user=user.user_id,
-                action=action.value,
+                action=effect.value,
+                answer=action.value,
                 dwell_ms=dwell_ms,
                 dwell_source=dwell_source,
                 reward=reward,
@@ -234,19 +239,19 @@ async def react(
             await ServedTip.update(
                 {
                     ServedTip.reacted_at: now,
-                    ServedTip.reaction: action.value,
+                    ServedTip.reaction: effect.value,
                     ServedTip.reward: reward,
                 }
             ).where(ServedTip.id == tid)
-            if action is not Action.DONE:
+            if effect is not Action.DONE:
                 hide_s = (
-                    get_settings().snooze_s if action is Action.SNOOZE else get_settings().dismiss_s
+                    get_settings().snooze_s if effect is Action.SNOOZE else get_settings().dismiss_s
                 )
                 await Snooze(
                     user=user.user_id,
                     item_ref=row["item_ref"],
                     until=now + timedelta(seconds=hide_s),
-                    reason=action.value,
+                    reason=effect.value,
                 ).save()
             await learn(user.user_id, user.timezone, row, reward)
             tip = _view(row)
@@ -284,12 +289,13 @@ def _side_effects(
             TipFeedback(
                 tip_id=tip.id,
                 item_ref=tip.item_ref,
-                action=action.value,
+                action=EFFECT[action].value,
                 dwell_ms=dwell_ms,
                 dwell_source=dwell_source,
                 reward=reward,
                 reward_source="reaction",
                 reacted_at=now.isoformat(),
+                answer=action.value,
             ),
         )
     ]
@@ -320,7 +326,11 @@ async def _stored_answer(
         raise refused
     stored = (
         await Feedback.select(
-            Feedback.action, Feedback.dwell_ms, Feedback.dwell_source, Feedback.reward
+            Feedback.action,
+            Feedback.answer,
+            Feedback.dwell_ms,
+            Feedback.dwell_source,
+            Feedback.reward,
         )
         .where(
             (Feedback.tip == tip_id)
@@ -338,7 +348,7 @@ async def _stored_answer(
         raise refused
     return Reaction(
         tip=_view(row),
-        action=Action(stored["action"]),
+        action=Action(stored["answer"] or stored["action"]),
         dwell_ms=stored["dwell_ms"],
         dwell_source=stored["dwell_source"],
         reward=round(stored["reward"], 6),  # PostgreSQL's REAL keeps ~7 digits

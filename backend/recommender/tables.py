@@ -61,6 +61,9 @@ class Feedback(Table, tablename="feedback"):
     reward = Real()
     reward_source = Varchar(length=20, default="reaction")
     created_at = Timestamptz(default=TimestamptzNow())
+    answer = Varchar(length=12, null=True, default=None)
+    """The answer given (helpful, not_now, true, …; reward.py); `action` keeps its effect
+    (done, snooze or dismiss) for the rollups. Null on reactions stored before answers per kind."""
     request_id = Varchar(length=80, null=True, default=None)
     """The client's id for the request that stored it: a retry with the same id gets the same
     answer instead of ALREADY_REACTED (an idempotency key)."""

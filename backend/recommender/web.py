@@ -1,4 +1,5 @@
-"""The black tip page: one tip, done / snooze / dismiss; the next tip swaps in with htmx."""
+"""The black tip page: one tip with the answers of its kind (answers.py); the next tip swaps in
+with htmx."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from backend.contracts.principal import Principal
-from backend.recommender import service
+from backend.recommender import answers, service
 from backend.recommender.reward import Action
 from backend.web import error_page, page_user, sign_in_redirect
 
@@ -24,8 +25,6 @@ def tip_meta(view: service.TipView, today: date) -> list[str]:
     """The discreet line under a tip: project, when it is due, how urgent."""
     parts: list[str] = []
     detail = view.detail
-    if view.kind != "task":
-        parts.append(view.kind)  # advice / insight / reminder: said once, quietly
     if detail.get("project"):
         parts.append(str(detail["project"]))
     due_raw = detail.get("due_date")
@@ -54,7 +53,15 @@ def _tip_context(view: service.TipView | None, notice: str = "") -> dict[str, An
     # Sent back with the reaction: a double submit (or a retry after a lost answer) then gets
     # the stored answer instead of "already answered".
     request_id = uuid.uuid4().hex
-    return {"tip": view, "meta": meta, "notice": notice, "why": why, "request_id": request_id}
+    return {
+        "tip": view,
+        "meta": meta,
+        "notice": notice,
+        "why": why,
+        "request_id": request_id,
+        "answers": answers.answers_for(view.kind) if view else (),
+        "kind_label": answers.KIND_LABELS.get(view.kind, view.kind) if view else "",
+    }
 
 
 @get("/tip", include_in_schema=False)
@@ -82,7 +89,7 @@ async def react(
     tip_id: str,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template | Redirect:
-    """Record done / snooze / dismiss and answer with the next tip."""
+    """Record the answer to a tip (one of its kind's) and answer with the next tip."""
     user: Principal | None = await page_user(request)
     if user is None:
         return sign_in_redirect()
@@ -90,7 +97,7 @@ async def react(
     try:
         action = Action(data.get("action", ""))
     except ValueError:
-        return error_page("Unknown action", "Choose done, snooze or dismiss.", 400)
+        return error_page("Unknown answer", "Choose one of the tip's buttons.", 400)
     notice = ""
     try:
         await service.react(

@@ -1,6 +1,7 @@
 // Dwell: visible time of the current tip (Page Visibility API); the server falls back to its own
-// clock when this is missing. Keys: d = done, s = snooze, x = dismiss, ? = why this tip
-// (also a click on "why?" or a long press on the tip).
+// clock when this is missing. Keys: each answer button names its own (data-key: d = done,
+// h = helpful, t = true, l = later, …; they differ by kind), ? = why this tip (also a click on
+// "why?" or a long press on the tip).
 (function () {
   "use strict";
   var MAX_DWELL = 24 * 3600 * 1000;
@@ -74,10 +75,9 @@
   document.addEventListener("keydown", function (e) {
     if (e.metaKey || e.ctrlKey || e.altKey) { return; }
     if (e.key === "?") { e.preventDefault(); toggleWhy(); return; }
-    var map = { d: "done", s: "snooze", x: "dismiss" };
-    var action = map[e.key && e.key.toLowerCase()];
-    if (!action) { return; }
-    var button = document.querySelector('#tip button[value="' + action + '"]');
+    var key = e.key && e.key.length === 1 ? e.key.toLowerCase() : "";
+    if (!/^[a-z]$/.test(key)) { return; }
+    var button = document.querySelector('#tip .actions button[data-key="' + key + '"]');
     if (button && !button.disabled) { e.preventDefault(); button.click(); }
   });
   if ("serviceWorker" in navigator) {

@@ -135,3 +135,29 @@ async def test_push_rotate_vapid_makes_a_new_public_key() -> None:
     after = (await current_key()).public_key
     assert after != before
     assert after in done.stdout
+
+
+async def test_link_prints_a_fresh_sign_in_link_each_time(live_server: LiveServer) -> None:
+    env = {**os.environ, "OO_BASE_URL": live_server.url}
+    first, second = oo("link", env=env), oo("link", env=env)
+    assert first.returncode == 0, first.stderr
+    links = [first.stdout.strip(), second.stdout.strip()]
+    assert all(link.startswith(f"{live_server.url}/auth/link/") for link in links)
+    assert links[0] != links[1], "a new one-time link each time"
+    with httpx.Client(timeout=10, follow_redirects=False) as client:
+        assert client.get(links[1]).status_code == 303
+
+
+def test_the_root_oo_script_and_the_old_one() -> None:
+    """`./oo` sets up .venv then hands over to .venv/bin/oo; `.ci/oo` is the same command.
+    (Checked without running them: a first run would install into a new .venv.)"""
+    root_script, old_script = ROOT / "oo", ROOT / ".ci" / "oo"
+    for script in (root_script, old_script, ROOT / ".ci" / "bootstrap"):
+        assert os.access(script, os.X_OK), f"{script.name} is executable"
+        assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    text = root_script.read_text()
+    assert 'source "$ROOT/.ci/bootstrap"' in text
+    assert 'exec "$ROOT/.venv/bin/oo" "$@"' in text
+    assert '/oo" "$@"' in old_script.read_text()
+    bootstrap = (ROOT / ".ci" / "bootstrap").read_text()
+    assert "var/install.log" in bootstrap, "pip's output goes to a log, not the terminal"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -233,3 +234,76 @@ def test_a_hard_kill_leaves_no_redis_behind_and_a_stale_one_is_cleaned(tmp_path:
         _stop_on_failure(process, var_dir)
         if stale.process is not None and stale.process.poll() is None:
             stale.stop()
+
+
+def _up_with(var_dir: Path, *args: str) -> tuple[subprocess.Popen[str], Output, Output]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "OO_BASE_URL", "OO_VAR_DIR", "OO_PORT"}
+    }
+    env.update({"OO_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        [OO, "up", *args],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, Output(process.stdout), Output(process.stderr)
+
+
+def test_port_option_quiet_console_and_the_link_last(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    port = free_port()
+    process, out, err = _up_with(var_dir, "--port", str(port))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        out.wait_for(re.escape(f"oO is running at {url}"), process, START_TIMEOUT_S)
+        link = out.wait_for(r"Sign in as the demo user: (\S+)\n", process, 5).group(1)
+        assert link.startswith(f"{url}/auth/link/"), "--port is honoured, link included"
+        assert httpx.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        assert httpx.get(f"{url}/tip", timeout=5, follow_redirects=False).status_code == 303
+        lines = [line for line in out.text.splitlines() if line.strip()]
+        assert len(lines) == 2, out.text
+        assert lines[-1].strip().startswith("Sign in as the demo user:"), "the link comes last"
+        # Quiet: no INFO or request lines on the terminal; they are in var/oo.log.
+        log = var_dir / "oo.log"
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "/healthz" not in log.read_text():
+            time.sleep(0.05)
+        assert "Uvicorn running on" in log.read_text()
+        assert "/healthz" in log.read_text(), "the request log is in var/oo.log"
+        assert "INFO" not in err.text, err.text
+        assert "/healthz" not in out.text + err.text
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=STOP_TIMEOUT_S) == 0
+        out.join()
+        err.join()
+        assert "Traceback" not in err.text, err.text
+    finally:
+        _stop_on_failure(process, var_dir)
+
+
+def test_a_taken_port_says_how_to_fix_it(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        process, out, err = _up_with(var_dir, "--port", str(port))
+        try:
+            code = process.wait(timeout=START_TIMEOUT_S)
+            out.join()
+            err.join()
+            assert code == 1, (out.text, err.text)
+            assert f"port {port} is already in use" in err.text
+            assert f"oo up --port {port + 1}" in err.text
+            assert "Errno" not in err.text
+            assert "Traceback" not in err.text
+            assert redis_servers_of(var_dir) == [], "nothing was started"
+        finally:
+            _stop_on_failure(process, var_dir)

@@ -77,9 +77,9 @@ class OOPolicy:
     """Hierarchical linear Thompson sampling (see module docstring)."""
 
     id = "oo-v1"
-    version = "3"
+    version = "4"
     description = (
-        "Our own: Thompson sampling on 18 features (kind, due, priority, age, time-of-day fit, "
+        "Our own: Thompson sampling on 19 features (kind, due, priority, age, time-of-day fit, "
         "fatigue, project affinity) around a population model pooled from all users."
     )
     scale = 0.5

@@ -20,7 +20,7 @@ only matter through the confidence width and the learned intercept):
     SEED5 (linucb-v1, d = 5): bias, is_overdue, task_age, priority, hour_of_day
     SEED7 (egreedy-v1, lints-v1, d = 7): SEED5 + dow_sin, dow_cos
 
-OO (oo-v1, d = 18), candidate-specific wherever possible:
+OO (oo-v1, d = 19), candidate-specific wherever possible:
 
     bias, kind_advice (advice or insight), kind_reminder, is_overdue,
     overdue_days     min(log1p(days_overdue) / log1p(30), 1.5)                  ∈ [0, 1.5]
@@ -37,6 +37,10 @@ OO (oo-v1, d = 18), candidate-specific wherever possible:
                                                                                  ∈ [−2, 2]
     habit_late       is_overdue × how much more than its share they finish late work
                                                                                  ∈ [−2, 2]
+    kind_insight     an insight (on top of kind_advice, which both written kinds set), so the
+                     four kinds are told apart: task = none, advice = kind_advice,
+                     insight = kind_advice + kind_insight, reminder = kind_reminder   ∈ [0, 1]
+                     (last, so the older columns keep their places)
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ OO_NAMES = (
     "habit_project",
     "habit_time",
     "habit_late",
+    "kind_insight",
 )
 
 
@@ -152,13 +157,14 @@ _OO_KEYS = (
     ("habit_project", 0.0),
     ("habit_time", 0.0),
     ("habit_late", 0.0),
+    ("kind_insight", 0.0),
 )
-_OO_LOW = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0, 0, -1, -2, -2, -2], dtype=float)
-_OO_HIGH = np.array([1, 1, 1, 1.5, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2], dtype=float)
+_OO_LOW = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0, 0, -1, -2, -2, -2, 0], dtype=float)
+_OO_HIGH = np.array([1, 1, 1, 1.5, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1], dtype=float)
 
 
 def oo(rows: Rows) -> np.ndarray:
-    """The OO matrix (n × 18)."""
+    """The OO matrix (n × 19)."""
     M = raw_matrix(rows, _OO_KEYS)
     M[:, 3] = np.log1p(np.maximum(M[:, 3], 0.0)) / _LOG_30  # overdue_days
     M[:, 6] = (M[:, 6] - 1.0) / 3.0  # priority

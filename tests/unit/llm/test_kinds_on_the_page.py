@@ -1,4 +1,5 @@
-"""The tip page says a tip's kind discreetly; a task shows its project instead."""
+"""The tip page says a tip's kind once, in its label above the tip (tip.html); the line under
+it is about the tip itself: project, when, how urgent."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ def view(kind: str, **detail: object) -> TipView:
     )
 
 
-def test_advice_says_so_once_and_nothing_else() -> None:
-    assert tip_meta(view("advice", priority=1), date(2026, 11, 18)) == ["advice"]
+def test_advice_has_nothing_under_it() -> None:
+    assert tip_meta(view("advice", priority=1), date(2026, 11, 18)) == []
 
 
-def test_a_reminder_shows_its_kind_and_when() -> None:
+def test_a_reminder_shows_when_not_its_kind_twice() -> None:
     meta = tip_meta(view("reminder", project="Home", due_date="2026-11-18"), date(2026, 11, 18))
-    assert meta == ["reminder", "Home", "due today"]
+    assert meta == ["Home", "due today"]
 
 
 def test_a_task_shows_its_project_not_its_kind() -> None:
