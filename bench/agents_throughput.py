@@ -11,12 +11,13 @@ What it does
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
   3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) and waits until
      the jobs a fresh worker queues at startup (the LLM refresh, one per person) are done;
-  4. runs the fan-out once (the same `fan_out()` the cron calls: one job per person and
-     eligible agent, enqueued in batches) and waits until every job has stored its output,
+  4. runs the fan-out once (the same `fan_out()` the cron calls: one job per person running
+     every eligible agent, enqueued in batches) and waits until every agent run has stored its
+     output,
      printing progress and jobs/s each second (the workers also run what changed snippets
      trigger — tip-candidate generation, deferred 10 s — as they would in production);
   5. checks every job stored its output, prints the figures and a final line
-     `total wall time: N s` (fan-out start → last job done; target ≤ 60 s);
+     `total wall time: N s` (fan-out start → last job done; target ≤ 30 s);
   6. cleans up: stops the workers, drops the database, deletes the run's Redis keys.
 """
 
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
-TARGET_S = 60.0
+TARGET_S = 30.0
 ZONES = ("Europe/London", "Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC")
 # Hour weights per persona (local time): when their completions happen.
 PERSONAS = {
@@ -179,7 +180,8 @@ def oo(*args: str, max_jobs: int = 0) -> subprocess.Popen[bytes]:
 
 
 async def run_pass() -> tuple[float, int]:
-    """Fan out once and wait until every job's output is stored; returns (wall seconds, jobs).
+    """Fan out once and wait until every agent run's output is stored; returns (wall seconds,
+    agent runs).
 
     Progress counts stored outputs, not the queue: the queue also holds what agent runs
     trigger downstream (tip-candidate generation, deferred 10 s), which is not this pass.
@@ -187,8 +189,12 @@ async def run_pass() -> tuple[float, int]:
     from backend.profile.jobs import fan_out
 
     started = time.perf_counter()
-    _pairs, added = await fan_out()
-    print(f"fan-out: {added} jobs enqueued in {time.perf_counter() - started:.1f} s", flush=True)
+    pairs, added = await fan_out()
+    print(
+        f"fan-out: {added} jobs ({pairs} agent runs) enqueued in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     last_done, last_t = 0, started
     while True:
         await asyncio.sleep(1.0)
@@ -196,14 +202,14 @@ async def run_pass() -> tuple[float, int]:
         now = time.perf_counter()
         rate = (done - last_done) / (now - last_t)
         print(
-            f"progress: {done}/{added} agent jobs done · {rate:,.0f} jobs/s now · "
-            f"{done / (now - started):,.0f} jobs/s overall",
+            f"progress: {done}/{pairs} agent runs done · {rate:,.0f} runs/s now · "
+            f"{done / (now - started):,.0f} runs/s overall",
             flush=True,
         )
         last_done, last_t = done, now
-        if done >= added:
+        if done >= pairs:
             break
-    return time.perf_counter() - started, added
+    return time.perf_counter() - started, pairs
 
 
 async def wait_idle(limit_s: float = 600.0) -> None:
@@ -289,7 +295,7 @@ async def main_async(args: argparse.Namespace) -> int:
         await wait_idle()
         wall, jobs = await run_pass()
         stored = await count_outputs()
-        print(f"jobs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} jobs/s")
+        print(f"agent runs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} runs/s")
         print(f"workers: {args.workers} × max_jobs {args.max_jobs} · target ≤ {TARGET_S:.0f} s")
         print(f"total wall time: {wall:.1f} s")
         return 0 if stored == jobs == args.users * 5 else 1
