@@ -46,10 +46,16 @@ def write_transaction() -> Any:
 
 
 async def open_pool() -> None:
-    """Open the PostgreSQL connection pool (no-op on SQLite)."""
+    """Open the PostgreSQL connection pool; on SQLite, put the file in WAL mode.
+
+    WAL (kept in the file once set) lets the web process read while the embedded worker
+    writes, instead of readers waiting behind every write transaction (ADR 0030).
+    """
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=20)
+    elif isinstance(db, SQLiteEngine):
+        await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
 POOL_CLOSE_S = 5.0

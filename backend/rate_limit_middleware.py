@@ -110,15 +110,20 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
             return
         settings = get_settings()
         failures = _failures_rule(scope, settings)
+        spends = [
+            ratelimit.Spend(rule.name, rule.rate, key)
+            for rule in rules_for(scope, settings)
+            for key in rule.keys
+        ]
         if failures is not None:
             # An address that guessed too many links or tokens is refused before guessing again.
-            refusal = await ratelimit.exhausted(failures.name, failures.rate, failures.keys[0])
-            if refusal is not None:
-                raise too_many_requests(refusal.retry_after_s)
-        for rule in rules_for(scope, settings):
-            refusal = await ratelimit.hit(rule.name, rule.rate, *rule.keys)
-            if refusal is not None:
-                raise too_many_requests(refusal.retry_after_s)
+            spends.insert(
+                0, ratelimit.Spend(failures.name, failures.rate, failures.keys[0], test_only=True)
+            )
+        # One round trip for all of them; a refusal spends none.
+        refusal = await ratelimit.spend(spends)
+        if refusal is not None:
+            raise too_many_requests(refusal.retry_after_s)
         if failures is None or failures.name != "sign-in-failures":
             await app(scope, receive, send)
             return

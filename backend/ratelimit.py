@@ -1,9 +1,11 @@
-"""Rate limits kept in Redis through the `limits` library; fail open (ADR 0018).
+"""Rate limits kept in Redis; fail open (ADR 0018, ADR 0030).
 
-Each rule is a rate from settings (`30/minute`) counted per key (a client address, an account,
-a credential's hash) with a sliding-window counter: two integers per key and window, so a burst
-at a window's edge cannot double the rate as a fixed window would. The counters live under the
-deployment's Redis prefix and share the process's Redis connection pool.
+Each rule is a rate from settings (`30/minute`, parsed by the `limits` library) counted per key
+(a client address, an account, a credential's hash) with a sliding-window counter: two integers
+per key and window, so a burst at a window's edge cannot double the rate as a fixed window
+would. Every limit a request spends is checked and spent by one Lua script in one round trip
+(the `limits` strategies take one round trip per key and have no batch form). The counters
+live under the deployment's Redis prefix and share the process's Redis connection pool.
 
 When Redis does not answer, the request is let through and the failure is logged once until
 Redis answers again: a limiter that turned a Redis outage into refused sign-ins and GraphQL
@@ -15,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits import parse
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from backend.redis import get_redis
 from backend.settings import get_settings
@@ -45,37 +45,76 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Spend:
+    """One limit a request spends (or, with `test_only`, only checks) on one key."""
+
+    rule: str
+    rate: str
+    key: str
+    cost: int = 1
+    test_only: bool = False
+
+
+# Sliding-window counters for many (rule, key) pairs in one round trip. Per pair: the count of
+# the current and the previous fixed window; the previous one is weighted by how much of it
+# the sliding window still covers (the estimate `limits` uses). Everything is checked first and
+# spent only when nothing refuses, so a refused request spends nothing. Returns {0} when
+# allowed, else {1-based index of the refusing pair, seconds until its window rolls over}.
+_SPEND = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local n = #KEYS
+local current, previous = {}, {}
+for i = 1, n do
+  local base = 4 * (i - 1)
+  local limit, window, cost = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]),
+                              tonumber(ARGV[base + 3])
+  local slot = math.floor(now / window)
+  current[i] = KEYS[i] .. ':' .. slot
+  previous[i] = KEYS[i] .. ':' .. (slot - 1)
+  local elapsed = now - slot * window
+  local count = tonumber(redis.call('GET', current[i]) or '0')
+  local before = tonumber(redis.call('GET', previous[i]) or '0')
+  local weighted = before * (window - elapsed) / window + count
+  if weighted + cost > limit then
+    return {i, math.max(1, math.ceil(window - elapsed))}
+  end
+end
+for i = 1, n do
+  local base = 4 * (i - 1)
+  if ARGV[base + 4] == '0' then
+    redis.call('INCRBY', current[i], tonumber(ARGV[base + 3]))
+    redis.call('EXPIRE', current[i], 2 * tonumber(ARGV[base + 2]))
+  end
+end
+return {0}
+"""
+
+
 class _Limiter:
-    """The `limits` limiter over the process's Redis client; rebuilt when that client changes."""
+    """Spends limits in Redis, one script call per request; fails open when Redis is away."""
 
     def __init__(self) -> None:
         self._client: Redis | None = None
-        self._limiter: SlidingWindowCounterRateLimiter | None = None
+        self._script: AsyncScript | None = None
         self._failing = False
 
-    def _current(self) -> SlidingWindowCounterRateLimiter:
+    def _current(self) -> AsyncScript:
         client = get_redis()
-        if self._limiter is None or client is not self._client:
-            storage = RedisStorage(
-                # The URI only picks the storage class: the client comes from our pool.
-                "async+redis://",
-                implementation="redispy",
-                key_prefix=get_settings().redis_prefix + "limits",
-                connection_pool=client.connection_pool,  # type: ignore[arg-type]
-            )
-            self._client, self._limiter = client, SlidingWindowCounterRateLimiter(storage)
-        return self._limiter
+        if self._script is None or client is not self._client:
+            self._client, self._script = client, client.register_script(_SPEND)
+        return self._script
 
-    async def hit(self, rule: str, rate: str, keys: tuple[str, ...], cost: int) -> Refusal | None:
-        item = parse(rate)
-        limiter = self._current()
+    async def spend(self, spends: Sequence[Spend]) -> Refusal | None:
+        prefix = get_settings().redis_prefix + "limits:"
+        keys, args = [], []
+        for spend in spends:
+            item = parse(spend.rate)
+            keys.append(f"{prefix}{spend.rule}:{spend.key}")
+            args += [item.amount, item.get_expiry(), spend.cost, int(spend.test_only)]
         try:
-            for key in keys:
-                allowed = await asyncio.wait_for(
-                    limiter.hit(item, rule, key, cost=cost), REDIS_TIMEOUT_S
-                )
-                if not allowed:
-                    return Refusal(rule, await self._retry_after(limiter, item, rule, key))
+            answer = await asyncio.wait_for(self._current()(keys, args), REDIS_TIMEOUT_S)
         except Exception:  # any storage failure: fail open (see the module docstring)
             if not self._failing:
                 log.warning("rate limits are off: Redis did not answer", exc_info=True)
@@ -84,48 +123,32 @@ class _Limiter:
         if self._failing:
             log.info("rate limits are back on: Redis answers again")
         self._failing = False
-        return None
-
-    async def exhausted(self, rule: str, rate: str, key: str) -> Refusal | None:
-        """Refusal when `key` has no hit left under `rule` (without spending one)."""
-        item = parse(rate)
-        limiter = self._current()
-        try:
-            if await asyncio.wait_for(limiter.test(item, rule, key), REDIS_TIMEOUT_S):
-                return None
-            return Refusal(rule, await self._retry_after(limiter, item, rule, key))
-        except Exception:
-            if not self._failing:
-                log.warning("rate limits are off: Redis did not answer", exc_info=True)
-            self._failing = True
-            return None
-
-    @staticmethod
-    async def _retry_after(
-        limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, rule: str, key: str
-    ) -> int:
-        stats = await asyncio.wait_for(limiter.get_window_stats(item, rule, key), REDIS_TIMEOUT_S)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        refused = int(answer[0])
+        return Refusal(spends[refused - 1].rule, int(answer[1])) if refused else None
 
 
 _limiter = _Limiter()
 
 
-async def hit(rule: str, rate: str, *keys: str, cost: int = 1) -> Refusal | None:
-    """Spend `cost` of `rate` for each key under `rule`; the first key over it refuses.
+async def spend(spends: Sequence[Spend]) -> Refusal | None:
+    """Check every limit and, when none refuses, spend them all — in one Redis round trip.
 
-    None when allowed, when rate limits are off (OO_RATE_LIMITS) or when Redis does not answer.
+    None when allowed, when rate limits are off (OO_RATE_LIMITS) or when Redis does not answer;
+    a refusal spends nothing.
     """
-    if not get_settings().rate_limits or not keys:
+    if not get_settings().rate_limits or not spends:
         return None
-    return await _limiter.hit(rule, rate, keys, cost)
+    return await _limiter.spend(spends)
+
+
+async def hit(rule: str, rate: str, *keys: str, cost: int = 1) -> Refusal | None:
+    """Spend `cost` of `rate` for each key under `rule`; a key over it refuses."""
+    return await spend([Spend(rule, rate, key, cost) for key in keys])
 
 
 async def exhausted(rule: str, rate: str, key: str) -> Refusal | None:
     """A refusal when `key` has already spent `rate` under `rule` (spends nothing)."""
-    if not get_settings().rate_limits:
-        return None
-    return await _limiter.exhausted(rule, rate, key)
+    return await spend([Spend(rule, rate, key, test_only=True)])
 
 
 async def count_auth_failure(address: str) -> None:

@@ -7,6 +7,7 @@ and the result are the same.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -18,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from piccolo.engine.postgres import PostgresEngine
 
 from agents.inference import run_inference
-from agents.registry import get_agent
-from agents.types import AgentContext, History, JsonValue
+from agents.registry import all_agents, get_agent
+from agents.types import AgentContext, History, JsonValue, Manifest
 from backend.db import engine, write_transaction
 from backend.events.bus import publish_many
 from backend.events.contracts import AgentComputed
@@ -263,10 +264,14 @@ class Runner:
 
     async def write(self, result: Computed) -> None:
         """Store a result."""
+        await self.write_many([result])
+
+    async def write_many(self, results: Sequence[Computed]) -> None:
+        """Store one person's results (batched with other jobs' on a worker)."""
         if self._writer is not None:
-            await self._writer.submit(result)
+            await asyncio.gather(*(self._writer.submit(r) for r in results))
         else:
-            await write_results([result])
+            await write_results(results)
 
 
 async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -> AgentRun:
@@ -276,6 +281,33 @@ async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -
     data = await runner.person(user_id)
     if data is None:
         return AgentRun(user_id, agent_id, "skipped", "no such person")
+    run = await _compute(manifest, user_id, data)
+    if run.result is not None:
+        await runner.write(run.result)
+    return run
+
+
+async def run_agents(user_id: str, runner: Runner | None = None) -> list[AgentRun]:
+    """Run every registered agent for one person: one read of their history, one write.
+
+    Eligibility (enabled, consent, min history) is decided per agent now, at run time, as for
+    a single run; the results are stored together (and a consent revoked since the read is
+    honoured inside the write transaction, see `write_results`).
+    """
+    runner = runner or Runner()
+    data = await runner.person(user_id)
+    if data is None:
+        return [AgentRun(user_id, m.id, "skipped", "no such person") for m in all_agents()]
+    runs = [await _compute(manifest, user_id, data) for manifest in all_agents()]
+    results = [run.result for run in runs if run.result is not None]
+    if results:
+        await runner.write_many(results)
+    return runs
+
+
+async def _compute(manifest: Manifest, user_id: str, data: PersonData) -> AgentRun:
+    """One agent's run on a person's data (nothing stored yet)."""
+    agent_id = manifest.id
     snap, history = data
     reason = ineligible_reason(manifest, snap)
     if reason is not None:
@@ -301,5 +333,4 @@ async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -
         expires_at=now + timedelta(seconds=manifest.ttl_s),
         changed=previous != (manifest.version, digest),
     )
-    await runner.write(result)
     return AgentRun(user_id, agent_id, "computed", result=result)

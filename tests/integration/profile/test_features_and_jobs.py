@@ -1,5 +1,5 @@
 """Profile features (read never computes; staleness visible; rebuild audit-logged) and the
-agent fan-out (one job per person and eligible agent, deduped per slot)."""
+agent fan-out (one job per person running every eligible agent, deduped per slot)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from backend.events.bus import publish
 from backend.events.contracts import TipFeedback
 from backend.profile import service
 from backend.profile.features import compute_features, read_features, refresh_stale
-from backend.profile.jobs import agent_job_id, fan_out, slot
-from backend.profile.tables import FeatureValue
+from backend.profile.jobs import compute_agents, fan_out, person_job_id, slot
+from backend.profile.tables import AgentOutput, FeatureValue
 from backend.queue import get_queue
 from tests.integration.profile.helpers import awake_times, give_completions
 from tests.support.fixtures import make_person
@@ -102,24 +102,47 @@ async def _queued(ids: list[str]) -> int:
     return found
 
 
-async def test_fan_out_enqueues_each_job_once() -> None:
+async def test_fan_out_enqueues_one_job_per_person_once() -> None:
     person = await make_person()  # signed up just now: active
     shy = await make_person()
     await service.set_consent(shy.user_id, "agent.focus-area", granted=False)
     now = datetime.now(UTC)
     pairs, added = await fan_out(now)
-    assert added >= 9
-    assert pairs >= added
-    ids = [agent_job_id(a, person.user_id, slot(now)) for a in service.agent_ids()]
-    assert await _queued(ids) == 5
-    shy_ids = [agent_job_id(a, shy.user_id, slot(now)) for a in service.agent_ids()]
-    assert await _queued(shy_ids) == 4
-    assert not await _queued([agent_job_id("focus-area", shy.user_id, slot(now))])
+    assert added >= 2
+    assert pairs >= 9 + (added - 2)  # five agents for one, four for the other, and others'
+    ids = [person_job_id(p.user_id, slot(now)) for p in (person, shy)]
+    assert await _queued(ids) == 2
+    assert await _queued([f"agent:{person.user_id}:time-of-day:{slot(now)}"]) == 0
 
     again_pairs, again_added = await fan_out(now)
     assert again_added == 0  # same slot: every job is already queued (or done)
     assert again_pairs == pairs
-    assert await _queued(ids) == 5
+    assert await _queued(ids) == 2
+
+
+async def _outputs(user_id: str) -> dict[str, int]:
+    rows = await AgentOutput.select(AgentOutput.agent_id).where(AgentOutput.user == user_id)
+    found: dict[str, int] = {}
+    for row in rows:
+        found[row["agent_id"]] = found.get(row["agent_id"], 0) + 1
+    return found
+
+
+async def test_one_person_job_stores_each_eligible_agent_once() -> None:
+    person = await make_person()
+    first = await compute_agents({}, person.user_id)
+    again = await compute_agents({}, person.user_id)  # a retry, or the next slot
+    assert first == again == {"computed": 5, "skipped": 0}
+    assert await _outputs(person.user_id) == dict.fromkeys(service.agent_ids(), 1)
+
+
+async def test_one_person_job_honours_consent() -> None:
+    shy = await make_person()
+    await service.set_consent(shy.user_id, "agent.focus-area", granted=False)
+    assert await compute_agents({}, shy.user_id) == {"computed": 4, "skipped": 1}
+    stored = await _outputs(shy.user_id)
+    assert "focus-area" not in stored
+    assert sorted(stored) == sorted(set(service.agent_ids()) - {"focus-area"})
 
 
 async def test_fan_out_skips_deleted_people() -> None:
@@ -129,5 +152,4 @@ async def test_fan_out_skips_deleted_people() -> None:
     await User.update({User.deleted_at: datetime.now(UTC)}).where(User.id == gone.user_id)
     now = datetime.now(UTC) + timedelta(hours=1)  # a fresh slot
     await fan_out(now)
-    ids = [agent_job_id(a, gone.user_id, slot(now)) for a in service.agent_ids()]
-    assert await _queued(ids) == 0
+    assert await _queued([person_job_id(gone.user_id, slot(now))]) == 0
