@@ -17,6 +17,7 @@ from backend.contracts.principal import Principal
 from backend.identity.cookies import SESSION_COOKIE
 from backend.identity.vault import list_providers
 from backend.privacy import service
+from backend.profile import service as profile
 from backend.settings import get_settings
 from backend.web import error_page, page_user, sign_in_redirect
 
@@ -69,6 +70,7 @@ async def data_page(request: Request[Any, Any, Any]) -> Template | Redirect:
             "computed": computed,
             "providers": providers,
             "consents": consents,
+            "contributes": await profile.learns_from_everyone(user.user_id),
             "retention_days": get_settings().tip_log_retention_days,
             "email": user.email,
         },
