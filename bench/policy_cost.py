@@ -1,6 +1,7 @@
-"""Per-decision cost of each policy: score + update, at 5, 20 and 100 candidates.
+"""Per-decision cost of each policy: score + update, at 5, 20 and 100 candidates by default.
 
 Run:  .venv/bin/python bench/policy_cost.py [--decisions 2000] [--warmup 200] [--seed 0]
+          [--sizes 20,200,2000] [--policies oo-v1]
 
 For each policy and candidate count: a state warmed up with `--warmup` updates, then
 `--decisions` rounds of score (all candidates, from raw feature dicts as the service passes
@@ -61,6 +62,9 @@ def pools(rng: np.random.Generator, n: int, count: int) -> list[tuple[list[Candi
                 "project_time_fit": float(rng.uniform(-1, 1)),
                 "usual_hour": 9.0,
                 "project_affinity": float(rng.uniform(-1, 1)),
+                "habit_project": float(rng.uniform(-1, 1)),
+                "habit_time": float(rng.uniform(-1, 1)),
+                "habit_late": overdue * float(rng.uniform(-1, 1)),
             }
         out.append((cands, Context(now=now, features=feats)))
     return out
@@ -97,12 +101,24 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="comma-separated candidate counts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--policies", default="", help="comma-separated policy ids (default: every policy)"
+    )
     args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    wanted = {p.strip() for p in args.policies.split(",") if p.strip()}
     print(f"policy cost: {args.decisions} decisions after {args.warmup} warm-up updates\n")
     header = f"{'policy':<12}{'candidates':>11}{'µs/decision':>13}{'score µs':>10}"
     print(header + f"{'update µs':>11}{'state B':>9}")
     for policy in all_policies():
-        for n in SIZES:
+        if wanted and policy.id not in wanted:
+            continue
+        for n in sizes:
             cls = type(policy)
             fresh: Policy = cls(seed=args.seed)  # type: ignore[call-arg]
             m = measure(fresh, n, args.decisions, args.warmup, args.seed)

@@ -18,6 +18,7 @@ from backend.identity.cookies import SESSION_COOKIE
 from backend.identity.signin import providers_configured
 from backend.integrations.catalog import integrations_of
 from backend.privacy import service
+from backend.profile import service as profile
 from backend.settings import get_settings
 from backend.web import error_page, page_user, sign_in_redirect
 
@@ -72,6 +73,7 @@ async def data_page(request: Request[Any, Any, Any]) -> Template | Redirect:
             "computed": computed,
             "apps": apps,
             "consents": consents,
+            "contributes": await profile.learns_from_everyone(user.user_id),
             "retention_days": get_settings().tip_log_retention_days,
             "email": user.email,
         },

@@ -15,6 +15,7 @@ from arq.jobs import Job, JobStatus
 from agents.registry import all_agents, get_agent
 from agents.types import History, JsonValue, Manifest
 from backend.audit import record as audit
+from backend.contracts.consent import LEARNING_EVERYONE
 from backend.contracts.json import json_object
 from backend.db import write_transaction
 from backend.profile.contexts import activate_context, contexts, upsert_context
@@ -37,6 +38,7 @@ from backend.profile.store import (
     agent_scope,
     check_scope,
     consents,
+    people_granting,
     preferences,
     set_consent,
     set_preferences,
@@ -68,6 +70,8 @@ __all__ = [
     "consents",
     "contexts",
     "eligibility",
+    "learns_from_everyone",
+    "people_granting",
     "person_exists",
     "preferences",
     "read_features",
@@ -336,3 +340,8 @@ async def agent_params(user_id: str) -> dict[str, dict[str, JsonValue]]:
             values = params.get("values")
             out[r["agent_id"]] = dict(json_object(values))
     return out
+
+
+async def learns_from_everyone(user_id: str) -> bool:
+    """Whether the person lets their reactions train the model pooled over everyone."""
+    return any(c.key == LEARNING_EVERYONE and c.granted for c in await consents(user_id))

@@ -1,8 +1,9 @@
 """Preferences, consents and contexts: what the person told us, validated and stored.
 
-Consents default to granted: agents only read what oO already holds (reactions and
+Agents' consents default to granted: agents only read what oO already holds (reactions and
 completions), which the person accepted on sign-in (implicit consent, SEED_NOTES); each key
-can be revoked here at any time and revoking takes effect at once (see `set_consent`).
+can be revoked here at any time and revoking takes effect at once (see `set_consent`). Opt-in
+keys (`OPT_IN_CONSENTS`, e.g. learning from everyone) are off until granted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from agents.registry import all_agents, consent_keys, get_agent
 from agents.types import JsonValue
+from backend.contracts.consent import LEARNING_EVERYONE
 from backend.contracts.errors import Refused
 from backend.db import write_transaction
 from backend.events.bus import publish
@@ -241,20 +243,45 @@ async def _last_inferred(user_id: str, scope: str) -> dict[str, tuple[JsonValue,
 # Consents -----------------------------------------------------------------------------------
 
 
+OPT_IN_CONSENTS = (LEARNING_EVERYONE,)
+"""Keys that are off until the person grants them: they share something beyond oO's own use of
+their data (learning from everyone pools their reactions into a model that serves other people),
+so implicit consent does not cover them."""
+
+
 def known_consents() -> tuple[str, ...]:
     """Consent keys a person can grant or revoke."""
-    return consent_keys()
+    return (*consent_keys(), *OPT_IN_CONSENTS)
+
+
+def granted_by_default(key: str) -> bool:
+    """Whether a key nobody touched counts as granted (agents' keys) or not (opt-ins)."""
+    return key not in OPT_IN_CONSENTS
+
+
+async def people_granting(key: str) -> frozenset[str]:
+    """Ids of the people who granted an opt-in key (registered as the consent port's reader).
+
+    Only opt-in keys are answered: for the other keys an untouched row means granted, and
+    listing everyone is not what any reader needs.
+    """
+    if key not in OPT_IN_CONSENTS:
+        raise ProfileError("UNKNOWN_CONSENT", f"{key!r} is not an opt-in consent.", "key")
+    rows = await ProfileConsent.select(ProfileConsent.user).where(
+        (ProfileConsent.key == key) & (ProfileConsent.granted == True)  # noqa: E712
+    )
+    return frozenset(str(r["user"]) for r in rows)
 
 
 async def consents(user_id: str) -> list[ConsentView]:
-    """Every known consent key with its state; untouched keys are granted (see module doc)."""
+    """Every known consent key with its state; untouched keys take their default (module doc)."""
     rows = await ProfileConsent.select().where(ProfileConsent.user == user_id)
     stored = {r["key"]: r for r in rows}
     out: list[ConsentView] = []
     for key in known_consents():
         row = stored.get(key)
         out.append(
-            ConsentView(key, True, None, None, None)
+            ConsentView(key, granted_by_default(key), None, None, None)
             if row is None
             else ConsentView(
                 key, bool(row["granted"]), row["granted_at"], row["revoked_at"], row["updated_at"]

@@ -1,9 +1,14 @@
-"""Population models of pooled policies: learned from every user's rewards, read as priors.
+"""Population models of pooled policies: learned from consenting people's rewards, read as priors.
 
-A worker job folds new feedback (joined to the features logged when the tip was served) into
-each pooled policy's population state. It only reads feedback older than `SETTLE_S`, so a
-reaction whose transaction commits late is not skipped by the watermark. The serving path reads
-the priors through a short in-process cache: a prior a minute old is as good as a fresh one.
+Only people who granted the opt-in consent `learning.everyone` (asked through the consent port,
+backend/contracts/consent.py) contribute. A worker job rebuilds each pooled policy's population
+state from scratch on every run, from the feedback of the people who consent *now* (joined to
+the features logged when the tip was served): so withdrawing consent removes a person's
+contribution at the next run, which an incremental fold could not undo. It reads feedback older
+than `SETTLE_S`, so a reaction whose transaction commits late is picked up by a later run. A
+state is served as a prior only when it pools at least `MIN_PEOPLE` people; otherwise a pooled
+policy starts each person from its own default prior. The serving path reads the priors through a
+short in-process cache: a prior a minute old is as good as a fresh one.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from backend.contracts.consent import LEARNING_EVERYONE, people_granting
 from backend.db import write_transaction
 from backend.recommender.policies import PooledPolicy, UserState, all_policies, get_policy
 from backend.recommender.tables import Feedback, PopulationState
@@ -27,7 +33,20 @@ SETTLE_S = 60
 BATCH = 5000
 """Feedback rows folded in per query."""
 
+MIN_PEOPLE = 20
+"""A population model is used as a prior only once it pools this many people: below that it
+would mostly be a few people's habits served to everyone else (and would say a lot about them)."""
+
+PEOPLE_KEY = "people"
+"""Key of the number of contributing people in a stored population state."""
+
 _cache: tuple[float, dict[str, UserState]] | None = None
+
+
+def pools_enough(state: UserState) -> bool:
+    """Whether a population state pools at least MIN_PEOPLE people (else it is not used)."""
+    people = state.get(PEOPLE_KEY)
+    return isinstance(people, int) and people >= MIN_PEOPLE
 
 
 def pooled_policies() -> list[PooledPolicy]:
@@ -49,8 +68,13 @@ async def population_priors() -> dict[str, UserState]:
             policy = get_policy(row["policy_id"])
         except KeyError:
             continue
-        if row["policy_version"] == policy.version and isinstance(row["state"], dict):
-            priors[policy.id] = row["state"]
+        state = row["state"]
+        if (
+            row["policy_version"] == policy.version
+            and isinstance(state, dict)
+            and pools_enough(state)
+        ):
+            priors[policy.id] = state
     _cache = (time.monotonic(), priors)
     return priors
 
@@ -61,24 +85,22 @@ def forget_priors() -> None:
     _cache = None
 
 
-async def _refresh_one(policy: PooledPolicy, until: datetime) -> int:
-    row = (
-        await PopulationState.select()
-        .where(PopulationState.policy_id == policy.id)
-        .output(load_json=True)
-        .first()
-    )
-    current = row is not None and row["policy_version"] == policy.version
-    state: UserState = row["state"] if current and row else policy.pooled_initial()
-    watermark: datetime | None = row["watermark"] if current and row else None
+async def _rebuild_one(policy: PooledPolicy, people: frozenset[str], until: datetime) -> int:
+    """The policy's population state rebuilt from scratch over `people`'s settled feedback."""
+    state: UserState = policy.pooled_initial()
+    watermark: datetime | None = None
+    contributors: set[str] = set()
     folded = 0
-    while True:
-        where: Combinable = Feedback.created_at <= until
+    while people:
+        where: Combinable = (Feedback.created_at <= until) & Feedback.user.is_in(sorted(people))
         if watermark is not None:
             where = where & (Feedback.created_at > watermark)
         batch: list[dict[str, Any]] = (
             await Feedback.select(
-                Feedback.reward, Feedback.created_at, Feedback.tip.features.as_alias("features")
+                Feedback.user,
+                Feedback.reward,
+                Feedback.created_at,
+                Feedback.tip.features.as_alias("features"),
             )
             .where(where)
             .order_by(Feedback.created_at)
@@ -87,16 +109,21 @@ async def _refresh_one(policy: PooledPolicy, until: datetime) -> int:
         )
         if not batch:
             break
-        pairs = [
-            (r["features"], float(r["reward"])) for r in batch if isinstance(r["features"], dict)
-        ]
-        state = policy.pooled_update(state, pairs)
+        usable = [r for r in batch if isinstance(r["features"], dict)]
+        state = policy.pooled_update(state, [(r["features"], float(r["reward"])) for r in usable])
+        contributors.update(str(r["user"]) for r in usable)
         watermark = batch[-1]["created_at"]
         folded += len(batch)
         if len(batch) < BATCH:
             break
+    state = {**state, PEOPLE_KEY: len(contributors)}
     now = datetime.now(UTC)
     async with write_transaction():
+        row = (
+            await PopulationState.select(PopulationState.id)
+            .where(PopulationState.policy_id == policy.id)
+            .first()
+        )
         if row is None:
             await PopulationState(
                 policy_id=policy.id,
@@ -111,7 +138,7 @@ async def _refresh_one(policy: PooledPolicy, until: datetime) -> int:
                 {
                     PopulationState.policy_version: policy.version,
                     PopulationState.state: state,
-                    PopulationState.rows: (row["rows"] if current else 0) + folded,
+                    PopulationState.rows: folded,
                     PopulationState.watermark: watermark,
                     PopulationState.updated_at: now,
                 }
@@ -120,8 +147,10 @@ async def _refresh_one(policy: PooledPolicy, until: datetime) -> int:
 
 
 async def refresh_population(settle_s: int = SETTLE_S) -> dict[str, int]:
-    """Fold new feedback into every pooled policy's population model; rows folded per policy."""
+    """Rebuild every pooled policy's population model from the feedback of the people who
+    consent now; rows folded per policy."""
     until = datetime.now(UTC) - timedelta(seconds=settle_s)
-    done = {policy.id: await _refresh_one(policy, until) for policy in pooled_policies()}
+    people = await people_granting(LEARNING_EVERYONE)
+    done = {policy.id: await _rebuild_one(policy, people, until) for policy in pooled_policies()}
     forget_priors()
     return done

@@ -34,6 +34,7 @@ from backend.recommender.features import Context
 from backend.recommender.policies.arrays import is_packed, pack, unpack
 from backend.recommender.policies.base import Decision, UserState, contributions, raw_rows
 from backend.recommender.policies.egreedy import clip_reward
+from backend.recommender.policies.feature_rows import FeatureRows
 from backend.recommender.policies.lints import load_posterior, thompson_pick
 from backend.recommender.policies.vectors import OO_NAMES, oo
 
@@ -89,6 +90,16 @@ class OOPolicy:
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
+        self._rows = FeatureRows(len(self.names), oo)
+
+    def features(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
+        """The scaled matrix of `candidates`, converting only rows not seen before."""
+        refs = [c.item_ref for c in candidates]
+        known = context.features
+        rows: list[Mapping[str, float] | None] = list(map(known.get, refs)) if known else []
+        if not rows or None in rows:  # some features not given: compute them (features.py)
+            return self._rows.matrix(refs, raw_rows(context, candidates))
+        return self._rows.matrix(refs, rows)  # type: ignore[arg-type]  # no None (checked)
 
     def initial_state(self) -> UserState:
         """No deviation from the population yet."""
@@ -114,7 +125,7 @@ class OOPolicy:
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
     ) -> Decision:
         """Sample around θ_pop + μ_δ, count the winners, mix, draw."""
-        X = oo(raw_rows(context, candidates))
+        X = self.features(context, candidates)
         delta = self._delta(user_state)
         mean = self.population_mean(context) + delta.mu
         choice, probs, means = thompson_pick(
@@ -133,7 +144,7 @@ class OOPolicy:
         self, user_state: UserState, context: Context, candidate: Candidate, reward: float
     ) -> UserState:
         """One Potter step on the residual against the population mean."""
-        x = oo([context.features_for(candidate)])[0]
+        x = self.features(context, [candidate])[0]
         delta = self._delta(user_state)
         delta.update(x, clip_reward(reward) - float(x @ self.population_mean(context)))
         return {"delta": delta.dump()}

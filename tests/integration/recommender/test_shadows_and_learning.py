@@ -6,7 +6,9 @@ import pytest
 
 from backend.audit import AdminAudit
 from backend.recommender import registry, service
-from backend.recommender.population import forget_priors, population_priors, refresh_population
+from backend.contracts.consent import LEARNING_EVERYONE
+from backend.profile.service import set_consent
+from backend.recommender.population import refresh_population
 from backend.recommender.reward import Action
 from backend.recommender.state import reset_states
 from backend.recommender.tables import PolicyState, PopulationState, ServedTip, ShadowDecision
@@ -146,9 +148,10 @@ async def test_reset_forgets_and_is_audited() -> None:
     assert [a["detail"]["deleted"] for a in audit] == [1, 4]
 
 
-async def test_population_prior_learns_from_everyone() -> None:
+async def test_population_rebuild_folds_consenting_feedback() -> None:
     for _ in range(2):
         user = await person_with_tasks(*TASKS)
+        await set_consent(user.user_id, LEARNING_EVERYONE, True)
         tip = await service.current_tip(user)
         assert tip is not None
         await service.react(user, tip.id, Action.DONE, 30_000)
@@ -157,6 +160,4 @@ async def test_population_prior_learns_from_everyone() -> None:
     row = await PopulationState.select().where(PopulationState.policy_id == "oo-v1").first()
     assert row is not None
     assert row["rows"] >= 2
-    assert await refresh_population(settle_s=0) == {"oo-v1": 0}, "the watermark moved"
-    forget_priors()
-    assert "oo-v1" in await population_priors()
+    assert await refresh_population(settle_s=0) == done, "a rebuild starts from scratch"
