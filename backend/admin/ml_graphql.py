@@ -21,7 +21,7 @@ from backend.simulation.graphql import Simulation
 
 @strawberry.type
 class OpeEstimate:
-    """One off-policy estimator's value of a policy, with its 95% bootstrap interval."""
+    """One off-policy estimator's value of a policy, with its 95% interval."""
 
     estimator: str = strawberry.field(description="IPS, SNIPS or DR.")
     value: float

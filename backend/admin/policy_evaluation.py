@@ -1,5 +1,5 @@
 """The policies page's off-policy evidence: IPS, SNIPS and DR of every policy on the logged
-decisions, with their bootstrap intervals, and whether each clears the promotion bar.
+decisions, with their 95 % intervals, and whether each clears the promotion bar.
 
 Replaying every policy over a month of decisions is CPU work measured in seconds to minutes, so
 the console never computes it while a page loads: the hourly job (and the "Evaluate now" button)
@@ -18,6 +18,7 @@ from typing import Any
 from backend.recommender import registry
 from backend.redis import get_redis, key
 from backend.simulation.evaluation import (
+    MIN_ESS,
     MIN_LOGGED,
     MIN_SERVED,
     PROMOTION_ESTIMATOR,
@@ -26,8 +27,8 @@ from backend.simulation.evaluation import (
     estimate_window,
 )
 
-BOOTSTRAP = 300
-"""Bootstrap resamples: the promotion's own count."""
+BOOTSTRAP = 0
+"""Bootstrap resamples (0: normal intervals from influence terms, as promotion uses)."""
 KEEP_S = 3 * 86400
 """A stored evaluation older than this is dropped (the hourly job replaces it long before)."""
 
@@ -49,7 +50,8 @@ class PolicyValue:
     estimates: dict[str, dict[str, float]]
     """estimator → {value, low, high}."""
     clears_bar: bool | None
-    """Its promotion-estimator lower bound beats the incumbent (None: active, or no estimate)."""
+    """Its promotion-estimator lower bound beats the incumbent from at least MIN_ESS effective
+    decisions (None: active, or no estimate)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,11 @@ def build(
     values = []
     for r in results:
         chosen = r.estimates[PROMOTION_ESTIMATOR]
-        clears = None if bar is None or r.policy_id == incumbent_id else chosen.low > bar
+        clears = (
+            None
+            if bar is None or r.policy_id == incumbent_id
+            else chosen.low > bar and r.ess >= MIN_ESS
+        )
         values.append(
             PolicyValue(
                 policy_id=r.policy_id,

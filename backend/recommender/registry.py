@@ -53,6 +53,10 @@ class Estimate:
     candidate: float
     candidate_lower: float
     incumbent: float
+    ess: float | None = None
+    """Effective sample size of the candidate's importance weights (None: not measured)."""
+    min_ess: float = 0.0
+    """Below this ESS the estimate rests on too few effective decisions to gate a promotion."""
 
 
 OffPolicyEstimator = Callable[[str, str], Awaitable[Estimate | None]]
@@ -80,6 +84,8 @@ class Evidence:
     candidate_estimate: float | None = None
     candidate_lower: float | None = None
     incumbent_estimate: float | None = None
+    effective_sample_size: float | None = None
+    required_ess: float = 0.0
 
     @property
     def agreement_rate(self) -> float | None:
@@ -228,6 +234,8 @@ async def evidence_for(policy_id: str, incumbent_id: str, version: str) -> Evide
         candidate_estimate=estimate.candidate if estimate else None,
         candidate_lower=estimate.candidate_lower if estimate else None,
         incumbent_estimate=estimate.incumbent if estimate else None,
+        effective_sample_size=estimate.ess if estimate else None,
+        required_ess=estimate.min_ess if estimate else 0.0,
     )
 
 
@@ -245,6 +253,13 @@ def _refusal(evidence: Evidence) -> str | None:
             f"{e.policy_id} has {e.shadow_decisions} shadow decisions (agrees with "
             f"{e.incumbent_id} {rate:.0%} of the time), but no off-policy estimate is available "
             "yet: the estimator arrives with the simulator / off-policy evaluation work."
+        )
+    if e.effective_sample_size is not None and e.effective_sample_size < e.required_ess:
+        # A lower bound from a handful of effective decisions is itself too noisy to trust:
+        # the normal interval behind it assumes many of them.
+        return (
+            f"{e.policy_id}'s importance weights are worth only {e.effective_sample_size:.0f} "
+            f"decisions (effective sample size); promotion needs at least {e.required_ess:.0f}."
         )
     if e.candidate_lower <= e.incumbent_estimate:
         return (

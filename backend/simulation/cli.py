@@ -169,10 +169,18 @@ def _window(since: str | None, days: int, until: str | None) -> tuple[datetime, 
 @click.option("--since", default=None, help="Window start (ISO date/time; default: --days ago).")
 @click.option("--until", default=None, help="Window end (ISO date/time; default: now).")
 @click.option("--days", default=30, show_default=True, help="Window length when --since is unset.")
-@click.option("--bootstrap", default=500, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    help="Bootstrap resamples for the intervals (0: normal approximation from influence terms).",
+)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--validate", is_flag=True, help="Check the estimators on a simulated random log.")
 @click.option("--decisions", default=20_000, show_default=True, help="Validation log size.")
+@click.option(
+    "--seeds", "seed_list", default=None, help="Validation: comma-separated seeds (e.g. 0,1,2)."
+)
 @click.option("--on-policy", is_flag=True, help="Validation: also run each policy on-policy.")
 def ope(
     policies: tuple[str, ...],
@@ -183,9 +191,10 @@ def ope(
     seed: int,
     validate: bool,
     decisions: int,
+    seed_list: str | None,
     on_policy: bool,
 ) -> None:
-    """Off-policy estimates (IPS, SNIPS, DR with 95% bootstrap CIs) of policies on the log."""
+    """Off-policy estimates (IPS, SNIPS, DR with 95% CIs) of policies on the log."""
     from backend.recommender.policies import all_policies, get_policy
 
     for pid in policies:
@@ -194,19 +203,28 @@ def ope(
         except KeyError:
             _fail(f"no policy {pid!r}; known: {', '.join(p.id for p in all_policies())}")
     if validate:
-        from backend.simulation.validation import report_table
+        from backend.simulation.validation import report_table, summary
         from backend.simulation.validation import validate as run_validation
 
+        try:
+            seeds = [int(s) for s in seed_list.split(",")] if seed_list else [seed]
+        except ValueError:
+            _fail(f"--seeds wants comma-separated integers, not {seed_list!r}")
+            return
         targets = (*policies, "oracle") if policies else None
-        report = run_validation(
-            decisions=decisions,
-            seed=seed,
-            bootstrap=min(bootstrap, 200),
-            on_policy=on_policy,
-            on_progress=lambda m: click.echo(m, err=True),
-            **({"policies": targets} if targets else {}),
-        )
-        click.echo(report_table(report))
+        reports = []
+        for one in seeds:
+            report = run_validation(
+                decisions=decisions,
+                seed=one,
+                bootstrap=min(bootstrap, 200),
+                on_policy=on_policy,
+                on_progress=lambda m: click.echo(m, err=True),
+                **({"policies": targets} if targets else {}),
+            )
+            click.echo(report_table(report) + "\n")
+            reports.append(report)
+        click.echo(summary(reports))
         return
     ids = list(policies) or [p.id for p in all_policies()]
     try:

@@ -2,13 +2,16 @@
 
 `oo ope` and promotion both read the rewarded decisions of a time window (served_tip, through
 the recommender's decision_log), replay each policy over them (replay.py) and estimate its
-value with IPS, SNIPS and DR (ope.py). Replays are CPU work: they run in a thread so the web
-process keeps answering while an admin waits for a promotion decision.
+value with IPS, SNIPS and DR (ope.py) and their normal-approximation intervals. Replays are
+CPU work: they run in a thread so the web process keeps answering while an admin waits for a
+promotion decision.
 
 Promotion (docs/adr/0014-simulator-and-off-policy-evaluation.md): a shadow is promotable when
-the lower bound of its `PROMOTION_ESTIMATOR` estimate beats the incumbent's estimate — the mean
-reward the incumbent actually earned on the decisions it served in the window (on-policy, the
-best estimate there is), or its own off-policy estimate when it served too few of them.
+its importance weights are worth at least `MIN_ESS` decisions and the lower bound of its
+`PROMOTION_ESTIMATOR` estimate beats the incumbent's estimate
+(docs/adr/0028-ope-cross-fitted-dr-and-ess-gate.md) — the mean reward the incumbent actually
+earned on the decisions it served in the window (on-policy, the best estimate there is), or its
+own off-policy estimate when it served too few of them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ PROMOTION_ESTIMATOR = "dr"
 PROMOTION_WINDOW_DAYS = 30
 MIN_LOGGED = 200
 """Fewer rewarded decisions than this in the window: no estimate (promotion needs force)."""
+
+MIN_ESS = 30.0
+"""Fewer effective decisions than this behind the candidate's weights: promotion is refused.
+The interval's width already prices the variance; below ~30 effective decisions the normal
+approximation behind the interval itself is not trustworthy (a few heavy weights decide it).
+See docs/adr/0028-ope-cross-fitted-dr-and-ess-gate.md."""
 
 MIN_SERVED = 100
 """The incumbent's on-policy mean is used when it served at least this many of them."""
@@ -71,7 +80,7 @@ def evaluate_log(
     decisions: Sequence[LoggedDecision],
     policy_ids: Sequence[str],
     seed: int = 0,
-    bootstrap: int = 500,
+    bootstrap: int = 0,
 ) -> list[PolicyEstimate]:
     """Replay and estimate each policy over the same decisions."""
     prepared = prepare(decisions)
@@ -97,7 +106,7 @@ async def estimate_window(
     since: datetime,
     until: datetime | None = None,
     seed: int = 0,
-    bootstrap: int = 500,
+    bootstrap: int = 0,
 ) -> tuple[int, list[PolicyEstimate]]:
     """(replayable decisions in the window, estimates per policy); no estimates when empty."""
     decisions = to_decisions(await rewarded_decisions(since, until))
@@ -110,7 +119,7 @@ async def estimate_window(
 async def promotion_estimate(candidate_id: str, incumbent_id: str) -> registry.Estimate | None:
     """The registry's estimator (see module docstring); None when the log is too thin."""
     since = datetime.now(UTC) - timedelta(days=PROMOTION_WINDOW_DAYS)
-    n, results = await estimate_window([candidate_id, incumbent_id], since, bootstrap=300)
+    n, results = await estimate_window([candidate_id, incumbent_id], since)
     if n < MIN_LOGGED:
         return None
     candidate, incumbent = results
@@ -124,6 +133,8 @@ async def promotion_estimate(candidate_id: str, incumbent_id: str) -> registry.E
         candidate=chosen.value,
         candidate_lower=chosen.low,
         incumbent=incumbent_value,
+        ess=candidate.ess,
+        min_ess=MIN_ESS,
     )
 
 

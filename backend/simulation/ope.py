@@ -1,4 +1,4 @@
-"""Off-policy estimators: IPS, SNIPS and doubly robust, with bootstrap confidence intervals.
+"""Off-policy estimators: IPS, SNIPS and doubly robust, with confidence intervals.
 
 For logged decisions i (reward rᵢ, the logging policy's propensity pᵢ of the served candidate,
 the target policy's probability πᵢ of that same candidate, wᵢ = πᵢ / pᵢ):
@@ -9,27 +9,41 @@ the target policy's probability πᵢ of that same candidate, wᵢ = πᵢ / p�
             a reward model q̂ (the direct method) corrected by importance-weighted residuals:
             unbiased when either the propensities or the model are right.
 
+Variants (reported by `oo ope --validate`, not used by promotion): switch-DR keeps the residual
+correction only where wᵢ ≤ τ (the model alone answers for the rarely logged picks) and clipped-DR
+caps the weight of the correction at τ. Both trade a bias bounded by the model's error on the
+heavy-weight picks for a variance bounded by τ.
+
 The reward model is a ridge regression on the logged features of the served candidates
 (vectors.oo: bounded, documented scaling) plus a shrunk per-person deviation, cross-fitted over
-two folds (alternate decisions of each person) so a decision's own reward never predicts
-itself. Confidence intervals are percentile bootstraps over decisions (the same resamples for
-every estimator).
+`FOLDS` folds (the k-th decision of a person falls in fold k mod FOLDS): the model that predicts
+a decision was fitted on the other folds only, so a decision's own reward never predicts itself.
+
+Intervals: every estimator here is a mean of per-decision influence terms φᵢ (for SNIPS the
+linearised ratio wᵢ (rᵢ − V̂) / w̄), so V̂ ± z · sd(φ) / √n is its normal-approximation interval.
+A percentile bootstrap over decisions is available too (`bootstrap` > 0).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from backend.recommender.policies.vectors import oo
 
 ESTIMATORS = ("ips", "snips", "dr")
+VARIANTS = ("switch-dr", "clipped-dr")
+"""Validation-only estimators (module docstring)."""
+FOLDS = 5
 RIDGE_LAMBDA = 1.0
 USER_LAMBDA = 10.0
 """Shrinkage of a person's own reward-model deviation towards the population model."""
-BOOTSTRAP = 500
+SWITCH_TAU = 10.0
+"""Weight above which switch-DR drops the residual correction and clipped-DR caps it."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ class OpeInput:
 
 @dataclass(frozen=True)
 class Estimate:
-    """One estimator's value and its bootstrap interval."""
+    """One estimator's value and its confidence interval."""
 
     estimator: str
     value: float
@@ -62,21 +76,41 @@ class Estimate:
     high: float
 
 
+def influence(x: OpeInput, estimator: str, tau: float = SWITCH_TAU) -> np.ndarray:
+    """Per-decision terms φᵢ whose mean is the estimate (SNIPS: its linearisation's terms
+    shifted by the estimate, so their mean is the estimate too)."""
+    w, r = x.weights, x.reward
+    if estimator == "ips":
+        return np.asarray(w * r)
+    if estimator == "snips":
+        mean_w = float(w.mean())
+        if mean_w <= 0:  # the target never picks what was served
+            return np.zeros_like(r)
+        value = float((w * r).sum() / w.sum())
+        return np.asarray(value + w * (r - value) / mean_w)
+    residual = r - x.q_served
+    if estimator == "dr":
+        return np.asarray(x.direct + w * residual)
+    if estimator == "switch-dr":
+        return np.asarray(x.direct + np.where(w <= tau, w, 0.0) * residual)
+    if estimator == "clipped-dr":
+        return np.asarray(x.direct + np.minimum(w, tau) * residual)
+    raise KeyError(estimator)
+
+
 def ips(x: OpeInput) -> float:
     """Inverse propensity scoring."""
-    return float(np.mean(x.weights * x.reward))
+    return float(np.mean(influence(x, "ips")))
 
 
 def snips(x: OpeInput) -> float:
     """Self-normalised IPS (0 when every weight is 0: the target never picks what was served)."""
-    w = x.weights
-    total = float(w.sum())
-    return float((w * x.reward).sum() / total) if total > 0 else 0.0
+    return float(np.mean(influence(x, "snips")))
 
 
 def dr(x: OpeInput) -> float:
     """Doubly robust."""
-    return float(np.mean(x.direct + x.weights * (x.reward - x.q_served)))
+    return float(np.mean(influence(x, "dr")))
 
 
 def effective_sample_size(x: OpeInput) -> float:
@@ -86,39 +120,57 @@ def effective_sample_size(x: OpeInput) -> float:
     return float(w.sum()) ** 2 / sq if sq > 0 else 0.0
 
 
-def _batch(x: OpeInput, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Each estimator on each row of resampled indices (B × n)."""
-    w, r = x.weights[idx], x.reward[idx]
-    wr = w * r
-    total = w.sum(axis=1)
-    return {
-        "ips": wr.mean(axis=1),
-        "snips": np.divide(wr.sum(axis=1), total, out=np.zeros_like(total), where=total > 0),
-        "dr": (x.direct[idx] + w * (r - x.q_served[idx])).mean(axis=1),
-    }
+def normal_interval(phi: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the influence terms' normal approximation."""
+    n = phi.shape[0]
+    value = float(phi.mean())
+    se = float(phi.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    return value, value - z * se, value + z * se
+
+
+def _bootstrap_draws(
+    x: OpeInput, names: Sequence[str], seed: int, bootstrap: int
+) -> dict[str, np.ndarray]:
+    """Each estimator on `bootstrap` resamples of the decisions (bounded memory)."""
+    n = x.reward.shape[0]
+    rng = np.random.default_rng(seed)
+    w, r = x.weights, x.reward
+    terms = {k: influence(x, k) for k in names if k != "snips"}
+    draws: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    chunk = max(1, min(bootstrap, 2_000_000 // n))  # ≤ 2M indices at once
+    for start in range(0, bootstrap, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, bootstrap - start), n))
+        for k in names:
+            if k == "snips":  # the ratio itself is resampled, not its linearisation
+                total = w[idx].sum(axis=1)
+                wr = (w[idx] * r[idx]).sum(axis=1)
+                draws[k].append(np.divide(wr, total, out=np.zeros_like(total), where=total > 0))
+            else:
+                draws[k].append(terms[k][idx].mean(axis=1))
+    return {k: np.concatenate(v) for k, v in draws.items()}
 
 
 def estimate(
-    x: OpeInput, seed: int = 0, bootstrap: int = BOOTSTRAP, level: float = 0.95
+    x: OpeInput,
+    seed: int = 0,
+    bootstrap: int = 0,
+    level: float = 0.95,
+    names: Sequence[str] = ESTIMATORS,
 ) -> dict[str, Estimate]:
-    """IPS, SNIPS and DR with percentile bootstrap intervals."""
+    """Each estimator with its interval: normal from influence terms, or a percentile
+    bootstrap of `bootstrap` resamples when > 0."""
     n = x.reward.shape[0]
     if n == 0:
         raise ValueError("no logged decisions to estimate from")
-    point = {"ips": ips(x), "snips": snips(x), "dr": dr(x)}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[np.ndarray]] = {k: [] for k in ESTIMATORS}
-    chunk = max(1, min(bootstrap, 2_000_000 // n))  # bounded memory: ≤ 2M indices at once
-    for start in range(0, bootstrap, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, bootstrap - start), n))
-        for k, v in _batch(x, idx).items():
-            draws[k].append(v)
-    tail = (1.0 - level) / 2 * 100
     out: dict[str, Estimate] = {}
-    for k in ESTIMATORS:
-        values = np.concatenate(draws[k])
-        low, high = np.percentile(values, [tail, 100 - tail])
-        out[k] = Estimate(k, point[k], float(low), float(high))
+    draws = _bootstrap_draws(x, names, seed, bootstrap) if bootstrap > 0 else {}
+    tail = (1.0 - level) / 2 * 100
+    for k in names:
+        value, low, high = normal_interval(influence(x, k), level)
+        if draws:
+            low, high = (float(v) for v in np.percentile(draws[k], [tail, 100 - tail]))
+        out[k] = Estimate(k, value, low, high)
     return out
 
 
@@ -135,6 +187,16 @@ def fit_ridge(X: np.ndarray, y: np.ndarray, lam: float = RIDGE_LAMBDA) -> np.nda
     return np.asarray(np.linalg.solve(X.T @ X + lam * np.eye(d), X.T @ y))
 
 
+def assign_folds(users: Sequence[str], folds: int = FOLDS) -> np.ndarray:
+    """The k-th decision of each person goes to fold k mod `folds`: every fold knows everyone."""
+    seen: dict[str, int] = {}
+    out = np.empty(len(users), dtype=int)
+    for i, user in enumerate(users):
+        out[i] = seen.get(user, 0) % folds
+        seen[user] = seen.get(user, 0) + 1
+    return out
+
+
 def cross_fitted_models(
     served: np.ndarray, rewards: np.ndarray, users: np.ndarray, folds: np.ndarray
 ) -> dict[tuple[int, str], np.ndarray]:
@@ -146,14 +208,14 @@ def cross_fitted_models(
     """
     models: dict[tuple[int, str], np.ndarray] = {}
     d = served.shape[1]
-    for k in (0, 1):
+    for k in np.unique(folds):
         train = folds != k
-        if not train.any():  # a single decision: fit on everything
+        if not train.any():  # a single fold: fit on everything
             train = np.ones_like(folds, dtype=bool)
         population = fit_ridge(served[train], rewards[train])
         for user in np.unique(users):
             mine = train & (users == user)
             X, r = served[mine], rewards[mine] - served[mine] @ population
             personal = np.linalg.solve(X.T @ X + USER_LAMBDA * np.eye(d), X.T @ r)
-            models[(k, str(user))] = population + personal
+            models[(int(k), str(user))] = population + personal
     return models

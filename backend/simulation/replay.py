@@ -23,7 +23,7 @@ import numpy as np
 from backend.contracts.candidate import Candidate
 from backend.recommender.features import Context
 from backend.recommender.policies import Policy, PooledPolicy, UserState, get_policy
-from backend.simulation.ope import OpeInput, cross_fitted_models, design
+from backend.simulation.ope import OpeInput, assign_folds, cross_fitted_models, design
 
 ORACLE_ID = "oracle"
 
@@ -144,11 +144,7 @@ def prepare(log: Sequence[LoggedDecision]) -> PreparedLog:
     served = np.vstack([x[d.chosen] for x, d in zip(X, log, strict=True)])
     rewards = np.array([d.reward for d in log])
     users = np.array([d.user for d in log])
-    seen: dict[str, int] = {}
-    folds = np.empty(len(log), dtype=int)
-    for i, d in enumerate(log):  # alternate decisions of each person: both folds know everyone
-        folds[i] = seen.get(d.user, 0) % 2
-        seen[d.user] = seen.get(d.user, 0) + 1
+    folds = assign_folds([d.user for d in log])
     models = cross_fitted_models(served, rewards, users, folds)
     q = [x @ models[(int(k), d.user)] for x, k, d in zip(X, folds, log, strict=True)]
     logging = np.array([d.propensity for d in log])

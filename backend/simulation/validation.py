@@ -2,7 +2,8 @@
 
 The simulator logs a run under `random` (every propensity 1/n, the cleanest log there is). Each
 target policy is replayed over that log exactly as `oo ope` replays the service's log (replay.py),
-and its IPS, SNIPS and DR estimates are compared with two truths the simulator knows:
+and its IPS, SNIPS, DR, switch-DR and clipped-DR estimates (with their 95 % intervals) are
+compared with two truths the simulator knows:
 
 - `truth` — Σₐ πᵢ(a) μᵢ(a) averaged over the logged moments, with μ the rule judge's exact
   expected reward: what the target would have earned, in expectation, had it served those very
@@ -22,12 +23,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.simulation.ope import ESTIMATORS, Estimate, effective_sample_size, estimate
+from backend.simulation.ope import (
+    ESTIMATORS,
+    VARIANTS,
+    Estimate,
+    effective_sample_size,
+    estimate,
+)
 from backend.simulation.personas import select_personas
 from backend.simulation.replay import ORACLE_ID, ope_input, prepare, replay, true_value
 from backend.simulation.runner import DEFAULT_POLICIES, SimConfig, simulate
 
 DECISIONS_PER_USER = 200
+REPORTED = (*ESTIMATORS, *VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,11 @@ class ValidationRow:
             return 0.0 if diff == 0 else math.inf
         return diff / abs(self.truth)
 
+    def covers(self, estimator: str) -> bool:
+        """Whether the estimator's interval contains the truth."""
+        e = self.estimates[estimator]
+        return e.low <= self.truth <= e.high
+
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -61,12 +74,23 @@ class ValidationReport:
         return max(r.error(estimator) for r in self.rows)
 
 
+def worst(reports: list[ValidationReport], estimator: str) -> float:
+    """The largest relative error of one estimator over every (seed, target)."""
+    return max(r.worst(estimator) for r in reports)
+
+
+def coverage(reports: list[ValidationReport], estimator: str) -> float:
+    """Share of (seed, target) pairs whose interval covers the truth."""
+    rows = [row for r in reports for row in r.rows]
+    return sum(row.covers(estimator) for row in rows) / len(rows)
+
+
 def validate(
     decisions: int = 20_000,
     seed: int = 0,
     policies: tuple[str, ...] = (*DEFAULT_POLICIES, ORACLE_ID),
     personas: tuple[str, ...] = (),
-    bootstrap: int = 200,
+    bootstrap: int = 0,
     on_policy: bool = False,
     on_progress: Callable[[str], None] | None = None,
 ) -> ValidationReport:
@@ -109,7 +133,7 @@ def validate(
             ValidationRow(
                 policy_id=pid,
                 truth=true_value(log, probs),
-                estimates=estimate(x, seed=seed, bootstrap=bootstrap),
+                estimates=estimate(x, seed=seed, bootstrap=bootstrap, names=REPORTED),
                 ess=effective_sample_size(x),
                 on_policy=on_policy_values.get(pid),
             )
@@ -118,10 +142,11 @@ def validate(
 
 
 def report_table(report: ValidationReport) -> str:
-    """Estimates, truths and relative errors, one line per target."""
+    """Per target: the truth, then each estimator's value, interval, relative error and whether
+    the interval covers the truth (✓/✗)."""
     head = f"{'policy':<12} {'truth':>7} {'on-policy':>9}"
-    for k in ESTIMATORS:
-        head += f" {k.upper():>24}"
+    for k in REPORTED:
+        head += f" {k.upper():>27}"
     lines = [
         f"OPE validation: {report.decisions} decisions logged under random (seed {report.seed})",
         head + f" {'ESS':>7}",
@@ -129,12 +154,25 @@ def report_table(report: ValidationReport) -> str:
     for r in report.rows:
         line = f"{r.policy_id:<12} {r.truth:>+7.3f} "
         line += f"{r.on_policy:>+9.3f}" if r.on_policy is not None else f"{'—':>9}"
-        for k in ESTIMATORS:
+        for k in REPORTED:
             e = r.estimates[k]
-            line += f" {e.value:>+7.3f} [{e.low:+.2f},{e.high:+.2f}] {r.error(k):>4.0%}"
+            mark = "✓" if r.covers(k) else "✗"
+            line += f" {e.value:>+7.3f} [{e.low:+.2f},{e.high:+.2f}] {r.error(k):>5.1%} {mark}"
         lines.append(line + f" {r.ess:>7.0f}")
     lines.append(
-        "worst relative error: "
-        + ", ".join(f"{k.upper()} {report.worst(k):.1%}" for k in ESTIMATORS)
+        "worst relative error: " + ", ".join(f"{k.upper()} {report.worst(k):.1%}" for k in REPORTED)
     )
+    return "\n".join(lines)
+
+
+def summary(reports: list[ValidationReport]) -> str:
+    """Worst relative error and interval coverage per estimator over every (seed, target)."""
+    pairs = sum(len(r.rows) for r in reports)
+    seeds = ",".join(str(r.seed) for r in reports)
+    lines = [f"over seeds {seeds} ({pairs} (seed, policy) pairs):"]
+    for k in REPORTED:
+        lines.append(
+            f"  {k.upper():<11} worst relative error {worst(reports, k):6.1%}"
+            f"   95% CI coverage {coverage(reports, k):6.1%}"
+        )
     return "\n".join(lines)

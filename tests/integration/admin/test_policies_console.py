@@ -20,7 +20,7 @@ from backend.identity.tables import User
 from backend.recommender import registry
 from backend.recommender.policy_stats import policy_stats
 from backend.recommender.tables import PolicyState, ServedTip
-from backend.simulation.evaluation import PolicyEstimate, estimate_window
+from backend.simulation.evaluation import MIN_ESS, PolicyEstimate, estimate_window
 from backend.simulation.ope import Estimate
 from tests.integration.admin.test_admin_pages import _browser_for
 from tests.integration.simulation.test_promotion import (  # noqa: F401 - fixtures
@@ -96,7 +96,7 @@ def _estimate(value: float, low: float, high: float) -> dict[str, Estimate]:
 def test_the_bar_is_the_incumbents_on_policy_mean_or_its_estimate() -> None:
     at = datetime.now(UTC)
     incumbent = PolicyEstimate("random", 300, 250.0, _estimate(0.1, 0.0, 0.2), 150, 0.12)
-    better = PolicyEstimate("oo-v1", 300, 40.0, _estimate(0.4, 0.2, 0.6), 0, None)
+    better = PolicyEstimate("oo-v1", 300, 150.0, _estimate(0.4, 0.2, 0.6), 0, None)
     worse = PolicyEstimate("lints-v1", 300, 40.0, _estimate(0.3, 0.05, 0.5), 0, None)
     e = policy_evaluation.build(at, 300, [incumbent, better, worse], "random")
     assert e.incumbent_value == 0.12  # served ≥ 100: what it actually earned
@@ -105,6 +105,12 @@ def test_the_bar_is_the_incumbents_on_policy_mean_or_its_estimate() -> None:
     # Served too little itself: its own DR estimate is the bar.
     few = PolicyEstimate("random", 300, 250.0, _estimate(0.1, 0.0, 0.2), 20, 0.5)
     assert policy_evaluation.build(at, 300, [few, worse], "random").incumbent_value == 0.1
+    # A lower bound above the bar from too few effective decisions does not clear it.
+    flimsy = PolicyEstimate("oo-v1", 300, MIN_ESS - 1, _estimate(0.4, 0.2, 0.6), 0, None)
+    assert (
+        policy_evaluation.build(at, 300, [incumbent, flimsy], "random").policies[1].clears_bar
+        is False
+    )
     # Too few logged decisions: no bar, nobody clears it.
     thin = policy_evaluation.build(at, 150, [incumbent, better], "random")
     assert thin.incumbent_value is None

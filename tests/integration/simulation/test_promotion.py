@@ -155,3 +155,43 @@ async def test_a_shadow_whose_lower_bound_beats_the_incumbent_is_promoted(
     assert evidence.candidate_lower is not None
     assert evidence.incumbent_estimate is not None
     assert evidence.candidate_lower > evidence.incumbent_estimate
+
+
+async def test_a_lower_bound_from_too_few_effective_decisions_is_refused(
+    only_logged_people: list[str], registry_back: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    estimate = await promotion_estimate("oo-v1", "random")
+    assert estimate is not None
+    assert estimate.ess is not None
+    assert estimate.candidate_lower > estimate.incumbent, "it would clear the bar"
+    # The same log, but a gate above what its weights are worth: the ESS refuses it.
+    monkeypatch.setattr(evaluation, "MIN_ESS", estimate.ess + 1)
+    install_promotion_estimator()
+    tips = (
+        await ServedTip.select(ServedTip.id, ServedTip.item_ref)
+        .where(ServedTip.user.is_in(only_logged_people))
+        .limit(registry.MIN_SHADOW_DECISIONS)
+    )
+    await ShadowDecision.insert(
+        *[
+            ShadowDecision(
+                tip=t["id"],
+                policy_id="oo-v1",
+                policy_version=get_policy("oo-v1").version,
+                item_ref=t["item_ref"],
+                score=0.0,
+                propensity=0.5,
+                served_propensity=0.5,
+            )
+            for t in tips
+        ]
+    )
+    with pytest.raises(registry.RegistryError) as refused:
+        await registry.promote(None, "oo-v1", force=False, reason="evidence")
+    assert refused.value.code == "INSUFFICIENT_EVIDENCE"
+    assert "effective sample size" in refused.value.message
+    evidence = refused.value.evidence
+    assert evidence is not None
+    assert evidence.effective_sample_size == pytest.approx(estimate.ess)
+    active = [e.policy_id for e in await registry.entries() if e.status == registry.ACTIVE]
+    assert "oo-v1" not in active
