@@ -67,6 +67,64 @@ PROJECT_TASKS: dict[str, list[str]] = {
 }
 RECURRING_DAYS = (1, 7, 30)
 
+MINUTES: dict[str, int] = {
+    # Work
+    "Reply to Maya about the Q3 roadmap": 15,
+    "Review the pull request on the billing service": 45,
+    "Prepare slides for Thursday's demo": 120,
+    "Write the incident summary for last Friday": 60,
+    "Book a 1:1 with the new designer": 5,
+    "Update the onboarding doc with the VPN steps": 30,
+    "Send the contract draft to legal": 5,
+    "Clean up the stale feature flags": 90,
+    "Plan next sprint's priorities": 60,
+    "Answer the recruiter's email about the backend role": 10,
+    # Home
+    "Call the plumber about the kitchen tap": 10,
+    "Take the recycling out": 5,
+    "Order a new filter for the water jug": 5,
+    "Fix the wobbly chair in the hallway": 45,
+    "Change the bed sheets": 15,
+    "Water the plants on the balcony": 5,
+    "Descale the kettle": 20,
+    "Sort the pile of post on the desk": 30,
+    # Health
+    "Book the dentist check-up": 5,
+    "Go for a 30-minute run": 40,
+    "Refill the prescription at the pharmacy": 30,
+    "Stretch for ten minutes before bed": 10,
+    "Schedule the eye test": 5,
+    "Prepare lunches for the week": 90,
+    # Errands
+    "Return the parcel to the post office": 30,
+    "Buy a birthday present for Sam": 60,
+    "Renew the car insurance": 45,
+    "Pick up the dry cleaning": 20,
+    "Get spare keys cut": 30,
+    "Pay the electricity bill": 5,
+    # Learning
+    "Read a chapter of 'Designing Data-Intensive Applications'": 60,
+    "Practise Spanish for 15 minutes": 15,
+    "Watch the talk on query planners": 50,
+    "Finish the SQL window functions exercise": 40,
+    "Write notes on the book club chapter": 30,
+    # Finance
+    "File the expense report for the conference": 30,
+    "Check the pension contribution": 10,
+    "Cancel the unused streaming subscription": 5,
+    "Move savings into the ISA": 10,
+    "Review last month's bank statement": 20,
+}
+"""Estimated minutes per title (a lookup, not a random draw: adding durations left every
+existing generated world — and every measured figure — unchanged)."""
+
+DEFAULT_MINUTES = 30
+
+
+def estimated_minutes(content: str) -> int:
+    """How long a generated task takes; follow-ups take as long as the original."""
+    return MINUTES.get(content.split(" (follow-up")[0], DEFAULT_MINUTES)
+
 
 @dataclass(frozen=True)
 class GeneratedTask:

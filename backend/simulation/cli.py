@@ -46,6 +46,14 @@ class _Bar:
 @click.command()
 @click.option("--policy", "policies", multiple=True, help="Policy id (repeat; default: all five).")
 @click.option("--persona", "personas", multiple=True, help="Persona id (repeat; default: all).")
+@click.option(
+    "--set",
+    "persona_set",
+    type=click.Choice(["standard", "held-out"]),
+    default="standard",
+    show_default=True,
+    help="Persona set when no --persona is given (held-out: never used for tuning).",
+)
 @click.option("--seed", default=0, show_default=True, help="Everything random derives from it.")
 @click.option("--seeds", default=1, show_default=True, help="Repetitions (seed, seed+1, …).")
 @click.option("--users", default=1, show_default=True, help="Simulated users per persona.")
@@ -70,6 +78,7 @@ class _Bar:
 def sim(
     policies: tuple[str, ...],
     personas: tuple[str, ...],
+    persona_set: str,
     seed: int,
     seeds: int,
     users: int,
@@ -94,6 +103,7 @@ def sim(
     config = SimConfig(
         policies=policies or DEFAULT_POLICIES,
         personas=personas,
+        persona_set=persona_set,
         seed=seed,
         seeds=seeds,
         users_per_persona=users,

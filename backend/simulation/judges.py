@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -75,6 +75,8 @@ class Situation:
     recurring: bool
     exposure: float
     """Recency-weighted count of earlier pushes of this item that were not done."""
+    duration_min: int | None = None
+    """Estimated minutes the task takes (None: unknown, no effect)."""
 
     @property
     def persona(self) -> Persona:
@@ -128,7 +130,17 @@ def slot_names(local: datetime) -> tuple[str, ...]:
         if 17 <= hour < 22
         else "night"
     )
-    return ("base", "weekend" if local.weekday() >= 5 else "weekday", part)
+    day = ("weekend" if local.weekday() >= 5 else "weekday",)
+    return ("base", *day, part, *(("month_end",) if is_month_end(local) else ()))
+
+
+MONTH_END_DAYS = 5
+"""The last this-many days of a month are its "month end" (slot `month_end`)."""
+
+
+def is_month_end(local: datetime) -> bool:
+    """Whether a local moment falls in the last MONTH_END_DAYS days of its month."""
+    return (local + timedelta(days=MONTH_END_DAYS)).month != local.month
 
 
 def _normal_cdf(x: float) -> float:
@@ -139,7 +151,7 @@ def moment(persona: Persona, local: datetime) -> Moment:
     """Everything about a moment the candidates of one decision share (computed once)."""
     r = persona.reaction
     weekend = local.weekday() >= 5
-    energy = persona.energy(local.hour, weekend)
+    energy = persona.energy(local.hour, weekend, local.date())
     base = r["engagement"] + (r["weekend"] if weekend else 0.0) + r["energy"] * (energy - 0.5)
     median = float(persona.dwell_median_s * persona.dwell_off_peak ** (1.0 - energy))
     mu, sigma = math.log(median * 1000.0), persona.dwell_sigma
@@ -155,7 +167,10 @@ def done_logit(s: Situation) -> float:
     """The persona's logit of "done" (terms documented in personas/README.md)."""
     m = s.moment
     r = m.persona.reaction
-    u = m.base + r["priority"] * (min(max(s.priority, 1), 4) - 1) / 3
+    priority = r["priority"] + (r.get("month_end_priority", 0.0) if "month_end" in m.slots else 0.0)
+    u = m.base + priority * (min(max(s.priority, 1), 4) - 1) / 3
+    if s.duration_min is not None and r.get("duration", 0.0):
+        u += r["duration"] * duration_scale(s.duration_min)
     u += r["stale"] * math.log1p(max(s.age_days, 0.0)) / _LOG_365
     days = s.days_to_due
     if days is not None:
@@ -173,6 +188,11 @@ def done_logit(s: Situation) -> float:
     if s.exposure > 0:
         u -= r["fatigue"] * -math.expm1(-s.exposure / 2.0)
     return u
+
+
+def duration_scale(minutes: int) -> float:
+    """log2(minutes / 15) / 3, clipped to [−1, 1.5]: 15 min is 0, 2 h is +1, 2 min ≈ −1."""
+    return min(max(math.log2(max(minutes, 1) / 15.0) / 3.0, -1.0), 1.5)
 
 
 def outlook(s: Situation) -> Outlook:

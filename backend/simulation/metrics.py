@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.simulation.gaps import gap_lines, gap_table
 from backend.simulation.runner import ACTIONS, ORACLE_ID, PolicyRun, RunResult
 
 CURVE_POINTS = 10
@@ -104,6 +105,7 @@ def summarise(result: RunResult, last: int = 50) -> dict[str, Any]:
         "overdue_share": result.overdue_start,
         "last": last,
         "policies": policies,
+        "gaps": gap_table(result),
     }
 
 
@@ -141,4 +143,5 @@ def table(summary: dict[str, Any]) -> str:
             p = pols[pid]["personas"][persona]
             cells.append(f"{_f(p['mean_reward'])} ({_pct(p['pct_oracle'])})")
         lines.append(f"{persona:<16}" + "".join(f"{c:>20}" for c in cells))
+    lines += gap_lines(summary.get("gaps") or {})
     return "\n".join(lines)

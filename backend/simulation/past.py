@@ -92,7 +92,10 @@ def _simulate_past(
         )
         weekend = local_day.weekday() >= 5
         sessions = int(g.poisson(persona.sessions_weekend if weekend else persona.sessions_weekday))
-        hours = sorted(int(h) for h in g.choice(24, size=sessions, p=persona.hour_odds(weekend)))
+        hours = sorted(
+            int(h)
+            for h in g.choice(24, size=sessions, p=persona.hour_odds(weekend, local_day.date()))
+        )
         for hour in hours:
             at = local_day + timedelta(hours=hour, minutes=int(g.integers(60)))
             if not open_tasks:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ from backend.integrations.taskgen import PROJECT_TASKS
 
 PERSONA_DIR = Path(__file__).resolve().parent / "personas"
 
-SLOTS = ("base", "weekday", "weekend", "morning", "afternoon", "evening", "night")
+PERSONA_SETS = {"standard": PERSONA_DIR, "held-out": PERSONA_DIR / "held-out"}
+"""Named persona sets: `standard` (tuning and the default) and `held-out` (judging only)."""
+
+SLOTS = ("base", "weekday", "weekend", "morning", "afternoon", "evening", "night", "month_end")
 REACTION_KEYS = (
     "engagement",
     "weekend",
@@ -35,6 +39,8 @@ REACTION_KEYS = (
     "fatigue",
     "snooze_share",
 )
+OPTIONAL_REACTION = {"duration": 0.0, "month_end_priority": 0.0}
+"""Reaction terms a persona may leave out (0: no effect), so older files stay valid."""
 
 
 PUSH_DEFAULTS = {
@@ -88,20 +94,24 @@ class Persona:
     dwell_sigma: float
     dwell_off_peak: float
     push: PushHabits = PushHabits(**PUSH_DEFAULTS)
+    rotation: tuple[tuple[float, ...], ...] = ()
+    """Weekly rotating shifts: one 24-hour rhythm per week, in turn (empty: no rotation)."""
 
-    def rhythm(self, weekend: bool) -> tuple[float, ...]:
-        """Session weights per local hour."""
+    def rhythm(self, weekend: bool, on: date | None = None) -> tuple[float, ...]:
+        """Session weights per local hour (of the rotation's week of `on`, when rotating)."""
+        if self.rotation and on is not None:
+            return self.rotation[on.isocalendar().week % len(self.rotation)]
         return self.rhythm_weekend if weekend else self.rhythm_weekday
 
-    def hour_odds(self, weekend: bool) -> np.ndarray:
+    def hour_odds(self, weekend: bool, on: date | None = None) -> np.ndarray:
         """The rhythm as probabilities per local hour (what session and completion hours are
         drawn from)."""
-        weights = np.array(self.rhythm(weekend))
+        weights = np.array(self.rhythm(weekend, on))
         return np.asarray(weights / weights.sum())
 
-    def energy(self, hour: int, weekend: bool) -> float:
+    def energy(self, hour: int, weekend: bool, on: date | None = None) -> float:
         """0..1: the rhythm weight of this hour relative to the day's peak."""
-        weights = self.rhythm(weekend)
+        weights = self.rhythm(weekend, on)
         return weights[hour] / max(weights)
 
 
@@ -146,6 +156,10 @@ def parse_persona(raw: Mapping[str, Any]) -> Persona:
     push = PushHabits(**{k: _number(push_raw, k, f"{pid}.push") for k in PUSH_DEFAULTS})
     if not 0 <= push.notice <= 1 or push.recovery_h <= 0 or push.turn_off <= 0:
         raise PersonaError(f"{pid}: push.notice must be within 0..1, recovery_h and turn_off > 0")
+    rotation = tuple(
+        _hours(week, f"{pid}.rhythm.rotation[{i}]")
+        for i, week in enumerate(rhythm.get("rotation") or [])
+    )
     share = _number(reaction, "snooze_share", f"{pid}.reaction")
     if not 0 <= share <= 1:
         raise PersonaError(f"{pid}: reaction.snooze_share must be within 0..1")
@@ -164,32 +178,42 @@ def parse_persona(raw: Mapping[str, Any]) -> Persona:
         arrivals=_number(tasks, "arrivals", f"{pid}.tasks"),
         keep_up=_number(tasks, "keep_up", f"{pid}.tasks"),
         background=_number(tasks, "background", f"{pid}.tasks"),
-        reaction={k: _number(reaction, k, f"{pid}.reaction") for k in REACTION_KEYS},
+        reaction={
+            **{k: _number(reaction, k, f"{pid}.reaction") for k in REACTION_KEYS},
+            **{
+                k: _number({k: reaction.get(k, d)}, k, f"{pid}.reaction")
+                for k, d in OPTIONAL_REACTION.items()
+            },
+        },
         projects={p: {s: float(v) for s, v in slots.items()} for p, slots in projects.items()},
         dwell_median_s=_number(dwell, "median_s", f"{pid}.dwell"),
         dwell_sigma=_number(dwell, "sigma", f"{pid}.dwell"),
         dwell_off_peak=_number(dwell, "off_peak", f"{pid}.dwell"),
         push=push,
+        rotation=rotation,
     )
 
 
 @cache
-def all_personas() -> tuple[Persona, ...]:
-    """Every persona under personas/, in file-name order (stable across machines)."""
+def all_personas(persona_set: str = "standard") -> tuple[Persona, ...]:
+    """Every persona of a set (KeyError when unknown), in file-name order (stable)."""
     return tuple(
         parse_persona(yaml.safe_load(path.read_text()))
-        for path in sorted(PERSONA_DIR.glob("*.yaml"))
+        for path in sorted(PERSONA_SETS[persona_set].glob("*.yaml"))
     )
 
 
 def get_persona(persona_id: str) -> Persona:
-    """A persona by id (KeyError when unknown)."""
-    for persona in all_personas():
-        if persona.id == persona_id:
-            return persona
+    """A persona by id, from any set (KeyError when unknown)."""
+    for name in PERSONA_SETS:
+        for persona in all_personas(name):
+            if persona.id == persona_id:
+                return persona
     raise KeyError(persona_id)
 
 
-def select_personas(ids: tuple[str, ...] | list[str] | None) -> tuple[Persona, ...]:
-    """The personas named (all when empty); KeyError names an unknown id."""
-    return tuple(get_persona(i) for i in ids) if ids else all_personas()
+def select_personas(
+    ids: tuple[str, ...] | list[str] | None, persona_set: str = "standard"
+) -> tuple[Persona, ...]:
+    """The personas named (the whole set when empty); KeyError names an unknown id or set."""
+    return tuple(get_persona(i) for i in ids) if ids else all_personas(persona_set)

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from backend.integrations.taskgen import estimated_minutes
 from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.history import UserHistory
 from backend.recommender.policies import PooledPolicy, UserState, get_policy
@@ -40,7 +41,9 @@ class SimConfig:
 
     policies: tuple[str, ...] = DEFAULT_POLICIES
     personas: tuple[str, ...] = ()
-    """Persona ids; empty means all of them."""
+    """Persona ids; empty means the whole `persona_set`."""
+    persona_set: str = "standard"
+    """Which persona set (personas.PERSONA_SETS) an empty `personas` means."""
     seed: int = 0
     seeds: int = 1
     """Independent repetitions (seeds `seed`, `seed + 1`, …), each with its own people."""
@@ -76,7 +79,7 @@ class SimConfig:
                 except KeyError:
                     raise ValueError(f"unknown policy {pid!r}") from None
         try:
-            select_personas(self.personas)
+            select_personas(self.personas, self.persona_set)
         except KeyError as err:
             raise ValueError(f"unknown persona {err.args[0]!r}") from None
         make_judge(self.judge)
@@ -145,7 +148,7 @@ def make_users(config: SimConfig) -> list[SimUser]:
     """The run's people: personas × seeds × users_per_persona."""
     users: list[SimUser] = []
     for s in range(config.seeds):
-        for persona in select_personas(config.personas):
+        for persona in select_personas(config.personas, config.persona_set):
             for k in range(config.users_per_persona):
                 key = (zlib.crc32(persona.id.encode()) % 100_000) * 1000 + k
                 users.append(SimUser(len(users), persona, config.seed + s, key))
@@ -163,6 +166,7 @@ def situation(world: World, m: Moment, task: SimTask, now: datetime) -> Situatio
         age_days=(now - task.added_at).total_seconds() / 86400,
         recurring=task.recur_days > 0,
         exposure=world.exposure(task, now) if task.pushes else 0.0,
+        duration_min=estimated_minutes(task.content),
     )
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from backend.contracts.candidate import Candidate
-from backend.integrations.taskgen import generate_tasks
+from backend.integrations.taskgen import estimated_minutes, generate_tasks
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT
 from backend.simulation.past import past_completions
@@ -84,6 +84,7 @@ class SimTask:
             added_at=self.added_at,
             project=self.project,
             is_recurring=self.recur_days > 0,
+            duration_min=estimated_minutes(self.content),
         )
 
 
@@ -182,7 +183,7 @@ class World:
         weekend = local_day.weekday() >= 5
         p = self.persona
         mean = p.sessions_weekend if weekend else p.sessions_weekday
-        odds = p.hour_odds(weekend)
+        odds = p.hour_odds(weekend, local_day.date())
         times: list[datetime] = []
         for _ in range(int(rng.poisson(mean))):
             hour = int(rng.choice(24, p=odds))
@@ -221,7 +222,7 @@ class World:
         self._arrive(end - timedelta(microseconds=1))
         local_day = self.start + timedelta(days=day)
         local = local_day.date()
-        odds = self.persona.hour_odds(local.weekday() >= 5)
+        odds = self.persona.hour_odds(local.weekday() >= 5, local)
         for task in list(self.active):
             due_now = task.due is not None and task.due <= local
             if draws[task.index] < (self.persona.keep_up if due_now else self.persona.background):

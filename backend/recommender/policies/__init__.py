@@ -17,6 +17,7 @@ from backend.recommender.policies.egreedy import EpsilonGreedy
 from backend.recommender.policies.lints import LinearThompson
 from backend.recommender.policies.linucb import LinUCB
 from backend.recommender.policies.oo import OOPolicy
+from backend.recommender.policies.oo2 import OOv2Policy
 from backend.recommender.policies.random_policy import RandomPolicy
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LinUCB",
     "LinearThompson",
     "OOPolicy",
+    "OOv2Policy",
     "Policy",
     "PooledPolicy",
     "RandomPolicy",
@@ -64,5 +66,12 @@ def active_policy() -> Policy:
     return _REGISTRY[DEFAULT_ACTIVE_ID]
 
 
-for _policy in (RandomPolicy(), EpsilonGreedy(), LinUCB(), LinearThompson(), OOPolicy()):
+for _policy in (
+    RandomPolicy(),
+    EpsilonGreedy(),
+    LinUCB(),
+    LinearThompson(),
+    OOPolicy(),
+    OOv2Policy(),
+):
     register(_policy)

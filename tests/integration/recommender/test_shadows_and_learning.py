@@ -21,7 +21,7 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
     user = await person_with_tasks(*TASKS)
     active, shadows = await registry.serving()
     assert active.id == "random"
-    assert {p.id for p in shadows} == {"egreedy-v1", "linucb-v1", "lints-v1", "oo-v1"}
+    assert {p.id for p in shadows} == {"egreedy-v1", "linucb-v1", "lints-v1", "oo-v1", "oo-v2"}
     served = []
     for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):
         tip = await service.current_tip(user)
@@ -135,17 +135,17 @@ async def test_reset_forgets_and_is_audited() -> None:
     tip = await service.current_tip(user)
     assert tip is not None
     await service.react(user, tip.id, Action.DISMISS, 2_000)
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 5
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 6
     assert await reset_states(None, user.user_id, "oo-v1", "support ticket") == 1
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 4
-    assert await reset_states(None, user.user_id) == 4
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 5
+    assert await reset_states(None, user.user_id) == 5
     assert await PolicyState.count().where(PolicyState.user == user.user_id) == 0
     audit = (
         await AdminAudit.select()
         .where((AdminAudit.action == "policy.reset_state") & (AdminAudit.target == user.user_id))
         .output(load_json=True)
     )
-    assert [a["detail"]["deleted"] for a in audit] == [1, 4]
+    assert [a["detail"]["deleted"] for a in audit] == [1, 5]
 
 
 async def test_population_rebuild_folds_consenting_feedback() -> None:

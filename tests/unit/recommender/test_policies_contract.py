@@ -16,6 +16,7 @@ from backend.recommender.policies import (
     LinearThompson,
     LinUCB,
     OOPolicy,
+    OOv2Policy,
     Policy,
     RandomPolicy,
     all_policies,
@@ -25,7 +26,7 @@ from backend.recommender.policies.oo import POP_LAMBDA, expert_mean
 from backend.recommender.policies.vectors import OO_NAMES, oo, seed5, seed7
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday
-CLASSES: list[type] = [RandomPolicy, EpsilonGreedy, LinUCB, LinearThompson, OOPolicy]
+CLASSES: list[type] = [RandomPolicy, EpsilonGreedy, LinUCB, LinearThompson, OOPolicy, OOv2Policy]
 
 
 def make(cls: type, seed: int) -> Policy:
@@ -57,6 +58,7 @@ def test_the_registry_knows_every_policy() -> None:
         "linucb-v1",
         "lints-v1",
         "oo-v1",
+        "oo-v2",
     ]
 
 

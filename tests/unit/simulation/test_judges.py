@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
-from backend.simulation.judges import LlmJudge, RuleJudge, Situation, moment, outlook
-from backend.simulation.personas import get_persona
+from backend.simulation.judges import (
+    LlmJudge,
+    RuleJudge,
+    Situation,
+    done_logit,
+    is_month_end,
+    moment,
+    outlook,
+)
+from backend.simulation.personas import all_personas, get_persona
 
 LOCAL = datetime(2026, 3, 3, 8, 30, tzinfo=ZoneInfo("Europe/London"))  # a Tuesday morning
 
@@ -72,3 +81,19 @@ def test_litellm_is_imported_only_when_the_llm_judge_is_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_short_tasks_and_month_end_move_the_done_logit() -> None:
+    held = {p.id: p for p in all_personas("held-out")}
+    quick = held["quick-wins"]
+    m = moment(quick, datetime(2026, 3, 3, 10))
+    base = Situation(m, "Work", "x", 1, None, 1.0, False, 0.0, duration_min=5)
+    assert done_logit(base) > done_logit(replace(base, duration_min=120)) + 2
+    closer = held["month-end-closer"]
+    assert is_month_end(datetime(2026, 3, 29, 10))
+    assert not is_month_end(datetime(2026, 3, 10, 10))
+    early = Situation(
+        moment(closer, datetime(2026, 3, 10, 10)), "Finance", "x", 4, None, 1.0, False, 0.0
+    )
+    late = replace(early, moment=moment(closer, datetime(2026, 3, 30, 10)))
+    assert done_logit(late) > done_logit(early) + 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from backend.simulation.personas import (
@@ -9,6 +11,7 @@ from backend.simulation.personas import (
     PersonaError,
     all_personas,
     parse_persona,
+    select_personas,
 )
 
 
@@ -52,3 +55,32 @@ def test_a_malformed_persona_says_what_is_wrong() -> None:
         parse_persona({"id": "x", "timezone": "Mars/Base"})
     good = {p.id: p for p in all_personas()}
     assert good  # parse_persona of a real file is exercised by all_personas()
+
+
+def test_held_out_personas_load_validate_and_stay_out_of_the_standard_set() -> None:
+    standard = {p.id for p in all_personas()}
+    held_out = {p.id: p for p in all_personas("held-out")}
+    assert len(held_out) >= 4
+    assert not standard & set(held_out), "held-out personas never join the tuning set"
+    assert len(held_out["rotating-shifts"].rotation) >= 2, "a weekly rotation"
+    assert held_out["backlog-hoarder"].task_count[0] >= 1000, "a very large backlog"
+    assert held_out["quick-wins"].reaction["duration"] < 0, "acts on short tasks only"
+    closer = held_out["month-end-closer"]
+    assert closer.reaction["month_end_priority"] > 0
+    assert any("month_end" in slots for slots in closer.projects.values())
+    assert select_personas((), "held-out") == all_personas("held-out")
+
+
+def test_rotation_moves_the_good_hours_each_week() -> None:
+    shifts = {p.id: p for p in all_personas("held-out")}["rotating-shifts"]
+    peaks = {
+        max(range(24), key=lambda h: shifts.energy(h, False, date(2026, 3, 2) + timedelta(weeks=w)))
+        for w in range(3)
+    }
+    assert len(peaks) == 3
+
+
+def test_old_persona_files_need_no_new_fields() -> None:
+    lark = {p.id: p for p in all_personas()}["lark"]
+    assert lark.rotation == ()
+    assert lark.reaction["duration"] == 0.0 == lark.reaction["month_end_priority"]
