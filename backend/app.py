@@ -143,14 +143,15 @@ def create_app() -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="strict",
             # GraphQL: bearer calls are exempt; cookie-authenticated mutations are checked there.
-            # /push/action: a service worker has no CSRF token; its single-use action token,
-            # not a cookie, is the credential.
+            # /push/action, /push/opened: a service worker has no CSRF token; its single-use
+            # action token, not a cookie, is the credential.
             exclude=[
                 "/graphql",
                 "/auth/apple/callback",
                 "/auth/token",
                 "/webhooks/",
                 "/push/action",
+                "/push/opened",
             ],
         ),
         exception_handlers=exception_handlers,

@@ -12,6 +12,7 @@ from backend.admin import actions
 from backend.admin import people as people_service
 from backend.admin.guard import admin_or_refusal
 from backend.contracts.principal import Principal
+from backend.contracts.push_decisions import push_decisions_of
 from backend.identity import service as identity
 from backend.integrations.status import list_states
 from backend.llm import service as llm
@@ -20,6 +21,9 @@ from backend.profile import service as profile
 from backend.recommender import service as recommender
 from backend.recommender.activity import recent_decisions
 from backend.web import error_page
+
+PUSH_DECISIONS_SHOWN = 30
+"""Push checks run every 15 minutes: the last 30 cover most of a day."""
 
 
 async def person_context(person_id: str) -> dict[str, Any] | None:
@@ -37,6 +41,7 @@ async def person_context(person_id: str) -> dict[str, Any] | None:
         "person": row,
         "history": history,
         "decisions": await recent_decisions(person_id, 50),
+        "push_decisions": await push_decisions_of(person_id, PUSH_DECISIONS_SHOWN),
         "chart": json.dumps(chart),
         "integrations": [i for i in await list_states(person_id) if i.status != "disconnected"],
         "tokens": [t for t in await identity.list_api_tokens(person_id) if not t["revoked_at"]],

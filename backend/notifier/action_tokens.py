@@ -4,7 +4,9 @@ A token is `base64url(claims).base64url(HMAC-SHA256(key, claims))`; the key is d
 the deployment's secret (OO_SECRET_KEYS, newest signs, any verifies, so a key rotation does not
 void tokens in flight). Claims: user, tip, action, expiry (the tip's relevance) and a nonce.
 Every token of one notification shares its nonce, and the first use claims it in Redis until
-the expiry: a replay, or the other button of the same notification, is refused.
+the expiry: a replay, or the other button of the same notification, is refused. The "open"
+token (a tap on the notification body, posted by the service worker) is claimed apart, so
+opening the notification never spends its Done / Snooze.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from backend.redis import get_redis, key
 from backend.settings import get_settings
 
 ACTIONS = ("done", "snooze")
+"""The reactions a notification's buttons answer with."""
+OPEN = "open"
+"""The notification was tapped: recorded as "opened" for the push learner, never a reaction."""
+_KINDS = (*ACTIONS, OPEN)
 _INFO = b"oo/push/action-token/v1"
 
 
@@ -62,7 +68,7 @@ def new_nonce() -> str:
 
 def mint(user_id: str, tip_id: str, action: str, expires_at: int, nonce: str) -> str:
     """A signed token for one action on one tip, valid until `expires_at` (unix seconds)."""
-    if action not in ACTIONS:
+    if action not in _KINDS:
         raise ValueError(f"unknown action {action!r}")
     claims = {"u": user_id, "t": tip_id, "a": action, "e": int(expires_at), "n": nonce}
     body = json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
@@ -86,7 +92,7 @@ def verify(token: str, now: float | None = None) -> ActionClaims:
         )
     except (ValueError, KeyError, TypeError):
         raise invalid from None
-    if claims.action not in ACTIONS:
+    if claims.action not in _KINDS:
         raise invalid
     if (time.time() if now is None else now) >= claims.expires_at:
         raise Refused("TOKEN_EXPIRED", "This tip is no longer current.", "token")
@@ -96,6 +102,7 @@ def verify(token: str, now: float | None = None) -> ActionClaims:
 async def claim(claims: ActionClaims) -> None:
     """Mark the notification's nonce used; Refused(TOKEN_USED) when it already was."""
     ttl = max(1, claims.expires_at - int(time.time()) + 60)
-    first = await get_redis().set(key("push-action", claims.nonce), claims.action, nx=True, ex=ttl)
+    space = "push-open" if claims.action == OPEN else "push-action"
+    first = await get_redis().set(key(space, claims.nonce), claims.action, nx=True, ex=ttl)
     if not first:
         raise Refused("TOKEN_USED", "This notification was already answered.", "token")

@@ -4,6 +4,7 @@ it by Web Push."""
 import time
 
 from backend.contracts.privacy import Category
+from backend.contracts.push_decisions import PushDecisionRow, register_push_decisions
 from backend.domain import Domain
 from backend.events.contracts import (
     ProfileChanged,
@@ -12,7 +13,7 @@ from backend.events.contracts import (
     TipServed,
 )
 from backend.events.handlers import subscribe
-from backend.notifier import outcomes
+from backend.notifier import decider, outcomes
 from backend.notifier.graphql import NotifierMutation, NotifierQuery
 from backend.notifier.jobs import CRON_JOBS, JOBS, request_decision
 from backend.notifier.report_graphql import PushReportQuery
@@ -43,8 +44,29 @@ async def on_tip_feedback(user_id: str, event: TipFeedback) -> None:
     await outcomes.record_reaction(user_id, event.tip_id, event.action)
 
 
+async def decision_rows(user_id: str, first: int) -> list[PushDecisionRow]:
+    """The decision log as the admin console reads it (through its contract)."""
+    return [
+        PushDecisionRow(
+            decided_at=d.decided_at,
+            trigger=d.trigger,
+            tip_id=d.tip_id,
+            push=d.push,
+            reason=d.reason,
+            value_now=d.value_now,
+            value_wait=d.value_wait,
+            threshold=d.threshold,
+            propensity=d.propensity,
+            policy_id=d.policy_id,
+            outcome=d.outcome,
+        )
+        for d in await decider.decisions_of(user_id, first)
+    ]
+
+
 def install() -> None:
-    """The decider's triggers and the learner's outcomes."""
+    """The decider's triggers, the learner's outcomes and the console's read of decisions."""
+    register_push_decisions(decision_rows)
     subscribe(TipCandidatesGenerated, on_candidates)
     subscribe(ProfileChanged, on_profile_changed)
     subscribe(TipServed, on_tip_served)

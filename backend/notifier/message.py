@@ -82,13 +82,15 @@ def payload(user_id: str, tip: PushTip, *, shortened: bool = False) -> bytes:
         a: action_tokens.mint(user_id, tip.id, a, tip.expires_at, nonce)
         for a in action_tokens.ACTIONS
     }
+    opened = action_tokens.mint(user_id, tip.id, action_tokens.OPEN, tip.expires_at, nonce)
     content = tip.content[:SHORTENED_CONTENT] if shortened else tip.content
     while True:
         body = {
             "v": 1,
             "tip": {"id": tip.id, "content": content, "kind": tip.kind},
             "actions": actions,
-            "url": f"/push/open?tip={tip.id}",
+            "open": opened,
+            "url": f"/tip?tip={tip.id}",
             "expires": tip.expires_at,
         }
         encoded = _encode(body)

@@ -1,7 +1,7 @@
 """What became of a push, and the learner learning from it.
 
 reacted — the tip was answered done/snooze (from the notification's buttons or the page it
-opened) · opened — the notification was tapped (GET /push/open) · dismissed — answered
+opened) · opened — the notification was tapped (POST /push/opened) · dismissed — answered
 "dismiss" · ignored — no reaction before the push expired (the periodic sweep) · turned_off —
 the person unsubscribed within a day of a push (the costliest).
 Each outcome updates the person's push learner once, in the transaction that records it.

@@ -1,6 +1,8 @@
 """POST /push/action: the service worker answers a tip from a notification (no session, no
 CSRF cookie in a service worker: the signed single-use action token is the credential).
-GET /push/open: a tap on a notification, counted as "opened" for the decider, then the tip."""
+POST /push/opened: the service worker reports a tap on a notification (its signed "open"
+token), counted as "opened" for the decider. GET /push/open only redirects to the tip: a GET
+must change nothing, or a link prefetch would count as a tap."""
 
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from backend.contracts.errors import Refused
-from backend.notifier import outcomes
-from backend.notifier.actions import react_with_token
-from backend.web import page_user
+from backend.notifier.actions import open_with_token, react_with_token
 
 STATUS_FOR = {
     "INVALID_TOKEN": 400,
@@ -55,15 +55,35 @@ async def push_action(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
+def _token_of(raw: bytes) -> str:
+    if len(raw) > MAX_BODY:
+        raise ValueError("too large")
+    token = json.loads(raw)["token"]
+    if not isinstance(token, str):
+        raise TypeError("token is not a string")
+    return token
+
+
+@post("/push/opened", include_in_schema=False, status_code=200)
+async def push_opened(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Body `{"token": "…"}` (the notification's "open" token) → `{"ok": true, "tipId"}`."""
+    try:
+        token = _token_of(await request.body())
+    except (ValueError, KeyError, TypeError):
+        return _error(Refused("INVALID_REQUEST", "Send JSON with token.", None))
+    try:
+        tip_id = await open_with_token(token)
+    except Refused as err:
+        return _error(err)
+    return Response({"ok": True, "tipId": tip_id})
+
+
 @get("/push/open", include_in_schema=False)
-async def push_open(request: Request[Any, Any, Any], tip: str = "") -> Redirect:
-    """The notification's own URL: the signed-in person opened the pushed tip (the decider
-    learns "opened"); everyone lands on the tip page."""
+async def push_open(tip: str = "") -> Redirect:
+    """Where notifications delivered before POST /push/opened point: the tip page, nothing
+    recorded (a GET may be a prefetch)."""
     tip_id = tip[:64]
-    user = await page_user(request)
-    if user is not None and tip_id:
-        await outcomes.record_reaction(user.user_id, tip_id, "open")
     return Redirect(path="/tip", query_params={"tip": tip_id} if tip_id else None, status_code=303)
 
 
-ROUTES = [push_action, push_open]
+ROUTES = [push_action, push_opened, push_open]

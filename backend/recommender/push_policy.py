@@ -221,6 +221,7 @@ def choose(
     allowed_later: list[bool] | None = None,
     *,
     propensity_rng: random.Random | None = None,
+    propensity_draws: int = PROPENSITY_DRAWS,
 ) -> Choice:
     """Thompson sampling over {push, hold}: with one draw of the model, push when the chance
     of a reaction now clears the person's threshold and beats every later hour (discounted).
@@ -228,14 +229,17 @@ def choose(
     `draw` should be seeded per person and day: the model is sampled once a day, not at every
     15-minute check — independent draws at each check would push as soon as one of ~96 daily
     draws is optimistic. The propensity is the share of fresh posterior draws that make the
-    same choice here (floored, so off-policy estimators never divide by 0)."""
+    same choice here (floored, so off-policy estimators never divide by 0); a caller that logs
+    nothing (the simulator) may pass `propensity_draws=0` and gets propensity 1."""
     push, now, wait = _decide(state, ctx, sample_weights(state, draw), allowed_later)
-    rng = propensity_rng or random.Random(f"{draw.random()}")
-    same = sum(
-        _decide(state, ctx, sample_weights(state, rng), allowed_later)[0] == push
-        for _ in range(PROPENSITY_DRAWS)
-    )
-    propensity = max(PROPENSITY_FLOOR, min(1.0 - PROPENSITY_FLOOR, same / PROPENSITY_DRAWS))
+    propensity = 1.0
+    if propensity_draws > 0:
+        rng = propensity_rng or random.Random(f"{draw.random()}")
+        same = sum(
+            _decide(state, ctx, sample_weights(state, rng), allowed_later)[0] == push
+            for _ in range(propensity_draws)
+        )
+        propensity = max(PROPENSITY_FLOOR, min(1.0 - PROPENSITY_FLOOR, same / propensity_draws))
     if push:
         reason = "value"
     elif now < state.threshold:

@@ -7,6 +7,7 @@ Heavy modules (numpy, the simulator, the database) are imported inside the comma
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -137,7 +138,7 @@ def _push_comparison(personas: tuple[str, ...], seed: int, users: int, days: int
         chosen = select_personas(personas)
     except KeyError as err:
         _fail(f"unknown persona {err}")
-    results = push_sim.compare(chosen, seed, users, days)
+    results = push_sim.compare(chosen, seed, users, days, processes=os.cpu_count() or 1)
     click.echo(push_sim.table(results))
     click.echo("")
     click.echo(push_sim.verdict(results["overall"]))

@@ -18,8 +18,10 @@ three deciders face the same people, candidates and sessions.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import mean
@@ -172,8 +174,10 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
 
 
 def _best(pool: list[Candidate]) -> Candidate | None:
+    """The recommender's pick: by what the system can know (its score, due date, priority),
+    never by the persona's hidden appeal — for the app's sessions and every decider alike."""
     fresh = [c for c in pool if not c.pushed]
-    return max(fresh, key=lambda c: c.appeal + 0.5 * c.due_now + 0.3 * c.priority, default=None)
+    return max(fresh, key=lambda c: c.score + 0.5 * c.due_now + 0.3 * c.priority, default=None)
 
 
 def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: int) -> Tally:
@@ -253,7 +257,7 @@ def _decide(
     if decider == "on-candidate":
         fresh = [c for c in new if not c.pushed and c in pool]
         return fresh[0] if fresh else None
-    best = _best(pool)
+    best = _best(pool)  # the recommender's pick, as the notifier pushes its current tip
     midnight = now.replace(hour=0, minute=0)
     rules = push_rules.RuleInput(
         now_local=now,
@@ -268,23 +272,41 @@ def _decide(
         return None
     allowed = push_rules.allowed_hours_ahead(now, quiet, push_policy.WAIT_HOURS)
     draw = random.Random(f"{person_key}:{now.date()}")  # one model draw per person and day
+    # Nothing is logged here, so no propensity draws (they are 32 of every 33 model draws).
     choice = push_policy.choose(
-        mem.state, _context(mem, now, best), draw, allowed, propensity_rng=rng
+        mem.state, _context(mem, now, best), draw, allowed, propensity_draws=0
     )
     return best if choice.push else None
 
 
+def _persona_row(persona: Persona, seed: int, users: int, days: int) -> dict[str, Tally]:
+    row = {d: Tally() for d in DECIDERS}
+    for decider in DECIDERS:
+        for user in range(users):
+            row[decider].add(simulate_person(persona, decider, seed, user, days))
+    return row
+
+
 def compare(
-    personas: tuple[Persona, ...], seed: int, users: int, days: int
+    personas: tuple[Persona, ...], seed: int, users: int, days: int, *, processes: int = 1
 ) -> dict[str, dict[str, Tally]]:
-    """persona id (and "overall") → decider → tally."""
+    """persona id (and "overall") → decider → tally. Personas are independent, so they may run
+    in `processes` worker processes; the figures do not depend on it."""
+    if processes > 1 and len(personas) > 1:
+        with ProcessPoolExecutor(max_workers=processes) as pool:
+            rows = list(
+                pool.map(
+                    _persona_row,
+                    personas,
+                    *(itertools.repeat(x, len(personas)) for x in (seed, users, days)),
+                )
+            )
+    else:
+        rows = [_persona_row(p, seed, users, days) for p in personas]
     out: dict[str, dict[str, Tally]] = {}
     overall = {d: Tally() for d in DECIDERS}
-    for persona in personas:
-        row = {d: Tally() for d in DECIDERS}
+    for persona, row in zip(personas, rows, strict=True):
         for decider in DECIDERS:
-            for user in range(users):
-                row[decider].add(simulate_person(persona, decider, seed, user, days))
             overall[decider].add(row[decider])
         out[persona.id] = row
     out["overall"] = overall

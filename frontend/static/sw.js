@@ -71,6 +71,7 @@ self.addEventListener("push", (event) => {
       tipId: tip.id,
       url: message.url || "/tip",
       tokens: message.actions || {},
+      openToken: message.open || null,
       shownAt: Date.now(),
     },
   }));
@@ -91,8 +92,14 @@ self.addEventListener("notificationclick", (event) => {
   const data = event.notification.data || {};
   event.notification.close();
   const token = data.tokens && data.tokens[event.action];
-  if (!token) {  // a tap on the notification itself: the tip page, on that tip
-    event.waitUntil(openTip(data.url || "/tip"));
+  if (!token) {  // a tap on the notification itself: tell the decider, then the tip page
+    const opened = data.openToken ? fetch("/push/opened", {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: data.openToken }),
+    }).catch(() => null) : Promise.resolve(null);
+    event.waitUntil(Promise.all([openTip(data.url || "/tip"), opened]));
     return;
   }
   const dwellMs = Math.max(0, Math.min(MAX_DWELL, Date.now() - (data.shownAt || Date.now())));

@@ -1,4 +1,5 @@
-"""Done / Snooze from a notification: POST /push/action with the action token it carried."""
+"""Done / Snooze from a notification: POST /push/action with the action token it carried; a tap
+on the notification: POST /push/opened with its "open" token."""
 
 from __future__ import annotations
 
@@ -104,4 +105,26 @@ async def test_a_tip_answered_on_the_page_is_not_rewarded_again(live_server: Liv
     await react(principal, tip_id, Action.DONE, 30_000)
     answer = _act(live_server, _token(user_id, tip_id, "snooze"))
     assert (answer.status_code, answer.json()["error"]["code"]) == (409, "ALREADY_ANSWERED")
+    assert len(await _feedback(tip_id)) == 1
+
+
+async def test_open_and_answer_tokens_are_not_interchangeable(live_server: LiveServer) -> None:
+    user_id, tip_id = await _served_tip()
+    nonce = action_tokens.new_nonce()
+    expires = int(time.time()) + 3600
+    opened = action_tokens.mint(user_id, tip_id, action_tokens.OPEN, expires, nonce)
+    done = action_tokens.mint(user_id, tip_id, "done", expires, nonce)
+
+    as_answer = _act(live_server, opened)
+    assert (as_answer.status_code, as_answer.json()["error"]["code"]) == (400, "INVALID_TOKEN")
+    as_open = httpx.post(f"{live_server.url}/push/opened", json={"token": done}, timeout=10)
+    assert (as_open.status_code, as_open.json()["error"]["code"]) == (400, "INVALID_TOKEN")
+    malformed = httpx.post(f"{live_server.url}/push/opened", content=b"[1]", timeout=10)
+    assert (malformed.status_code, malformed.json()["error"]["code"]) == (400, "INVALID_REQUEST")
+
+    # Opening the notification (no push decision here: nothing to learn) spends only the open
+    # token; its Done still answers the tip.
+    first = httpx.post(f"{live_server.url}/push/opened", json={"token": opened}, timeout=10)
+    assert first.status_code == 200, first.text
+    assert _act(live_server, done).status_code == 200
     assert len(await _feedback(tip_id)) == 1

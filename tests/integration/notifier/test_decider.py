@@ -5,13 +5,23 @@ the decisions."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
 
 from backend.events.bus import publish
 from backend.events.contracts import TipCandidatesGenerated
 from backend.identity.service import principal_for_user
-from backend.notifier import decider, outcomes, push_ope, push_settings, subscriptions
+from backend.notifier import (
+    action_tokens,
+    decider,
+    outcomes,
+    push_ope,
+    push_settings,
+    subscriptions,
+)
 from backend.notifier.jobs import push_check, push_decide, push_deliver
 from backend.notifier.tables import PushDecision, PushLearnerState
 from backend.profile import service as profile
@@ -245,7 +255,7 @@ async def test_logged_learner_decisions_feed_off_policy_evaluation(
     assert push_ope.evaluate(mine, lambda ctx: 1.0)["snips"] == 1.0
 
 
-async def test_tapping_the_notification_counts_as_opened(
+async def test_tapping_the_notification_counts_as_opened_and_a_prefetch_does_not(
     live_server: LiveServer, push_service: PushStandIn
 ) -> None:
     user_id, client = await signed_in(live_server)
@@ -259,11 +269,25 @@ async def test_tapping_the_notification_counts_as_opened(
     pushed = await decider.decide(user_id, "manual")
     assert pushed is not None
     assert pushed.push
+    # A link prefetch (or an old notification's URL) is a GET: it only redirects.
     response = client.get(f"/push/open?tip={pushed.tip_id}", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/tip?tip={pushed.tip_id}"
     [row] = await decider.decisions_of(user_id)
+    assert row.outcome is None
+
+    # The service worker posts the notification's "open" token on a tap (no session needed).
+    token = action_tokens.mint(
+        user_id, pushed.tip_id, action_tokens.OPEN, int(time.time()) + 3600, "tap-nonce"
+    )
+    tapped = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=10)
+    assert tapped.status_code == 200, tapped.text
+    assert tapped.json() == {"ok": True, "tipId": pushed.tip_id}
+    [row] = await decider.decisions_of(user_id)
     assert row.outcome == "opened"
+    assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
+    replay = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=10)
+    assert (replay.status_code, replay.json()["error"]["code"]) == (409, "TOKEN_USED")
     assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
 
 

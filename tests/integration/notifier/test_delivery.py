@@ -78,7 +78,8 @@ async def test_send_test_push_is_delivered_and_decrypts_to_the_tip(
     assert message is not None
     assert message["tip"] == {"id": tip["id"], "content": tip["content"], "kind": "task"}
     assert set(message["actions"]) == {"done", "snooze"}
-    assert message["url"] == f"/push/open?tip={tip['id']}"
+    assert message["url"] == f"/tip?tip={tip['id']}"
+    assert isinstance(message["open"], str)  # the service worker posts it on a tap
     assert 0 < int(push.headers["ttl"]) <= get_settings().tip_valid_s
     assert push.headers["urgency"] in {"high", "normal"}
     assert push.headers["topic"] == TOPIC

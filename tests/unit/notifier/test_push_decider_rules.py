@@ -108,6 +108,17 @@ def test_choices_are_seeded_and_report_a_propensity_of_the_action_taken() -> Non
     assert first.push == (first.reason == "value")
 
 
+def test_without_propensity_draws_the_choice_is_the_same_and_claims_no_propensity() -> None:
+    state = pp.PushState()
+    for hour in range(24):
+        ctx = pp.PushContext(local_hour=hour, weekend=False, score=0.8)
+        logged = pp.choose(state, ctx, random.Random(hour), propensity_rng=random.Random(7))
+        unlogged = pp.choose(state, ctx, random.Random(hour), propensity_draws=0)
+        assert (unlogged.push, unlogged.reason) == (logged.push, logged.reason)
+        assert unlogged.value_now == logged.value_now
+        assert unlogged.propensity == 1.0
+
+
 def test_a_confident_model_pushes_and_a_discouraged_one_holds() -> None:
     ctx = pp.PushContext(local_hour=10, weekend=False)
     eager = pp.PushState(

@@ -49,3 +49,20 @@ def test_the_fixed_daily_push_lands_at_nine_and_the_learned_one_outside_quiet_ho
         results["night-owl"]["fixed-9am"].quiet_pushes == results["night-owl"]["fixed-9am"].pushes
     )
     assert results["night-owl"]["learned"].quiet_pushes == 0
+
+
+def test_every_decider_picks_by_what_the_system_knows_never_by_hidden_appeal() -> None:
+    hidden_gem = push_sim.Candidate(
+        id=1, at=push_sim.START, appeal=3.0, due_now=False, priority=0.0, kind="task", score=-0.5
+    )
+    looks_good = push_sim.Candidate(
+        id=2, at=push_sim.START, appeal=-2.0, due_now=False, priority=0.0, kind="task", score=0.9
+    )
+    assert push_sim._best([hidden_gem, looks_good]) is looks_good
+
+
+def test_personas_in_worker_processes_give_the_same_figures() -> None:
+    personas = (get_persona("lark"), get_persona("student"))
+    alone = push_sim.compare(personas, seed=2, users=1, days=3)
+    pooled = push_sim.compare(personas, seed=2, users=1, days=3, processes=2)
+    assert push_sim.table(pooled) == push_sim.table(alone)
