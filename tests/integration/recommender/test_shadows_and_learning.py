@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from backend.audit import AdminAudit
-from backend.recommender import registry, service
 from backend.contracts.consent import LEARNING_EVERYONE
 from backend.profile.service import set_consent
+from backend.recommender import registry, service
 from backend.recommender.population import refresh_population
 from backend.recommender.reward import Action
 from backend.recommender.state import reset_states
