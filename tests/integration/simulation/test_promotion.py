@@ -130,25 +130,7 @@ async def test_a_shadow_whose_lower_bound_beats_the_incumbent_is_promoted(
     assert same.candidate_lower < same.incumbent, "no policy beats itself"
 
     install_promotion_estimator()
-    tips = (
-        await ServedTip.select(ServedTip.id, ServedTip.item_ref)
-        .where(ServedTip.user.is_in(only_logged_people))
-        .limit(registry.MIN_SHADOW_DECISIONS)
-    )
-    await ShadowDecision.insert(
-        *[
-            ShadowDecision(
-                tip=t["id"],
-                policy_id="oo-v1",
-                policy_version=get_policy("oo-v1").version,
-                item_ref=t["item_ref"],
-                score=0.0,
-                propensity=0.5,
-                served_propensity=0.5,
-            )
-            for t in tips
-        ]
-    )
+    await _log_oo_v1_shadow(only_logged_people)
     entry, evidence = await registry.promote(None, "oo-v1", force=False, reason="evidence")
     assert entry.status == registry.ACTIVE
     assert evidence.estimator == "DR"
@@ -167,9 +149,23 @@ async def test_a_lower_bound_from_too_few_effective_decisions_is_refused(
     # The same log, but a gate above what its weights are worth: the ESS refuses it.
     monkeypatch.setattr(evaluation, "MIN_ESS", estimate.ess + 1)
     install_promotion_estimator()
+    await _log_oo_v1_shadow(only_logged_people)
+    with pytest.raises(registry.RegistryError) as refused:
+        await registry.promote(None, "oo-v1", force=False, reason="evidence")
+    assert refused.value.code == "INSUFFICIENT_EVIDENCE"
+    assert "effective sample size" in refused.value.message
+    evidence = refused.value.evidence
+    assert evidence is not None
+    assert evidence.effective_sample_size == pytest.approx(estimate.ess)
+    active = [e.policy_id for e in await registry.entries() if e.status == registry.ACTIVE]
+    assert "oo-v1" not in active
+
+
+async def _log_oo_v1_shadow(people: list[str]) -> None:
+    """Enough oo-v1 shadow decisions on `people`'s served tips for the promotion gate to judge."""
     tips = (
         await ServedTip.select(ServedTip.id, ServedTip.item_ref)
-        .where(ServedTip.user.is_in(only_logged_people))
+        .where(ServedTip.user.is_in(people))
         .limit(registry.MIN_SHADOW_DECISIONS)
     )
     await ShadowDecision.insert(
@@ -186,12 +182,3 @@ async def test_a_lower_bound_from_too_few_effective_decisions_is_refused(
             for t in tips
         ]
     )
-    with pytest.raises(registry.RegistryError) as refused:
-        await registry.promote(None, "oo-v1", force=False, reason="evidence")
-    assert refused.value.code == "INSUFFICIENT_EVIDENCE"
-    assert "effective sample size" in refused.value.message
-    evidence = refused.value.evidence
-    assert evidence is not None
-    assert evidence.effective_sample_size == pytest.approx(estimate.ess)
-    active = [e.policy_id for e in await registry.entries() if e.status == registry.ACTIVE]
-    assert "oo-v1" not in active
