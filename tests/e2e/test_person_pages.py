@@ -151,6 +151,11 @@ def test_data_page_counts_what_people_see(page: Page, live_server: LiveServer) -
     expect(page.locator("#cat-feedback")).to_contain_text("1 answer")
     expect(page.locator("#cat-integrations")).to_contain_text("1 app connected")
     expect(page.locator("section[aria-labelledby='apps-h']")).to_contain_text("Demo tasks")
+    # Yes-or-no features read as words, not 0 and 1.
+    flag = page.locator("dl.facts dt", has_text="Kind task").locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    expect(flag).to_have_text(re.compile(r"^(yes|no)$"))
 
 
 def test_settings_round_trip_through_the_controls(page: Page, live_server: LiveServer) -> None:  # noqa: F811
