@@ -17,6 +17,8 @@ import asyncio
 import contextlib
 import errno
 import logging.config
+import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -86,20 +88,46 @@ def _announce(url: str, link: str | None) -> None:
     """The console's few lines; the sign-in link last, where the eye lands."""
     hints = ["log: var/oo.log", "Ctrl-C stops"]
     if link and sys.stdin is not None and sys.stdin.isatty():
-        hints.append("Enter prints the link again")
+        hints.append("Enter prints a new link")
     click.echo(f"\n  oO is running at {url}  ({' · '.join(hints)})")
     if link:
         click.echo(f"  Sign in as the demo user: {link}")
 
 
-async def _reprint_link_on_enter(link: str) -> None:
-    """Enter on the terminal prints the sign-in link again (it scrolls away otherwise)."""
+async def _reprint_link_on_enter() -> None:
+    """Enter on the terminal prints a fresh sign-in link (links are single-use, and the first
+    one scrolls away). stdin is watched by the event loop, not read in a thread: a thread
+    blocked on a terminal read would hold the process open at shutdown until a key is pressed.
+    """
+    from backend.demo import demo_sign_in_link
+
     loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:  # end of input: nobody is typing
-            return
-        click.echo(f"  Sign in as the demo user: {link}")
+    fd = sys.stdin.fileno()
+    lines: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            chunk = b""
+        lines.put_nowait(chunk)
+
+    loop.add_reader(fd, readable)
+    try:
+        while True:
+            chunk = await lines.get()
+            if not chunk:  # end of input: nobody is typing
+                return
+            if b"\n" not in chunk and b"\r" not in chunk:
+                continue
+            try:
+                link = await demo_sign_in_link()
+            except Exception as err:  # the database away for a moment: say so, keep going
+                click.echo(f"  No new link right now ({type(err).__name__}); try `oo link`.")
+                continue
+            click.echo(f"  Sign in as the demo user: {link}")
+    finally:
+        loop.remove_reader(fd)
 
 
 async def _serve_and_work(verbose: bool) -> None:
@@ -139,7 +167,7 @@ async def _serve_and_work(verbose: bool) -> None:
             await asyncio.sleep(0.05)
         _announce(url, link)
         if link and sys.stdin is not None and sys.stdin.isatty():
-            tasks.append(asyncio.create_task(_reprint_link_on_enter(link)))
+            tasks.append(asyncio.create_task(_reprint_link_on_enter()))
 
     tasks.append(asyncio.create_task(announce()))
     try:
@@ -150,8 +178,15 @@ async def _serve_and_work(verbose: bool) -> None:
         await asyncio.to_thread(worker.stop)
 
 
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_embedded(verbose: bool = False) -> None:
     """Start embedded Redis when REDIS_URL is unset, then the app and worker; clean up on exit."""
+    # uvicorn stops on SIGTERM, then raises it again with the handler that was there before it
+    # started: the default one would end the process before the worker and Redis are stopped.
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     settings = get_settings()
     taken = port_taken_message(settings.host, settings.port)
     if taken:

@@ -123,6 +123,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+_FLAGS = ("is_", "due_", "kind_")
+"""Features that are yes-or-no questions (stored as 0.0 / 1.0 for the policies)."""
+
+
+def _feature(name: str, value: Any) -> str:
+    """A feature's value in words: "yes"/"no" for a flag, else the short number."""
+    if name.startswith(_FLAGS) and value in (0, 1):
+        return "yes" if value else "no"
+    return _short(value)
+
+
 # Ids, hashes and timings mean nothing to a person; the export keeps them all.
 _MACHINE_VALUE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|^[0-9a-f]{16,}$", re.IGNORECASE)
 _MACHINE_WORDS = ("hash", "latency", "prompt", "version", "propensity", "score", "ref", "_id")
@@ -210,7 +221,7 @@ async def computed(user_id: str) -> list[ComputedEntry]:
             features = jsonable(rows[0].get("features") or {}) if rows else {}
             if isinstance(features, dict) and features:
                 facts = tuple(
-                    (_label(k), _short(v)) for k, v in features.items() if for_people(k, v)
+                    (_label(k), _feature(k, v)) for k, v in features.items() if for_people(k, v)
                 )[:_MAX_FACTS]
                 stamp = rows[0].get("served_at")
                 entries.append(ComputedEntry("What oO looked at for your latest tip", facts, stamp))

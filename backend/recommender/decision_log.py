@@ -4,7 +4,8 @@ Off-policy evaluation (backend/simulation) needs, per served tip that has a rewa
 the raw features of every candidate scored (logged by decisions.py as {refs, keys, values}),
 which one was served, its propensity under the serving policy, and the reward. Rows logged
 before candidate sets were recorded, or whose served item is missing from its own candidate
-set, cannot be replayed and are left out.
+set, cannot be replayed and are left out; so are a rule's decisions (first_tip.RULE_PREFIX):
+a deterministic choice gives no other candidate a chance, so no estimator can learn from it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from backend.recommender.first_tip import RULE_PREFIX
 from backend.recommender.tables import ServedTip
 
 MAX_DECISIONS = 200_000
@@ -48,7 +50,7 @@ def _logged(row: dict[str, Any]) -> LoggedTip | None:
     if row["item_ref"] not in refs or len(values) != len(refs) or not refs:
         return None
     propensity = float(row["propensity"] or 0.0)
-    if propensity <= 0:
+    if propensity <= 0 or str(row["policy_id"]).startswith(RULE_PREFIX):
         return None
     return LoggedTip(
         tip_id=str(row["id"]),

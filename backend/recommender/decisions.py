@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.contracts.candidate import Candidate
+from backend.contracts.clock import local_time
 from backend.contracts.principal import Principal
 from backend.contracts.sources import Gate, candidate_readers, gate_readers
 from backend.db import write_transaction
+from backend.recommender import first_tip
 from backend.recommender.explain import explanation
 from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.habits_cache import habits_of
@@ -27,7 +29,7 @@ from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
 from backend.recommender.registry import serving
 from backend.recommender.state import state_for, stored_states
-from backend.recommender.tables import ServedTip, ShadowDecision, Snooze
+from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
 
 log = logging.getLogger("oo.recommender.decisions")
 
@@ -48,6 +50,11 @@ class Served:
     decision: Decision
     candidate_count: int
     latency_ms: float
+    policy_id: str = ""
+    """Who decided: the active policy's id, or a rule's (first_tip.RULE_ID)."""
+    policy_version: str = ""
+    phrasing: str | None = None
+    """The task said as a person would (a newcomer's first task tip), else None."""
 
 
 async def _hidden_refs(user_id: str, now: datetime) -> set[str]:
@@ -95,8 +102,11 @@ def _candidate_log(candidates: list[Candidate], raw: dict[str, dict[str, float]]
     }
 
 
-def display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str, Any]:
-    """What pages show under a tip (project, priority, due date, overdue days)."""
+def display_detail(
+    candidate: Candidate, features: dict[str, float], phrasing: str | None = None
+) -> dict[str, Any]:
+    """What pages show under a tip (project, priority, due date, overdue days), and the tip said
+    as a person would when it was phrased (first_tip)."""
     detail: dict[str, Any] = {
         "project": candidate.project,
         "priority": candidate.priority,
@@ -109,6 +119,8 @@ def display_detail(candidate: Candidate, features: dict[str, float]) -> dict[str
         detail.update(candidate.written.as_detail())
     if candidate.task_ref:
         detail["task_ref"] = candidate.task_ref
+    if phrasing:
+        detail["phrasing"] = phrasing
     return detail
 
 
@@ -139,6 +151,14 @@ async def _gates(user_id: str, now: datetime) -> list[Gate]:
     """The eligibility gates in force for the person now (e.g. the next meeting)."""
     found = await asyncio.gather(*(read(user_id, now) for read in gate_readers()))
     return [g for g in found if g is not None]
+
+
+async def _never_answered(user_id: str, rows: list[dict[str, Any]]) -> bool:
+    """True before the person's first answer (the recent log is checked first: no extra query
+    for anyone who answered lately)."""
+    if any(r["reaction"] is not None for r in rows):
+        return False
+    return not await Feedback.exists().where(Feedback.user == user_id)
 
 
 def still_relevant(items: list[Candidate], hidden: set[str]) -> list[Candidate]:
@@ -188,6 +208,17 @@ async def pick(user: Principal, now: datetime) -> Served | None:
     raw = {c.item_ref: candidate_features(c, base) for c in candidates}
     context = replace(base, features=raw)
     decision = active.score(state_for(active, stored), context, candidates)
+    decided_by, decided_version = active.id, active.version
+    phrasing: str | None = None
+    if await _never_answered(user.user_id, rows):
+        written = first_tip.written_choice(candidates)
+        if written is not None:  # the rule overrides the policy, and is logged as the rule
+            decision = first_tip.rule_decision(decision, written)
+            decided_by, decided_version = first_tip.RULE_ID, first_tip.RULE_VERSION
+        else:
+            phrasing = first_tip.phrase_task(
+                candidates[decision.choice], local_time(now, user.timezone).date()
+            )
     chosen = candidates[decision.choice]
     shadow_decisions: list[tuple[Policy, Decision]] = []
     for policy in shadows:
@@ -199,6 +230,12 @@ async def pick(user: Principal, now: datetime) -> Served | None:
             log.exception("shadow policy %s failed to score", policy.id)
     features = raw[chosen.item_ref]
     why = explanation(active, decision, chosen, features, len(candidates))
+    if decided_by == first_tip.RULE_ID:
+        why.update(
+            policy_id=decided_by,
+            policy_version=decided_version,
+            line="A written tip to start with; your answers teach oO what suits you.",
+        )
     latency_ms = (time.perf_counter() - started) * 1000
     row = ServedTip(
         user=user.user_id,
@@ -207,13 +244,13 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         kind=chosen.kind,
         content=chosen.content,
         project=chosen.project,
-        detail=display_detail(chosen, features),
+        detail=display_detail(chosen, features, phrasing),
         features=features,
         candidates=_candidate_log(candidates, raw),
         explanation=why,
         candidate_count=len(candidates),
-        policy_id=active.id,
-        policy_version=active.version,
+        policy_id=decided_by,
+        policy_version=decided_version,
         score=float(decision.scores[decision.choice]),
         propensity=decision.propensity,
         latency_ms=latency_ms,
@@ -236,4 +273,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         decision=decision,
         candidate_count=len(candidates),
         latency_ms=latency_ms,
+        policy_id=decided_by,
+        policy_version=decided_version,
+        phrasing=phrasing,
     )

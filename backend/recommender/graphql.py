@@ -140,6 +140,14 @@ class Tip:
         default_factory=list,
         description="The answers this kind of tip offers, in the order to show them.",
     )
+    phrasing: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The tip said as a person would say it, to show instead of `content` (which keeps"
+            " the task's title as it is): one short sentence, e.g. on a newcomer's first task."
+            " Null when `content` is already what to show."
+        ),
+    )
 
     @classmethod
     def from_view(cls, view: service.TipView) -> Tip:
@@ -158,6 +166,7 @@ class Tip:
             model=view.detail.get("model") or None,
             prompt_version=view.detail.get("prompt_version") or None,
             answers=_answers(view.kind),
+            phrasing=str(view.detail["phrasing"]) if view.detail.get("phrasing") else None,
         )
 
 

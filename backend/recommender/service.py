@@ -149,8 +149,8 @@ async def _pick(user: Principal, now: datetime) -> TipView | None:
             item_ref=chosen.item_ref,
             source=chosen.source,
             kind=chosen.kind,
-            policy_id=policy.id,
-            policy_version=policy.version,
+            policy_id=served.policy_id or policy.id,
+            policy_version=served.policy_version or policy.version,
             propensity=decision.propensity,
             candidate_count=served.candidate_count,
             latency_ms=round(served.latency_ms, 3),
@@ -169,7 +169,7 @@ async def _pick(user: Principal, now: datetime) -> TipView | None:
         source=chosen.source,
         item_ref=chosen.item_ref,
         served_at=now,
-        detail=display_detail(chosen, served.features),
+        detail=display_detail(chosen, served.features, served.phrasing),
         explanation=served.explanation,
     )
 

@@ -22,13 +22,15 @@ PRIORITY_WORDS = {4: "urgent", 3: "high priority", 2: "medium priority"}
 
 
 def tip_meta(view: service.TipView, today: date) -> list[str]:
-    """The discreet line under a tip: project, when it is due, how urgent."""
+    """The discreet line under a tip: project, when it is due, how urgent — less what the tip's
+    phrasing (first_tip.py) already says, so the page never says it twice."""
     parts: list[str] = []
     detail = view.detail
-    if detail.get("project"):
+    said = str(detail.get("phrasing") or "")
+    if detail.get("project") and f" from {detail['project']} " not in said:
         parts.append(str(detail["project"]))
     due_raw = detail.get("due_date")
-    if isinstance(due_raw, str):
+    if isinstance(due_raw, str) and not said.endswith(("due today.", "due tomorrow.", "overdue.")):
         due = date.fromisoformat(due_raw)
         days = (today - due).days
         if days > 0:

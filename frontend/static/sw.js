@@ -4,7 +4,7 @@
 //
 // The app shell (the offline page and what it draws with) is precached under a versioned name:
 // bump SHELL_VERSION when one of SHELL changes; activating a new worker deletes older caches.
-const SHELL_VERSION = 1;
+const SHELL_VERSION = 2;
 const CACHE_PREFIX = "oo-shell-";
 const CACHE = CACHE_PREFIX + "v" + SHELL_VERSION;
 const OFFLINE_URL = "/static/offline.html";

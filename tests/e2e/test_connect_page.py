@@ -56,5 +56,7 @@ def test_connect_todoist_in_chromium_on_a_phone(
     )
     page.goto(f"{integrations_server.url}/tip")
     expect(page.locator("#tip-content")).to_be_visible()
-    assert page.locator("#tip-content").inner_text() in {"Plan the team offsite", "Buy oat milk"}
+    shown = page.locator("#tip-content").inner_text()
+    # The title, or a newcomer's first task said around it (first_tip.py), title intact.
+    assert any(t in shown for t in ("“Plan the team offsite”", "“Buy oat milk”")), shown
     context.close()

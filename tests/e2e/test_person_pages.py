@@ -21,6 +21,7 @@ from tests.e2e.test_tip_page import (  # noqa: F401 - fixtures are used by name
     PHONE,
     SCREENSHOTS,
     page,
+    run_db,
     sign_in,
     tip_id,
     wait_for_swap,
@@ -150,6 +151,11 @@ def test_data_page_counts_what_people_see(page: Page, live_server: LiveServer) -
     expect(page.locator("#cat-feedback")).to_contain_text("1 answer")
     expect(page.locator("#cat-integrations")).to_contain_text("1 app connected")
     expect(page.locator("section[aria-labelledby='apps-h']")).to_contain_text("Demo tasks")
+    # Yes-or-no features read as words, not 0 and 1.
+    flag = page.locator("dl.facts dt", has_text="Kind task").locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    expect(flag).to_have_text(re.compile(r"^(yes|no)$"))
 
 
 def test_settings_round_trip_through_the_controls(page: Page, live_server: LiveServer) -> None:  # noqa: F811
@@ -210,3 +216,34 @@ def test_a_signed_out_link_error_has_one_way_back(
         assert urlsplit(p.url).path == "/auth/link/never-issued"
     finally:
         p.context.close()
+
+
+async def _phrasing_of(tip: str) -> str | None:
+    from backend.recommender.tables import ServedTip
+
+    row = (
+        await ServedTip.select(ServedTip.detail)
+        .where(ServedTip.id == tip)
+        .output(load_json=True)
+        .first()
+    )
+    assert row is not None
+    phrasing = row["detail"].get("phrasing")
+    return str(phrasing) if phrasing else None
+
+
+def test_a_newcomers_first_task_is_said_as_a_person_would(
+    page: Page,  # noqa: F811
+    live_server: LiveServer,
+) -> None:
+    sign_in(page, live_server)
+    first = tip_id(page)
+    shown = page.locator("#tip-content").inner_text().strip()
+    phrasing = run_db(_phrasing_of(first))
+    assert phrasing, "the first task tip of someone who never answered is phrased"
+    assert shown == phrasing
+    assert shown.startswith(("Start with “", "One thing ")), shown
+    page.keyboard.press("d")
+    assert wait_for_swap(page, first)
+    after = page.locator("#tip-content").inner_text().strip()
+    assert "“" not in after, "after the first answer, the task as it is"

@@ -16,7 +16,7 @@ from tests.support.fixtures import LiveServer
 
 pytestmark = pytest.mark.browser
 
-SHELL_CACHE = "oo-shell-v1"
+SHELL_CACHE = "oo-shell-v2"
 
 
 @pytest.fixture

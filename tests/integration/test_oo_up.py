@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import signal
 import socket
@@ -307,3 +308,68 @@ def test_a_taken_port_says_how_to_fix_it(tmp_path: Path) -> None:
             assert redis_servers_of(var_dir) == [], "nothing was started"
         finally:
             _stop_on_failure(process, var_dir)
+
+
+def test_enter_prints_a_fresh_link_and_sigterm_leaves_nothing_behind(tmp_path: Path) -> None:
+    """The real console on a terminal: Enter mints a new single-use link; SIGTERM stops the
+    server, the worker and the embedded Redis, and the process exits without a key press."""
+    var_dir = tmp_path / "var"
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "OO_BASE_URL", "OO_VAR_DIR", "OO_PORT"}
+    }
+    env.update({"OO_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1"})
+    keyboard, terminal = pty.openpty()  # stdin is a terminal: Enter is offered
+    process = subprocess.Popen(
+        [OO, "up", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(terminal)
+    out, err = Output(process.stdout), Output(process.stderr)
+    link_line = r"Sign in as the demo user: (\S+)\n"
+    try:
+        url = f"http://127.0.0.1:{port}"
+        out.wait_for(re.escape("Enter prints a new link"), process, START_TIMEOUT_S)
+        first = out.wait_for(link_line, process, 5).group(1)
+        (worker,) = workers_of(process.pid)
+        (redis_server,) = redis_servers_of(var_dir)
+        with httpx.Client(timeout=10, follow_redirects=False) as client:
+            assert client.get(first).status_code == 303, "the first link signs in (once)"
+
+        os.write(keyboard, b"\n")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while len(re.findall(link_line, out.text)) < 2 and time.monotonic() < deadline:
+            assert process.poll() is None, out.text + err.text
+            time.sleep(0.05)
+        links = re.findall(link_line, out.text)
+        assert len(links) == 2, out.text
+        second = links[1]
+        assert second != first, "a new link, not the used one again"
+        assert second.startswith(f"{url}/auth/link/")
+        with httpx.Client(timeout=10, follow_redirects=False) as client:
+            signed_in = client.get(second)
+            assert signed_in.status_code == 303
+            assert "sid" in signed_in.cookies, "the new link signs in"
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=STOP_TIMEOUT_S) == 0, err.text
+        out.join()
+        err.join()
+        assert "Traceback" not in err.text, err.text
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while (_alive(worker.pid) or _alive(redis_server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker.pid), "the worker stopped with it"
+        assert not _alive(redis_server.pid), "the embedded redis-server stopped with it"
+        assert redis_servers_of(var_dir) == []
+        assert not (var_dir / "redis.sock").exists()
+    finally:
+        os.close(keyboard)
+        _stop_on_failure(process, var_dir)

@@ -226,6 +226,8 @@ async def test_tip_detail_reflects_the_task() -> None:
         "is_recurring": True,
         "due_date": (today - timedelta(days=3)).isoformat(),
         "days_overdue": 3,
+        # A newcomer's first task, said as a person would (first_tip.py).
+        "phrasing": "Start with “Return the parcel” — it's 3 days overdue.",
     }
     assert isinstance(date.fromisoformat(tip.detail["due_date"]), date)
 
