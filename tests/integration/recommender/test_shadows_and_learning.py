@@ -21,7 +21,14 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
     user = await person_with_tasks(*TASKS)
     active, shadows = await registry.serving()
     assert active.id == "random"
-    assert {p.id for p in shadows} == {"egreedy-v1", "linucb-v1", "lints-v1", "oo-v1", "oo-v2"}
+    assert {p.id for p in shadows} == {
+        "egreedy-v1",
+        "linucb-v1",
+        "lints-v1",
+        "oo-v1",
+        "oo-v2",
+        "oo-v3",
+    }
     served = []
     for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):
         tip = await service.current_tip(user)
