@@ -14,9 +14,9 @@ p(done | x) ≈ xᵀ(θ_pop + δ_user) + the person's cells, priced as E[r] = v_
   with the shrinkage learned from the person's own spread.
 - v_done / v_not: the person's mean reward of a done and a not-done answer (shrunk).
 
-Exploration: Thompson sampling over δ and the cells together; the pick distribution is the
-Monte-Carlo argmax frequencies, ε-mixed, and the choice is drawn from exactly that distribution,
-so the logged propensity is the probability the pick had.
+Exploration: Thompson sampling at a low scale (`scale`) over δ and the cells together; the
+pick distribution is the Monte-Carlo argmax frequencies, ε-mixed, and the choice is drawn from
+exactly that distribution, so the logged propensity is the probability the pick had.
 """
 
 from __future__ import annotations
@@ -94,7 +94,10 @@ class OOv3Policy(OOPolicy):
         "person's project × time-slot cells, shrunk toward the population feature by feature, "
         "priced by the person's own reward of done and not-done answers."
     )
-    scale = 0.5
+    scale = 0.15
+    """Thompson scale: samples at 0.15 × the posterior's spread. On the standard personas (5 seeds ×
+    200 decisions) 0.5 closed 76.3% of the random→oracle gap, 0.15 80.8%, 0 (greedy + ε) 80.6%:
+    with a population prior and 200 answers, exploring costs more than it teaches."""
     draws = 48
     epsilon = 0.02
     use_cells = True
