@@ -12,6 +12,7 @@ import pytest
 
 from backend.recommender.features import Candidate, Context
 from backend.recommender.policies import OOv3Policy
+from backend.recommender.policies.person_cells import cells_of
 from backend.recommender.policies.person_model import (
     DEFAULT_VALUES,
     Values,
@@ -144,3 +145,11 @@ def test_a_person_who_never_does_urgent_work_is_learned() -> None:
         state = json.loads(json.dumps(state))
     assert np.mean(hits[150:]) > 0.8
     assert state["delta"]["mu"]["shape"] == [len(OO_NAMES)]
+
+
+def test_grouped_cell_keys_are_each_candidates_own_cells() -> None:
+    cands, _ = _candidates(12)
+    local = datetime(2026, 3, 28, 20, 0)  # a Saturday evening at a month's end
+    keys, C = OOv3Policy(seed=0)._cell_matrix(cands, local)
+    for row, c in enumerate(cands):
+        assert {k for k, v in zip(keys, C[row], strict=True) if v} == set(cells_of(c, local))
