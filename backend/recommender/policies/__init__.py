@@ -18,6 +18,7 @@ from backend.recommender.policies.lints import LinearThompson
 from backend.recommender.policies.linucb import LinUCB
 from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.oo2 import OOv2Policy
+from backend.recommender.policies.oo3 import OOv3Policy
 from backend.recommender.policies.random_policy import RandomPolicy
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LinearThompson",
     "OOPolicy",
     "OOv2Policy",
+    "OOv3Policy",
     "Policy",
     "PooledPolicy",
     "RandomPolicy",
@@ -73,5 +75,6 @@ for _policy in (
     LinearThompson(),
     OOPolicy(),
     OOv2Policy(),
+    OOv3Policy(),
 ):
     register(_policy)

@@ -88,7 +88,15 @@ async def test_policy_admin_over_graphql(
     assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     policies = {p["id"]: p for p in gql(live_server, admin_token, POLICIES)["data"]["policies"]}
-    assert set(policies) == {"random", "egreedy-v1", "linucb-v1", "lints-v1", "oo-v1", "oo-v2"}
+    assert set(policies) == {
+        "random",
+        "egreedy-v1",
+        "linucb-v1",
+        "lints-v1",
+        "oo-v1",
+        "oo-v2",
+        "oo-v3",
+    }
     assert [p["status"] for p in policies.values()].count("ACTIVE") == 1
     assert policies["random"]["status"] == "ACTIVE"
     served = policies["random"]["stats"]

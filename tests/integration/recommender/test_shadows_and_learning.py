@@ -21,7 +21,14 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
     user = await person_with_tasks(*TASKS)
     active, shadows = await registry.serving()
     assert active.id == "random"
-    assert {p.id for p in shadows} == {"egreedy-v1", "linucb-v1", "lints-v1", "oo-v1", "oo-v2"}
+    assert {p.id for p in shadows} == {
+        "egreedy-v1",
+        "linucb-v1",
+        "lints-v1",
+        "oo-v1",
+        "oo-v2",
+        "oo-v3",
+    }
     served = []
     for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):
         tip = await service.current_tip(user)
@@ -135,17 +142,17 @@ async def test_reset_forgets_and_is_audited() -> None:
     tip = await service.current_tip(user)
     assert tip is not None
     await service.react(user, tip.id, Action.DISMISS, 2_000)
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 6
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 7
     assert await reset_states(None, user.user_id, "oo-v1", "support ticket") == 1
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 5
-    assert await reset_states(None, user.user_id) == 5
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 6
+    assert await reset_states(None, user.user_id) == 6
     assert await PolicyState.count().where(PolicyState.user == user.user_id) == 0
     audit = (
         await AdminAudit.select()
         .where((AdminAudit.action == "policy.reset_state") & (AdminAudit.target == user.user_id))
         .output(load_json=True)
     )
-    assert [a["detail"]["deleted"] for a in audit] == [1, 5]
+    assert [a["detail"]["deleted"] for a in audit] == [1, 6]
 
 
 async def test_population_rebuild_folds_consenting_feedback() -> None:
@@ -157,7 +164,39 @@ async def test_population_rebuild_folds_consenting_feedback() -> None:
         await service.react(user, tip.id, Action.DONE, 30_000)
     done = await refresh_population(settle_s=0)
     assert done["oo-v1"] >= 2
+    assert done["oo-v3"] >= 2
     row = await PopulationState.select().where(PopulationState.policy_id == "oo-v1").first()
     assert row is not None
     assert row["rows"] >= 2
     assert await refresh_population(settle_s=0) == done, "a rebuild starts from scratch"
+
+
+async def test_oo_v3_runs_as_a_shadow_end_to_end() -> None:
+    """oo-v3 scores every served tip in shadow with a logged propensity, and its per-person
+    state in the database learns each answer's effect and the person's rewards."""
+    user = await person_with_tasks(*TASKS)
+    answers = (Action.DONE, Action.SNOOZE, Action.DISMISS, Action.DONE)
+    for action in answers:
+        tip = await service.current_tip(user)
+        assert tip is not None
+        row = (
+            await ShadowDecision.select()
+            .where((ShadowDecision.tip == tip.id) & (ShadowDecision.policy_id == "oo-v3"))
+            .first()
+        )
+        assert row is not None
+        assert 0 < row["propensity"] <= 1
+        await service.react(user, tip.id, action, 30_000 if action == Action.DONE else 3_000)
+    state = (
+        await PolicyState.select(PolicyState.state, PolicyState.updates)
+        .where((PolicyState.user == user.user_id) & (PolicyState.policy_id == "oo-v3"))
+        .output(load_json=True)
+        .first()
+    )
+    assert state is not None
+    assert state["updates"] == len(answers)
+    n_done, done_sum, n_not, not_sum = state["state"]["values"]
+    assert (n_done, n_not) == (2, 2)
+    assert done_sum == 2.0  # two answers in the magic zone
+    assert not_sum == pytest.approx(-0.9)  # a snooze and a dismissal
+    assert state["state"]["delta"]["n"] == len(answers)

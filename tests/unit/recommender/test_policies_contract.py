@@ -17,6 +17,7 @@ from backend.recommender.policies import (
     LinUCB,
     OOPolicy,
     OOv2Policy,
+    OOv3Policy,
     Policy,
     RandomPolicy,
     all_policies,
@@ -26,7 +27,15 @@ from backend.recommender.policies.oo import POP_LAMBDA, expert_mean
 from backend.recommender.policies.vectors import OO_NAMES, oo, seed5, seed7
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday
-CLASSES: list[type] = [RandomPolicy, EpsilonGreedy, LinUCB, LinearThompson, OOPolicy, OOv2Policy]
+CLASSES: list[type] = [
+    RandomPolicy,
+    EpsilonGreedy,
+    LinUCB,
+    LinearThompson,
+    OOPolicy,
+    OOv2Policy,
+    OOv3Policy,
+]
 
 
 def make(cls: type, seed: int) -> Policy:
@@ -59,6 +68,7 @@ def test_the_registry_knows_every_policy() -> None:
         "lints-v1",
         "oo-v1",
         "oo-v2",
+        "oo-v3",
     ]
 
 
