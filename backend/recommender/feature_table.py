@@ -64,16 +64,22 @@ class FeatureTable:
         with the reader's default, exactly as reading the mapping with `.get(key, default)`.
         """
         rows = [raw[ref] for ref in map(_REF, candidates)]
-        keys = sorted(set(chain.from_iterable(rows)))
-        n, width = len(rows), len(keys)
-        if not keys:
-            return cls(candidates, keys, np.empty((n, 0)))
-        try:  # every mapping has every key (as the service builds them): one C call per row
+        n = len(rows)
+        keys = sorted(rows[0]) if rows else []
+        width = len(keys)
+        # Every mapping has the first one's keys and no other (as the service builds them):
+        # same sizes, and the first mapping's keys found in each. One C call per row.
+        alike = width > 0 and set(map(len, rows)) == {width}
+        try:
+            if not alike:
+                raise KeyError("mappings with different keys")
             flat = chain.from_iterable(map(itemgetter(*keys), rows))
             values = np.fromiter(flat, dtype=float, count=n * width).reshape(n, width)
         except (KeyError, TypeError, ValueError):
+            keys = sorted(set(chain.from_iterable(rows)))
+            width = len(keys)
             missing = np.array([[k not in r for k in keys] for r in rows], dtype=bool)
-            filled = [[float(r.get(k, 0.0)) for k in keys] for r in rows]
+            filled = [[r.get(k, 0.0) for k in keys] for r in rows]  # None → NaN, as before
             values = np.array(filled, dtype=float).reshape(n, width)
             return cls(candidates, keys, values, missing.reshape(n, width))
         return cls(candidates, keys, values)

@@ -215,3 +215,12 @@ def test_a_table_reads_absent_keys_as_their_default_and_maps_other_lists() -> No
     assert rows.tolist() == [2, 0]
     stranger = replace(cands[0], item_ref="elsewhere")
     assert table.rows_of([cands[1], stranger]) is None
+
+
+def test_a_key_only_later_mappings_have_is_read_where_present() -> None:
+    cands = random_candidates(np.random.default_rng(2), 3, 0)
+    feats = {c.item_ref: {"priority": 2.0, "task_age_days": 1.0} for c in cands}
+    feats[cands[2].item_ref] = {"priority": 2.0, "habit_time": 0.5}  # same size, other key
+    feats[cands[1].item_ref] = {"priority": None, "task_age_days": 1.0, "due_today": 1.0}  # type: ignore[dict-item]
+    table = FeatureTable.build(cands, feats)
+    assert np.array_equal(oo([feats[c.item_ref] for c in cands]), oo_table(table))
