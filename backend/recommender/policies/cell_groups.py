@@ -4,7 +4,8 @@
 Candidates alike in those attributes fall in the same cells, and a person's open items share
 few projects, priorities and lengths: so the cells are named once per *group* of alike
 candidates, the cell indicator is a groups × cells matrix, and each candidate reads its group's
-row (`sums`). The grouping depends on the candidates only, so it is kept on the context's
+row (`sums`; for the sampled scores, one extra column per group in the matrix product,
+`scores_by_draw`). The grouping depends on the candidates only, so it is kept on the context's
 feature table and costs nothing per decision while the candidate list does not change.
 """
 
@@ -34,21 +35,54 @@ class Groups(NamedTuple):
     representatives: list[Candidate]
 
 
+FOLD_GROUPS = 24
+"""Up to this many groups, the cells join the sampled scores' matrix product as one column per
+group; beyond, their sums are gathered per candidate and added (see `scores_by_draw`)."""
+
+
 class CellMatrix(NamedTuple):
-    """The sorted cell keys of a decision, which of them each group is in, and the groups."""
+    """The sorted cell keys of a decision, which of them each group is in, and the groups.
+
+    `table` is the feature table the groups were kept on (None when they were not), so a matrix
+    derived from both lives there too.
+    """
 
     keys: list[str]
     indicator: np.ndarray
     codes: np.ndarray
+    table: FeatureTable | None = None
+
+    def scores_by_draw(
+        self, X: np.ndarray, thetas: np.ndarray, cell_draws: np.ndarray
+    ) -> np.ndarray:
+        """Per draw and candidate, x·θ plus the sum of the candidate's cell draws (draws × n).
+
+        With few groups, X gains one indicator column per group and the cells' draws one row
+        per group, so a single product gives the sum without a draws × n temporary; the widened
+        X is kept on the feature table while its candidates do not change.
+        """
+        per_group = self.indicator @ cell_draws  # groups × draws
+        groups = per_group.shape[0]
+        if groups > FOLD_GROUPS:
+            sampled = thetas.T @ X.T
+            sampled += np.take(per_group.T, self.codes, axis=1)
+            return np.asarray(sampled)
+        if self.table is not None:
+            widened = self.table.derived(f"oo-v2 X+{groups} groups", lambda _: self._widen(X))
+        else:
+            widened = self._widen(X)
+        return np.asarray(np.vstack([thetas, per_group]).T @ widened.T)
+
+    def _widen(self, X: np.ndarray) -> np.ndarray:
+        n, d = X.shape
+        out = np.zeros((n, d + self.indicator.shape[0]))
+        out[:, :d] = X
+        out[np.arange(n), d + self.codes] = 1.0
+        return out
 
     def sums(self, values: np.ndarray) -> np.ndarray:
         """Per candidate, the sum of `values` (a vector, one entry per key) over its cells."""
         return np.asarray((self.indicator @ values)[self.codes])
-
-    def sums_by_draw(self, draws: np.ndarray) -> np.ndarray:
-        """Per draw (a column of `draws`, one row per key) and candidate: the sum over its
-        cells, as a draws × candidates matrix (the layout of linear.argmax_frequencies_by_draw)."""
-        return np.take(draws.T @ self.indicator.T, self.codes, axis=1)
 
 
 def group(candidates: Sequence[Candidate]) -> Groups:
@@ -70,7 +104,9 @@ def cell_matrix(
     candidates: Sequence[Candidate], local: datetime, table: FeatureTable | None
 ) -> CellMatrix:
     """The cells of every candidate at a local moment, named once per group."""
-    if table is not None and isinstance(table.rows_of(candidates), slice):
+    kept = table is not None and isinstance(table.rows_of(candidates), slice)
+    if kept:
+        assert table is not None
         groups = table.derived("oo-v2 cell groups", _table_groups)
     else:
         groups = group(candidates)
@@ -80,4 +116,4 @@ def cell_matrix(
     indicator = np.zeros((len(per_group), len(keys)))
     for row, ks in enumerate(per_group):
         indicator[row, [index[k] for k in ks]] = 1.0
-    return CellMatrix(keys, indicator, groups.codes)
+    return CellMatrix(keys, indicator, groups.codes, table if kept else None)

@@ -56,8 +56,7 @@ class OOv2Policy(OOPolicy):
         z = self._rng.standard_normal((len(keys), self.draws))
         cell_draws = effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z
         thetas = mean[:, None] + delta.perturbations(self._rng, self.draws, self.scale)
-        sampled = thetas.T @ X.T  # draws × candidates (see linear.argmax_frequencies_by_draw)
-        sampled += cells.sums_by_draw(cell_draws)
+        sampled = cells.scores_by_draw(X, thetas, cell_draws)  # draws × candidates
         n = len(candidates)
         probs = (1.0 - self.epsilon) * argmax_frequencies_by_draw(sampled) + self.epsilon / n
         choice = draw(self._rng, probs)
