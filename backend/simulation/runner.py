@@ -253,6 +253,7 @@ class _Runner:
                     )
                     base = with_habits(base, world.habits(now), cands)
                     raw = {c.item_ref: candidate_features(c, base) for c in cands}
+                    started = time.perf_counter()  # the table is the policy's input cost
                     context = Context(
                         now=now,
                         timezone=base.timezone,
@@ -260,7 +261,6 @@ class _Runner:
                         table=FeatureTable.build(cands, raw),
                         priors=base.priors,
                     )
-                    started = time.perf_counter()
                     decision = policy.score(states[i], context, cands)
                     out.seconds += time.perf_counter() - started
                 g = stream(user.seed, user.key, _STREAM_JUDGE, step)
