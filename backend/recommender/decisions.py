@@ -22,6 +22,7 @@ from backend.contracts.sources import Gate, candidate_readers, gate_readers
 from backend.db import write_transaction
 from backend.recommender import first_tip
 from backend.recommender.explain import explanation
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
@@ -206,7 +207,8 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         candidates,
     )
     raw = {c.item_ref: candidate_features(c, base) for c in candidates}
-    context = replace(base, features=raw)
+    # One matrix of the raw features for every policy of this request (feature_table.py).
+    context = replace(base, features=raw, table=FeatureTable.build(candidates, raw))
     decision = active.score(state_for(active, stored), context, candidates)
     decided_by, decided_version = active.id, active.version
     phrasing: str | None = None

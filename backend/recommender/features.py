@@ -17,6 +17,7 @@ from typing import Any
 
 from backend.contracts.candidate import Candidate
 from backend.contracts.clock import local_time
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.habits import Habits
 from backend.recommender.history import UserHistory, project_time_fit, time_fit
 
@@ -32,8 +33,10 @@ class Context:
     completions, with `open_share` (each project's share of the open candidates) and
     `overdue_share` (share of open candidates that are overdue) as the references habits are
     measured against (see `with_habits`); `features` are raw features already computed (or
-    logged) by item_ref, used instead of recomputing; `priors` are population states by policy
-    id (cold start for policies that pool what all users taught them).
+    logged) by item_ref, used instead of recomputing; `table` holds the same raw features as one
+    matrix for the candidate list being scored (feature_table.py), built once and shared by every
+    policy; `priors` are population states by policy id (cold start for policies that pool what
+    all users taught them).
     """
 
     now: datetime
@@ -43,6 +46,7 @@ class Context:
     open_share: Mapping[str, float] = field(default_factory=dict)
     overdue_share: float = 0.0
     features: Mapping[str, Mapping[str, float]] | None = None
+    table: FeatureTable | None = None
     priors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property

@@ -21,6 +21,7 @@ from typing import Any, cast
 import numpy as np
 
 from backend.integrations.taskgen import estimated_minutes
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import Context, candidate_features, with_habits
 from backend.recommender.history import UserHistory
 from backend.recommender.policies import PooledPolicy, UserState, get_policy
@@ -252,10 +253,14 @@ class _Runner:
                     )
                     base = with_habits(base, world.habits(now), cands)
                     raw = {c.item_ref: candidate_features(c, base) for c in cands}
+                    started = time.perf_counter()  # the table is the policy's input cost
                     context = Context(
-                        now=now, timezone=base.timezone, features=raw, priors=base.priors
+                        now=now,
+                        timezone=base.timezone,
+                        features=raw,
+                        table=FeatureTable.build(cands, raw),
+                        priors=base.priors,
                     )
-                    started = time.perf_counter()
                     decision = policy.score(states[i], context, cands)
                     out.seconds += time.perf_counter() - started
                 g = stream(user.seed, user.key, _STREAM_JUDGE, step)

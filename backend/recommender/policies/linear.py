@@ -158,6 +158,25 @@ def argmax_frequencies(scores: np.ndarray) -> np.ndarray:
 
     Ties within a column share that column's vote, so identical candidates get equal odds.
     """
-    best = scores >= scores.max(axis=0, keepdims=True) - TIE_TOLERANCE
-    votes = best / best.sum(axis=0, keepdims=True)
-    return np.asarray(votes.mean(axis=1))
+    return argmax_frequencies_by_draw(np.array(scores.T, order="C"))
+
+
+def argmax_frequencies_by_draw(sampled: np.ndarray) -> np.ndarray:
+    """`argmax_frequencies` of an M × n matrix (one sampled model per row), used as scratch.
+
+    Rows are contiguous, so each model's argmax runs along memory. Without a tie (the usual
+    case: the runner-up of every model is further than TIE_TOLERANCE from its best) the votes are
+    counted, whole votes over M; only a tie builds the n × M matrix of shared votes.
+    """
+    draws, n = sampled.shape
+    models = np.arange(draws)
+    top = sampled.argmax(axis=1)
+    best = sampled[models, top]
+    sampled[models, top] = -np.inf
+    runner_up = sampled.max(axis=1)
+    sampled[models, top] = best
+    if not bool((runner_up >= best - TIE_TOLERANCE).any()):
+        return np.asarray(np.bincount(top, minlength=n) / draws)
+    tied = sampled >= best[:, None] - TIE_TOLERANCE
+    votes = tied / tied.sum(axis=1, keepdims=True)
+    return np.asarray(votes.mean(axis=0))

@@ -18,7 +18,7 @@ from backend.contracts.candidate import Candidate
 from backend.recommender.features import Context
 from backend.recommender.policies.base import Decision, UserState, contributions, draw, raw_rows
 from backend.recommender.policies.egreedy import clip_reward
-from backend.recommender.policies.linear import SqrtPosterior, argmax_frequencies
+from backend.recommender.policies.linear import SqrtPosterior, argmax_frequencies_by_draw
 from backend.recommender.policies.vectors import SEED7_NAMES, seed7
 
 
@@ -46,7 +46,8 @@ def thompson_pick(
     """
     thetas = mean[:, None] + model.perturbations(rng, draws, scale)
     n = X.shape[0]
-    probs = (1.0 - epsilon) * argmax_frequencies(X @ thetas) + epsilon / n
+    sampled = thetas.T @ X.T  # draws × n: each model's scores contiguous (see linear.py)
+    probs = (1.0 - epsilon) * argmax_frequencies_by_draw(sampled) + epsilon / n
     return draw(rng, probs), probs, X @ mean
 
 

@@ -36,7 +36,7 @@ from backend.recommender.policies.base import Decision, UserState, contributions
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.feature_rows import FeatureRows
 from backend.recommender.policies.lints import load_posterior, thompson_pick
-from backend.recommender.policies.vectors import OO_NAMES, oo
+from backend.recommender.policies.vectors import OO_NAMES, oo, oo_table
 
 EXPERT_PRIOR: dict[str, float] = {
     "is_overdue": 0.2,
@@ -93,7 +93,17 @@ class OOPolicy:
         self._rows = FeatureRows(len(self.names), oo)
 
     def features(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
-        """The scaled matrix of `candidates`, converting only rows not seen before."""
+        """The scaled matrix of `candidates` (read-only), converting only rows not seen before.
+
+        From the context's feature table when it covers the candidates (scaled once per table,
+        shared with every other policy scoring it); else from the raw mappings, through the
+        row store.
+        """
+        table = context.table
+        if table is not None:
+            index = table.rows_of(candidates)
+            if index is not None:
+                return table.derived("oo", oo_table)[index]
         refs = [c.item_ref for c in candidates]
         known = context.features
         rows: list[Mapping[str, float] | None] = list(map(known.get, refs)) if known else []

@@ -17,9 +17,10 @@ import numpy as np
 from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
 from backend.recommender.features import Context
-from backend.recommender.policies.base import Decision, UserState, contributions, draw, raw_rows
+from backend.recommender.policies.base import Decision, UserState, contributions, draw
+from backend.recommender.policies.cell_groups import cell_matrix
 from backend.recommender.policies.egreedy import clip_reward
-from backend.recommender.policies.linear import argmax_frequencies
+from backend.recommender.policies.linear import argmax_frequencies_by_draw
 from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.person_cells import PersonCells, cells_of
 from backend.recommender.policies.vectors import oo
@@ -45,26 +46,21 @@ class OOv2Policy(OOPolicy):
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
     ) -> Decision:
         """Sample δ and cell effects, count the winners, mix, draw."""
-        X = oo(raw_rows(context, candidates))
+        X = self.features(context, candidates)
         delta = self._delta(user_state)
         mean = self.population_mean(context) + delta.mu
         table = PersonCells(json_object(user_state.get("cells")))
-        local = context.local
-        per_candidate = [cells_of(c, local) for c in candidates]
-        keys = sorted({k for ks in per_candidate for k in ks})
-        index = {k: i for i, k in enumerate(keys)}
-        C = np.zeros((len(candidates), len(keys)))
-        for row, ks in enumerate(per_candidate):
-            C[row, [index[k] for k in ks]] = 1.0
+        cells = cell_matrix(candidates, context.local, context.table)
+        keys = cells.keys
         effect, variance = table.effects(keys)
         z = self._rng.standard_normal((len(keys), self.draws))
         cell_draws = effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z
         thetas = mean[:, None] + delta.perturbations(self._rng, self.draws, self.scale)
-        sampled = X @ thetas + C @ cell_draws
+        sampled = cells.scores_by_draw(X, thetas, cell_draws)  # draws × candidates
         n = len(candidates)
-        probs = (1.0 - self.epsilon) * argmax_frequencies(sampled) + self.epsilon / n
+        probs = (1.0 - self.epsilon) * argmax_frequencies_by_draw(sampled) + self.epsilon / n
         choice = draw(self._rng, probs)
-        means = X @ mean + C @ effect
+        means = X @ mean + cells.sums(effect)
         return Decision(
             choice=choice,
             propensity=float(probs[choice]),

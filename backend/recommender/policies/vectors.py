@@ -51,6 +51,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import NEVER_SERVED_HOURS
 
 Rows = Sequence[Mapping[str, float]]
@@ -97,6 +98,11 @@ def raw_matrix(rows: Rows, keys: Sequence[tuple[str, float]]) -> np.ndarray:
     except (KeyError, TypeError, ValueError):
         M = np.array([[r.get(k, d) for k, d in keys] for r in rows], dtype=float)
         M = M.reshape(n, width)
+    return _finite(M)
+
+
+def _finite(M: np.ndarray) -> np.ndarray:
+    """In place: NaN → 0, ±inf (and anything beyond) → ±1e6."""
     np.minimum(np.maximum(M, -1e6, out=M), 1e6, out=M)
     M[np.isnan(M)] = 0.0
     return M
@@ -173,7 +179,15 @@ _OO_HIGH = np.array([1, 1, 1, 1.5, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1], dt
 
 def oo(rows: Rows) -> np.ndarray:
     """The OO matrix (n × 19)."""
-    M = raw_matrix(rows, _OO_KEYS)
+    return _oo_scaled(raw_matrix(rows, _OO_KEYS))
+
+
+def oo_table(table: FeatureTable) -> np.ndarray:
+    """The OO matrix of a feature table's rows: the same numbers as `oo` of its mappings."""
+    return _oo_scaled(_finite(table.columns(_OO_KEYS)))
+
+
+def _oo_scaled(M: np.ndarray) -> np.ndarray:
     M[:, 3] = np.log1p(np.maximum(M[:, 3], 0.0)) / _LOG_30  # overdue_days
     M[:, 6] = (M[:, 6] - 1.0) / 3.0  # priority
     M[:, 7] = np.log1p(np.maximum(M[:, 7], 0.0)) / _LOG_365  # task_age
