@@ -32,6 +32,7 @@ import os
 import pstats
 import secrets
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -120,6 +121,9 @@ _profilers: dict[str, cProfile.Profile] = {}
 """scenario → the profiler its requests run under (pass 2 only)."""
 calls: dict[tuple[str, str], int] = defaultdict(int)
 spent: dict[tuple[str, str], float] = defaultdict(float)
+walls: dict[str, list[float]] = defaultdict(list)
+"""scenario → wall seconds of each request of pass 1 (for the median: a busy machine's stalls
+move the mean more than the median)."""
 what: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 """scenario → what each round trip or query was (command name / first words of the SQL)."""
 
@@ -193,6 +197,8 @@ class Caller:
                 profiler.disable()
             calls[(scenario, "request")] += 1
             spent[(scenario, "request")] += time.perf_counter() - started
+            if profiler is None:
+                walls[scenario].append(time.perf_counter() - started)
             _scenario.reset(reset)
         body: dict[str, Any] = response.json()
         if response.status_code != 200 or body.get("errors"):
@@ -286,10 +292,10 @@ def _print_timers(timers: tuple[dict[Any, int], dict[Any, float]], requests: int
     count, secs = timers
     print("\nPass 1 — timers (wall, per request; in-process ASGI, no network to the client)")
     print(
-        "| scenario | requests | wall mean ms | Redis round trips | Redis ms "
+        "| scenario | requests | wall mean ms | wall p50 ms | Redis round trips | Redis ms "
         "| DB queries | DB ms | rest (CPU, awaits) ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     # Queries and commands can overlap (gathered reads), so "rest" is a floor, not exact.
     for scenario in ("cached", "feedback", "fresh"):
         n = count.get((scenario, "request"), 0)
@@ -299,8 +305,9 @@ def _print_timers(timers: tuple[dict[Any, int], dict[Any, float]], requests: int
         r_n, r_ms = count.get((scenario, "redis"), 0) / n, secs.get((scenario, "redis"), 0) / n
         d_n, d_ms = count.get((scenario, "db"), 0) / n, secs.get((scenario, "db"), 0) / n
         rest = max(0.0, wall - (r_ms + d_ms) * 1000)
+        p50 = statistics.median(walls[scenario]) * 1000 if walls[scenario] else 0.0
         print(
-            f"| {scenario} | {n} | {wall:.2f} | {r_n:.1f} | {r_ms * 1000:.2f} "
+            f"| {scenario} | {n} | {wall:.2f} | {p50:.2f} | {r_n:.1f} | {r_ms * 1000:.2f} "
             f"| {d_n:.1f} | {d_ms * 1000:.2f} | {rest:.2f} |"
         )
 
