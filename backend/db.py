@@ -13,6 +13,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from backend.settings import Settings, get_settings
+from backend.sqlite_pool import PooledSQLiteEngine
 
 log = logging.getLogger("oo.db")
 
@@ -26,7 +27,8 @@ def make_engine(settings: Settings | None = None) -> Engine[Any]:
     if not settings.database_url:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     # timeout: SQLite allows one writer; others wait for the lock instead of failing at once.
-    return SQLiteEngine(path=path, timeout=30)
+    # Pooled: connections stay open between open_pool() and close_pool() (ADR 0030).
+    return PooledSQLiteEngine(path=path, timeout=30)
 
 
 def engine() -> Engine[Any]:
@@ -46,7 +48,8 @@ def write_transaction() -> Any:
 
 
 async def open_pool() -> None:
-    """Open the PostgreSQL connection pool; on SQLite, put the file in WAL mode.
+    """Open the connection pool: PostgreSQL's, or this process's SQLite connections (kept
+    open until close_pool, ADR 0030) with the file in WAL mode.
 
     WAL (kept in the file once set) lets the web process read while the embedded worker
     writes, instead of readers waiting behind every write transaction (ADR 0030).
@@ -55,6 +58,8 @@ async def open_pool() -> None:
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=20)
     elif isinstance(db, SQLiteEngine):
+        if isinstance(db, PooledSQLiteEngine):
+            await db.start_connection_pool()
         await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
@@ -62,13 +67,16 @@ POOL_CLOSE_S = 5.0
 
 
 async def close_pool() -> None:
-    """Close the PostgreSQL connection pool (no-op on SQLite), within POOL_CLOSE_S.
+    """Close the connection pool (SQLite: this process's open connections), within POOL_CLOSE_S.
 
     A graceful close waits for every connection to be released; after a database restart a
     connection can hang on a socket that will never answer, so past the deadline the pool is
     terminated instead (a process must be able to exit).
     """
     db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        await db.close_connection_pool()
+        return
     if not isinstance(db, PostgresEngine) or db.pool is None:
         return
     pool = db.pool

@@ -9,15 +9,16 @@ for browsers, a GraphQL-shaped RATE_LIMITED error for API callers.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend import ratelimit
+from backend import ratelimit, request_round
 from backend.settings import Settings, get_settings
-from backend.web import too_many_requests
+from backend.web import rate_limited_message, too_many_requests
 
 SESSION_COOKIE = "sid"
 _SIGN_IN = re.compile(
@@ -90,6 +91,61 @@ def _failures_rule(scope: Scope, settings: Settings) -> Rule | None:
     return None
 
 
+def _graphql_over_http(scope: Scope) -> bool:
+    return scope["path"] == "/graphql" and scope.get("method", "GET") in {"GET", "POST"}
+
+
+async def _refuse(send: Send, retry_after_s: int) -> None:
+    """The 429 a GraphQL caller gets (what too_many_requests renders for API callers)."""
+    body = json.dumps(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": rate_limited_message(retry_after_s),
+                    "extensions": {"code": "RATE_LIMITED"},
+                }
+            ],
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after_s).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _graphql(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, spends: list[ratelimit.Spend]
+) -> None:
+    """Defer the limits to the operation's one round trip (backend/request_round.py); a
+    request that never executes spends them when its response starts, and is refused then."""
+    token = request_round.begin(spends)
+    round_ = request_round.current()
+    assert round_ is not None
+    refused = False
+
+    async def spend_before_answering(message: Message) -> None:
+        nonlocal refused
+        if refused:
+            return  # the app's own answer, replaced by the refusal
+        if message["type"] == "http.response.start" and not round_.spent:
+            round_.spent = True
+            refusal = await ratelimit.spend(round_.spends)
+            if refusal is not None:
+                refused = True
+                await _refuse(send, refusal.retry_after_s)
+                return
+        await send(message)
+
+    try:
+        await app(scope, receive, spend_before_answering)
+    finally:
+        request_round.end(token)
+
+
 def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
     """Refuse a request over its limits before it reaches its handler."""
 
@@ -120,6 +176,9 @@ def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
             spends.insert(
                 0, ratelimit.Spend(failures.name, failures.rate, failures.keys[0], test_only=True)
             )
+        if _graphql_over_http(scope) and settings.rate_limits:
+            await _graphql(app, scope, receive, send, spends)
+            return
         # One round trip for all of them; a refusal spends none.
         refusal = await ratelimit.spend(spends)
         if refusal is not None:

@@ -59,15 +59,19 @@ class Spend:
 # Sliding-window counters for many (rule, key) pairs in one round trip. Per pair: the count of
 # the current and the previous fixed window; the previous one is weighted by how much of it
 # the sliding window still covers (the estimate `limits` uses). Everything is checked first and
-# spent only when nothing refuses, so a refused request spends nothing. Returns {0} when
-# allowed, else {1-based index of the refusing pair, seconds until its window rolls over}.
+# spent only when nothing refuses, so a refused request spends nothing. Returns {i, seconds
+# until its window rolls over} when pair i refuses; else {0, reads...} (see Reads below).
+# ARGV: the number of pairs, the caller read's mode ('' | 'json' | 'plain'), the number of
+# per-user key heads, the heads, then four values per pair. KEYS: the pairs' keys, then the
+# caller key when there is one.
 _SPEND = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local n = #KEYS
+local n, mode, h = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local a = 3 + h
 local current, previous = {}, {}
 for i = 1, n do
-  local base = 4 * (i - 1)
+  local base = a + 4 * (i - 1)
   local limit, window, cost = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]),
                               tonumber(ARGV[base + 3])
   local slot = math.floor(now / window)
@@ -82,14 +86,44 @@ for i = 1, n do
   end
 end
 for i = 1, n do
-  local base = 4 * (i - 1)
+  local base = a + 4 * (i - 1)
   if ARGV[base + 4] == '0' then
     redis.call('INCRBY', current[i], tonumber(ARGV[base + 3]))
     redis.call('EXPIRE', current[i], 2 * tonumber(ARGV[base + 2]))
   end
 end
-return {0}
+if mode == '' then
+  return {0}
+end
+local raw = redis.call('GET', KEYS[n + 1])
+local user = false
+if raw and mode == 'plain' then
+  user = raw
+elseif raw then
+  local ok, decoded = pcall(cjson.decode, raw)
+  if ok and type(decoded) == 'table' and type(decoded['user_id']) == 'string' then
+    user = decoded['user_id']
+  end
+end
+local out = {0, raw, user}
+for j = 1, h do
+  out[3 + j] = user and redis.call('GET', ARGV[3 + j] .. user) or false
+end
+return out
 """
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What the limits' round trip also reads, once nothing refuses (ADR 0030).
+
+    `caller_key` names the caller's user: a session (JSON with `user_id`, `json=True`) or a
+    plain user id. Each of `user_heads` plus that user id is a key read too (the current tip).
+    """
+
+    caller_key: str
+    json: bool
+    user_heads: tuple[str, ...] = ()
 
 
 class _Limiter:
@@ -106,25 +140,41 @@ class _Limiter:
             self._client, self._script = client, client.register_script(_SPEND)
         return self._script
 
-    async def spend(self, spends: Sequence[Spend]) -> Refusal | None:
+    async def spend(
+        self, spends: Sequence[Spend], reads: Reads | None = None
+    ) -> tuple[Refusal | None, dict[str, str | None]]:
         prefix = get_settings().redis_prefix + "limits:"
-        keys, args = [], []
+        keys: list[str] = []
+        heads = reads.user_heads if reads else ()
+        mode = "" if reads is None else ("json" if reads.json else "plain")
+        args: list[str | int | float] = [len(spends), mode, len(heads), *heads]
         for spend in spends:
             item = parse(spend.rate)
             keys.append(f"{prefix}{spend.rule}:{spend.key}")
             args += [item.amount, item.get_expiry(), spend.cost, int(spend.test_only)]
+        if reads is not None:
+            keys.append(reads.caller_key)
         try:
             answer = await asyncio.wait_for(self._current()(keys, args), REDIS_TIMEOUT_S)
         except Exception:  # any storage failure: fail open (see the module docstring)
             if not self._failing:
                 log.warning("rate limits are off: Redis did not answer", exc_info=True)
             self._failing = True
-            return None
+            return None, {}
         if self._failing:
             log.info("rate limits are back on: Redis answers again")
         self._failing = False
         refused = int(answer[0])
-        return Refusal(spends[refused - 1].rule, int(answer[1])) if refused else None
+        if refused:
+            return Refusal(spends[refused - 1].rule, int(answer[1])), {}
+        if reads is None:
+            return None, {}
+        found: dict[str, str | None] = {reads.caller_key: answer[1]}
+        user = answer[2]
+        if user:
+            for head, value in zip(heads, answer[3:], strict=False):
+                found[head + str(user)] = value
+        return None, found
 
 
 _limiter = _Limiter()
@@ -138,7 +188,21 @@ async def spend(spends: Sequence[Spend]) -> Refusal | None:
     """
     if not get_settings().rate_limits or not spends:
         return None
-    return await _limiter.spend(spends)
+    refusal, _ = await _limiter.spend(spends)
+    return refusal
+
+
+async def spend_and_read(
+    spends: Sequence[Spend], reads: Reads | None
+) -> tuple[Refusal | None, dict[str, str | None]]:
+    """`spend`, and in the same round trip the reads (when nothing refuses): key → value.
+
+    Nothing is read while rate limits are off or Redis does not answer (the callers then read
+    as they would have); a missing key reads as None.
+    """
+    if not get_settings().rate_limits or not spends:
+        return None, {}
+    return await _limiter.spend(spends, reads)
 
 
 async def hit(rule: str, rate: str, *keys: str, cost: int = 1) -> Refusal | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from backend import request_round
 from backend.settings import Settings, get_settings
 
 _clients: dict[str, Redis] = {}
@@ -45,7 +46,11 @@ def get_redis() -> Redis:
 
 async def cache_get(name: str) -> str | None:
     """A cached value, or None — also while Redis is away (caches are an optimisation: the
-    caller computes from the database instead)."""
+    caller computes from the database instead). A value this request's round already read
+    (backend/request_round.py) is used once instead of a GET."""
+    found, ahead = request_round.take(name)
+    if found:
+        return ahead
     try:
         value: str | None = await get_redis().get(name)
     except RedisError:
@@ -53,8 +58,18 @@ async def cache_get(name: str) -> str | None:
     return value
 
 
+async def read(name: str) -> str | None:
+    """GET, or the value this request's round already read (once); Redis errors propagate."""
+    found, value = request_round.take(name)
+    if found:
+        return value
+    got: str | None = await get_redis().get(name)
+    return got
+
+
 async def cache_set(name: str, value: str | bytes, ttl_s: int) -> None:
     """Cache a value for ttl_s seconds; skipped while Redis is away."""
+    request_round.forget(name)
     with contextlib.suppress(RedisError):
         await get_redis().set(name, value, ex=ttl_s)
 

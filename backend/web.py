@@ -73,12 +73,17 @@ class CodedHTTPError(HTTPException):
         self.title = title
 
 
+def rate_limited_message(retry_after_s: int) -> str:
+    """What a refused caller reads."""
+    return f"Too many requests. Try again in {retry_after_s} s."
+
+
 def too_many_requests(retry_after_s: int) -> CodedHTTPError:
     """HTTP 429 with Retry-After and the code RATE_LIMITED."""
     return CodedHTTPError(
         429,
         "RATE_LIMITED",
-        f"Too many requests. Try again in {retry_after_s} s.",
+        rate_limited_message(retry_after_s),
         headers={"Retry-After": str(retry_after_s)},
         title="Slow down a little",
     )

@@ -32,6 +32,7 @@ import os
 import pstats
 import secrets
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -120,6 +121,27 @@ _profilers: dict[str, cProfile.Profile] = {}
 """scenario → the profiler its requests run under (pass 2 only)."""
 calls: dict[tuple[str, str], int] = defaultdict(int)
 spent: dict[tuple[str, str], float] = defaultdict(float)
+walls: dict[str, list[float]] = defaultdict(list)
+"""scenario → wall seconds of each request of pass 1 (for the median: a busy machine's stalls
+move the mean more than the median)."""
+what: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+"""scenario → what each round trip or query was (command name / first words of the SQL)."""
+
+
+def _label(kind: str, args: tuple[Any, ...]) -> str:
+    first = args[1] if len(args) > 1 else None
+    if kind == "db":
+        sql = " ".join(str(getattr(first, "template", first)).split())
+        return "SQL " + sql[:60]
+    if isinstance(first, str | bytes):  # Redis.execute_command(self, name, *args)
+        name = first.decode() if isinstance(first, bytes) else first
+        return name.upper() if name.upper() != "EVALSHA" else "EVALSHA (a Lua script)"
+    stack = getattr(args[0], "command_stack", None)  # Pipeline.execute(self)
+    if stack is not None:
+        return "PIPELINE " + " ".join(
+            str((getattr(c, "args", None) or c[0])[0]).upper() for c in stack
+        )
+    return kind
 
 
 def _counted(kind: str, original: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -127,6 +149,8 @@ def _counted(kind: str, original: Callable[..., Awaitable[Any]]) -> Callable[...
         scenario = _scenario.get()
         if scenario is None:
             return await original(*args, **kwargs)
+        if _profilers.get(scenario) is None:  # (pipelines forget their commands on execute)
+            what[scenario][f"{kind}: {_label(kind, args)}"] += 1
         started = time.perf_counter()
         try:
             return await original(*args, **kwargs)
@@ -173,6 +197,8 @@ class Caller:
                 profiler.disable()
             calls[(scenario, "request")] += 1
             spent[(scenario, "request")] += time.perf_counter() - started
+            if profiler is None:
+                walls[scenario].append(time.perf_counter() - started)
             _scenario.reset(reset)
         body: dict[str, Any] = response.json()
         if response.status_code != 200 or body.get("errors"):
@@ -255,7 +281,8 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
                 await _round(callers, args.requests, scenario)
                 del _profilers[scenario]
                 profiles[scenario] = pstats.Stats(profiler)
-    return {"timers": timers, "profiles": profiles, "found": found}
+    listing = {k: dict(v) for k, v in what.items()}
+    return {"timers": timers, "profiles": profiles, "found": found, "what": listing}
 
 
 # --- report --------------------------------------------------------------------------------
@@ -265,10 +292,10 @@ def _print_timers(timers: tuple[dict[Any, int], dict[Any, float]], requests: int
     count, secs = timers
     print("\nPass 1 — timers (wall, per request; in-process ASGI, no network to the client)")
     print(
-        "| scenario | requests | wall mean ms | Redis round trips | Redis ms "
+        "| scenario | requests | wall mean ms | wall p50 ms | Redis round trips | Redis ms "
         "| DB queries | DB ms | rest (CPU, awaits) ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     # Queries and commands can overlap (gathered reads), so "rest" is a floor, not exact.
     for scenario in ("cached", "feedback", "fresh"):
         n = count.get((scenario, "request"), 0)
@@ -278,10 +305,23 @@ def _print_timers(timers: tuple[dict[Any, int], dict[Any, float]], requests: int
         r_n, r_ms = count.get((scenario, "redis"), 0) / n, secs.get((scenario, "redis"), 0) / n
         d_n, d_ms = count.get((scenario, "db"), 0) / n, secs.get((scenario, "db"), 0) / n
         rest = max(0.0, wall - (r_ms + d_ms) * 1000)
+        p50 = statistics.median(walls[scenario]) * 1000 if walls[scenario] else 0.0
         print(
-            f"| {scenario} | {n} | {wall:.2f} | {r_n:.1f} | {r_ms * 1000:.2f} "
+            f"| {scenario} | {n} | {wall:.2f} | {p50:.2f} | {r_n:.1f} | {r_ms * 1000:.2f} "
             f"| {d_n:.1f} | {d_ms * 1000:.2f} | {rest:.2f} |"
         )
+
+
+def _print_round_trips(listing: dict[str, dict[str, int]], count: dict[Any, int]) -> None:
+    """What the round trips and queries of pass 1 were, per request, most frequent first."""
+    print("\nPass 1 — what they were (per request)")
+    for scenario in ("cached", "feedback", "fresh"):
+        n = count.get((scenario, "request"), 0)
+        if not n:
+            continue
+        print(f"{scenario}:")
+        for name, times in sorted(listing.get(scenario, {}).items(), key=lambda kv: -kv[1]):
+            print(f"  {times / n:5.2f}  {name}")
 
 
 IDLE = "idle: waiting on I/O or a thread (not CPU)"
@@ -350,6 +390,7 @@ def main() -> None:
     print(f"profile_tip: db={args.db}, {args.people} people, {args.requests} requests/scenario")
     print("requests that found a tip: " + ", ".join(f"{k} {v}" for k, v in result["found"].items()))
     _print_timers(result["timers"], args.requests)
+    _print_round_trips(result["what"], result["timers"][0])
     for scenario in SCENARIOS:
         _print_profile(scenario, result["profiles"][scenario], args.requests, args.top)
 

@@ -53,6 +53,7 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.idp_fixtures",
     "tests.support.standin_fixtures",
+    "tests.support.counting",
 ]
 
 

@@ -39,6 +39,12 @@ class Authenticator(Protocol):
         """An active (not deleted) person by id."""
         ...
 
+    def caller_key(self, token: str | None, cookies: Mapping[str, str]) -> tuple[str, bool] | None:
+        """The Redis key whose value names the caller's user id, read ahead in the request's
+        one round trip (ADR 0030), and whether that value is JSON with a `user_id` (a session)
+        rather than the bare id. None: nothing to read (no credential)."""
+        ...
+
 
 class _Registry:
     authenticator: Authenticator | None = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, TypeAlias
 
+import msgspec
 from graphql import GraphQLError
 from litestar import Request, WebSocket
 from strawberry.litestar import BaseContext
@@ -23,7 +25,11 @@ class Context(BaseContext, kw_only=True):
 
     connection_params: dict[str, Any] | None = None
     resolved: bool = False
+    refused: bool = False
     principal: Principal | None = None
+    lookup: asyncio.Lock = msgspec.field(default_factory=asyncio.Lock)
+    """Root fields resolve concurrently: the first to ask looks the caller up, the rest wait
+    for its answer instead of sending their own query."""
 
     def _connection(self) -> Request[Any, Any, Any] | WebSocket[Any, Any, Any]:
         conn = self.request or self.websocket
@@ -47,15 +53,27 @@ class Context(BaseContext, kw_only=True):
         return value.strip()
 
     async def resolve_principal(self) -> Principal | None:
-        """Who is calling: a bearer token wins over the session cookie. Invalid token → error."""
-        if self.resolved:
+        """Who is calling: a bearer token wins over the session cookie. Invalid token → error.
+
+        Looked up once per operation, however many fields ask (an invalid token is refused
+        to each of them, and counted once)."""
+        if self.resolved and not self.refused:
             return self.principal
+        async with self.lookup:
+            if self.resolved:
+                if self.refused:
+                    raise unauthenticated("The personal token is invalid or revoked.")
+                return self.principal
+            return await self._look_up()
+
+    async def _look_up(self) -> Principal | None:
         token = self._bearer()
         if token is not None:
             principal = await authenticator().from_token(token)
             if principal is None:
                 client = self._connection().client
                 await ratelimit.count_auth_failure(client.host if client else "unknown")
+                self.resolved, self.refused = True, True
                 raise unauthenticated("The personal token is invalid or revoked.")
         else:
             principal = await authenticator().from_cookies(self._connection().cookies)

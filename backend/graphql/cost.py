@@ -39,9 +39,11 @@ from graphql import (
 from limits import parse
 from strawberry.extensions import SchemaExtension
 
-from backend import ratelimit
+from backend import ratelimit, request_round
+from backend.graphql.reads import reads_for
 from backend.rate_limit_middleware import SESSION_COOKIE, bearer, client_address
 from backend.settings import get_settings
+from backend.web import rate_limited_message
 
 LIST_SIZE_ARGUMENTS = ("first", "last", "limit")
 DEFAULT_LIST_SIZE = 10
@@ -176,8 +178,15 @@ class CostBudget(SchemaExtension):
         context = self.execution_context.context
         keys = caller_keys(context)
         document = self.execution_context.graphql_document
+        round_ = request_round.current()
+        deferred: list[ratelimit.Spend] = []
+        if round_ is not None and not round_.spent and getattr(context, "response", None):
+            # This operation's request: its count limits are spent here, with the cost, in
+            # the one round trip that also reads what the operation will need.
+            round_.spent = True
+            deferred = round_.spends
         if not keys or document is None or not get_settings().rate_limits:
-            return None
+            return await _spend_deferred(context, deferred)
         cost = operation_cost(
             self.execution_context.schema._schema,
             document,
@@ -186,23 +195,51 @@ class CostBudget(SchemaExtension):
         )
         budget = budget_per_window()
         if cost > budget:
+            refused = await _spend_deferred(context, deferred)
+            if refused is not None:
+                return refused
             _answer_status(context, 400, None)
             return GraphQLError(
                 f"This operation costs {cost}; one caller may spend {budget} per window. "
                 "Ask for fewer items (first/limit) or fewer fields.",
                 extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
             )
-        over = await ratelimit.hit(
-            "graphql-cost", get_settings().rate_graphql_cost, *keys, cost=cost
-        )
+        rate = get_settings().rate_graphql_cost
+        spends = [*deferred, *(ratelimit.Spend("graphql-cost", rate, k, cost) for k in keys)]
+        reads = None
+        if round_ is not None and deferred:
+            connection = context.request
+            reads = reads_for(
+                connection,
+                bearer(connection.scope),
+                document,
+                self.execution_context.operation_name,
+            )
+        over, found = await ratelimit.spend_and_read(spends, reads)
         if over is None:
+            if round_ is not None:
+                round_.reads.update(found)
             return None
+        if over.rule != "graphql-cost":
+            return _rate_limited(context, over.retry_after_s)
         _answer_status(context, 429, over.retry_after_s)
         return GraphQLError(
             f"Too many GraphQL requests: this one costs {cost}. Try again in "
             f"{over.retry_after_s} s.",
             extensions={"code": "RATE_LIMITED", "retryAfter": over.retry_after_s, "cost": cost},
         )
+
+
+async def _spend_deferred(context: Any, deferred: list[ratelimit.Spend]) -> GraphQLError | None:
+    """Spend the request's count limits alone (no cost to add); their refusal, if any."""
+    refusal = await ratelimit.spend(deferred) if deferred else None
+    return None if refusal is None else _rate_limited(context, refusal.retry_after_s)
+
+
+def _rate_limited(context: Any, retry_after_s: int) -> GraphQLError:
+    """The request count's refusal, as the middleware answered it before (ADR 0018)."""
+    _answer_status(context, 429, retry_after_s)
+    return GraphQLError(rate_limited_message(retry_after_s), extensions={"code": "RATE_LIMITED"})
 
 
 def caller_keys(context: Any) -> tuple[str, ...]:

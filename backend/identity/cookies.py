@@ -8,7 +8,12 @@ from typing import Any
 from litestar import Response
 
 from backend.contracts.principal import Principal
-from backend.identity.service import principal_for_session, principal_for_token, principal_for_user
+from backend.identity.service import (
+    caller_key,
+    principal_for_session,
+    principal_for_token,
+    principal_for_user,
+)
 from backend.settings import get_settings
 
 SESSION_COOKIE = "sid"
@@ -44,3 +49,7 @@ class SessionAuthenticator:
     async def from_user_id(self, user_id: str, via: str) -> Principal | None:
         """An active person by id."""
         return await principal_for_user(user_id, via)
+
+    def caller_key(self, token: str | None, cookies: Mapping[str, str]) -> tuple[str, bool] | None:
+        """The session's key (JSON), or the token's user-id entry; a bearer token wins."""
+        return caller_key(token, cookies.get(SESSION_COOKIE))

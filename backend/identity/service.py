@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -10,10 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
+
+from backend import request_round
 from backend.contracts.principal import Principal
 from backend.db import write_transaction
 from backend.identity.tables import ApiToken, SignInLink, User
-from backend.redis import get_redis, key
+from backend.ratelimit import fingerprint
+from backend.redis import get_redis, key, read
 from backend.settings import get_settings
 
 TOKEN_PREFIX = "oo_pat_"  # noqa: S105 - a public prefix, not a secret
@@ -83,6 +88,30 @@ LIMIT 1
 """  # noqa: S608 - table names from our own models; the token hash is a bound parameter
 
 
+TOKEN_USER_TTL_S = 7 * 24 * 3600
+
+
+def _token_user_key(token: str) -> str:
+    return key("token-user", fingerprint(token))
+
+
+def caller_key(token: str | None, sid: str | None) -> tuple[str, bool] | None:
+    """The Redis key naming the caller's user (see Authenticator.caller_key)."""
+    if token is not None:
+        return (_token_user_key(token), False) if token.startswith(TOKEN_PREFIX) else None
+    return (key("session", _sha256(sid)), True) if sid else None
+
+
+async def _remember_token_user(token: str, user_id: str) -> None:
+    """Note the token's user for the next request's round trip (read ahead, never trusted:
+    the token itself is checked in the database on every request, so revocation is
+    immediate; the entry only says whose current tip to read along with the limits)."""
+    read_ahead, known = request_round.take(_token_user_key(token))
+    if read_ahead and known != user_id:
+        with contextlib.suppress(RedisError):
+            await get_redis().set(_token_user_key(token), user_id, ex=TOKEN_USER_TTL_S)
+
+
 async def principal_for_token(token: str) -> Principal | None:
     """The principal a bearer token stands for, or None when unknown or revoked."""
     if not token.startswith(TOKEN_PREFIX):
@@ -91,6 +120,7 @@ async def principal_for_token(token: str) -> Principal | None:
     if not rows:
         return None
     row = rows[0]
+    await _remember_token_user(token, str(row["id"]))
     now = datetime.now(UTC)
     last = row["last_used_at"]
     # Write last-used at most once a minute: a hot token must not turn every read into a write.
@@ -164,8 +194,8 @@ async def create_session(user_id: str, user_agent: str = "") -> str:
 
 
 async def principal_for_session(sid: str) -> Principal | None:
-    """The principal of a live session."""
-    raw = await get_redis().get(key("session", _sha256(sid)))
+    """The principal of a live session (read in this request: revocation is immediate)."""
+    raw = await read(key("session", _sha256(sid)))
     if raw is None:
         return None
     return await principal_for_user(json.loads(raw)["user_id"], "session")

@@ -2,6 +2,8 @@
 
 from backend.contracts.privacy import Category
 from backend.domain import Domain
+from backend.graphql.reads import register_user_read
+from backend.recommender import tip_cache
 from backend.recommender.admin_graphql import PolicyAdminMutation, PolicyAdminQuery
 from backend.recommender.graphql import (
     RecommenderMutation,
@@ -23,8 +25,14 @@ async def reactions_given(user_id: str) -> int:
     return int(await Feedback.count().where(Feedback.user == user_id))
 
 
+def install() -> None:
+    """A `tip` query's cached tip is read with the request's limits (one round trip)."""
+    register_user_read("tip", tip_cache.key_head)
+
+
 DOMAIN = Domain(
     name="recommender",
+    install=install,
     piccolo_app="backend.recommender.piccolo_app",
     routes=tuple(ROUTES),
     queries=(RecommenderQuery, PolicyAdminQuery),

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from backend import request_round
 from backend.redis import cache_get, cache_set, get_redis, key
 
 
@@ -39,6 +40,12 @@ def _key(user_id: str) -> str:
     return key("current-tip", user_id)
 
 
+def key_head() -> str:
+    """The key of a person's cached tip, without their id (read ahead with the limits: a
+    `tip` query's GET is then part of the request's one round trip, ADR 0030)."""
+    return _key("")
+
+
 async def get(user_id: str) -> TipView | None:
     """The cached current tip, if any (None while Redis is away: the database answers)."""
     raw = await cache_get(_key(user_id))
@@ -54,4 +61,5 @@ async def put(user_id: str, tip: TipView, valid_for: timedelta, now: datetime) -
 
 async def drop(user_id: str) -> None:
     """Forget the cached tip (call after the reaction's transaction commits)."""
+    request_round.forget(_key(user_id))
     await get_redis().delete(_key(user_id))

@@ -135,6 +135,23 @@ async def test_graphql_is_limited_per_address(limited: LiveServer) -> None:
     }
 
 
+def test_graphql_requests_that_never_run_are_counted_and_refused_too(
+    limited: LiveServer,
+) -> None:
+    """The count is spent with the operation's cost (one round trip); a body that never
+    becomes an operation (not JSON) is counted when its answer starts, and refused past it."""
+    with limited.client(headers={"X-Forwarded-For": address()}) as client:
+        answers = [
+            client.post(
+                "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+            )
+            for _ in range(10)
+        ]
+    assert [a.status_code for a in answers] == [400] * 8 + [429] * 2
+    assert codes(answers[-1].json()) == ["RATE_LIMITED"]
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+
+
 async def test_graphql_is_limited_per_credential(limited: LiveServer, token_for: object) -> None:
     person = await make_person(tasks=False)
     token = await token_for(person)  # type: ignore[operator]
