@@ -21,7 +21,7 @@ from backend.recommender.policies.base import Decision, UserState, contributions
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import argmax_frequencies
 from backend.recommender.policies.oo import OOPolicy
-from backend.recommender.policies.person_cells import PersonCells, cells_of
+from backend.recommender.policies.person_cells import PersonCells, cells_of, moment_of
 from backend.recommender.policies.vectors import oo
 
 
@@ -50,7 +50,8 @@ class OOv2Policy(OOPolicy):
         mean = self.population_mean(context) + delta.mu
         table = PersonCells(json_object(user_state.get("cells")))
         local = context.local
-        per_candidate = [cells_of(c, local) for c in candidates]
+        moment = moment_of(local)
+        per_candidate = [cells_of(c, local, moment) for c in candidates]
         keys = sorted({k for ks in per_candidate for k in ks})
         index = {k: i for i, k in enumerate(keys)}
         C = np.zeros((len(candidates), len(keys)))
