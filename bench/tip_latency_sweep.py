@@ -47,35 +47,40 @@ POPULATION_CHANGE = 0.10
 # --- seeding ---------------------------------------------------------------------------------
 
 
-async def _seed_groups(task_counts: list[int], clients: int) -> dict[str, list[str]]:
+async def seed_tasks(user_id: str, count: int, seed: int) -> None:
+    """`count` open demo tasks for a person (the demo's generator, repeated titles numbered)."""
     import random
     from datetime import UTC, datetime
 
-    from backend.identity.service import create_api_token, get_or_create_user
     from backend.integrations.tables import DemoTask
     from backend.integrations.taskgen import generate_tasks
 
-    now = datetime.now(UTC)
+    tasks = generate_tasks(random.Random(seed), datetime.now(UTC), count=count)
+    rows = [
+        DemoTask(
+            user=user_id,
+            project=t.project,
+            content=t.content,
+            priority=t.priority,
+            due_date=t.due_date,
+            recur_days=t.recur_days,
+            added_at=t.added_at,
+        )
+        for t in tasks
+    ]
+    for start in range(0, len(rows), 500):
+        await DemoTask.insert(*rows[start : start + 500])
+
+
+async def _seed_groups(task_counts: list[int], clients: int) -> dict[str, list[str]]:
+    from backend.identity.service import create_api_token, get_or_create_user
+
     groups: dict[str, list[str]] = {}
     for count in task_counts:
         tokens = []
         for i in range(clients):
             user_id = await get_or_create_user(f"sweep-{count}-{i:03d}@bench.test", f"Sweep {i}")
-            tasks = generate_tasks(random.Random(count * 1000 + i), now, count=count)
-            rows = [
-                DemoTask(
-                    user=user_id,
-                    project=t.project,
-                    content=t.content,
-                    priority=t.priority,
-                    due_date=t.due_date,
-                    recur_days=t.recur_days,
-                    added_at=t.added_at,
-                )
-                for t in tasks
-            ]
-            for start in range(0, len(rows), 500):
-                await DemoTask.insert(*rows[start : start + 500])
+            await seed_tasks(user_id, count, seed=count * 1000 + i)
             tokens.append((await create_api_token(user_id, "bench"))[1])
         groups[str(count)] = tokens
     return groups
@@ -206,14 +211,27 @@ def run(args: Any, me: str) -> bool:
             )
             rows.append((population, n, result, rss))
         ok = report(rows, task_counts, args.clients)
-        log = (dep.var_dir / "server.log").read_text(errors="replace").splitlines()
-        errors = [line for line in log if "Traceback" in line or "ERROR" in line]
-        if errors:
-            ok = False
-            print(f"server log: {len(errors)} error lines, first: {errors[0][:300]}")
+        ok = _server_errors(dep.var_dir / "server.log") and ok
     finally:
         deploy._teardown(dep)
     return ok
+
+
+def _server_errors(log_file: Path) -> bool:
+    """Print what the server logged as errors (each traceback's exception line, counted)."""
+    from collections import Counter
+
+    lines = log_file.read_text(errors="replace").splitlines()
+    found: Counter[str] = Counter()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = next((j for j in range(i + 1, len(lines)) if not lines[j].startswith(" ")), i)
+            found[lines[end][:200]] += 1
+        elif "ERROR" in line:
+            found[line[:200]] += 1
+    for what, times in found.most_common(5):
+        print(f"server log x{times}: {what}")
+    return not found
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -241,6 +259,7 @@ def report(rows: list[tuple[int, int, dict[str, Any], float]], counts: list[int]
     print("-" * len(head))
     ok = True
     ratios: dict[tuple[int, int, str], list[float]] = {}
+    cpus: dict[tuple[int, int, str], list[float]] = {}
     for population, rnd, result, rss in rows:
         for count in counts:
             r = result[str(count)]
@@ -259,6 +278,8 @@ def report(rows: list[tuple[int, int, dict[str, Any], float]], counts: list[int]
             )
             ratios.setdefault((population, count, "cached"), []).append(c_ratio)
             ratios.setdefault((population, count, "fresh"), []).append(f_ratio)
+            cpus.setdefault((population, count, "cached"), []).append(tip["server_cpu_ms_per_req"])
+            cpus.setdefault((population, count, "fresh"), []).append(fresh["server_cpu_ms_per_req"])
             for label, failures in (
                 ("warm-up", r["warmup_failures"]),
                 ("healthz", hz["failures"]),
@@ -278,10 +299,16 @@ def report(rows: list[tuple[int, int, dict[str, Any], float]], counts: list[int]
                 small = sum(firsts) / len(firsts)  # the mean of the rounds at the first size
                 large = ratios[(big, count, kind)][0]
                 change = large / small - 1  # either way: a faster big population is noise too
+                cpu_firsts = cpus[(populations[0], count, kind)]
+                cpu_small = sum(cpu_firsts) / len(cpu_firsts)
+                cpu_large = cpus[(big, count, kind)][0]
                 print(
                     f"population {populations[0]:,} → {big:,}, {count} tasks, {kind}: p99 ratio"
                     f" {small:.2f} → {large:.2f} ({change:+.0%};"
                     f" target ≤ {POPULATION_CHANGE:.0%}: {_mark(abs(change) <= POPULATION_CHANGE)})"
+                    ";"
+                    f" server CPU/request {cpu_small:.2f} → {cpu_large:.2f} ms"
+                    f" ({cpu_large / cpu_small - 1:+.0%})"
                 )
     return ok
 
