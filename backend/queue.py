@@ -69,13 +69,15 @@ async def enqueue_many(
     *,
     expires_s: int = 24 * 3600,
     chunk: int = 1000,
+    defer_s: float = 0.0,
 ) -> int:
     """Enqueue `(job_id, args)` pairs for one function; returns how many were new.
 
     Same dedupe as `enqueue(job_id=…)` — an id that is queued, running or whose result is
     kept is skipped — but one round trip per `chunk` jobs instead of several per job, so a
     fan-out over every person takes seconds, not minutes. `expires_s`: a job not started by
-    then is dropped (a later fan-out enqueues a fresh one).
+    then is dropped (a later fan-out enqueues a fresh one). `defer_s`: the jobs run no sooner
+    than that (arq's `_defer_by`).
     """
     queue = await get_queue()
     script = queue.register_script(_ENQUEUE_ONCE)
@@ -83,12 +85,13 @@ async def enqueue_many(
     added = 0
     for start in range(0, len(jobs), chunk):
         now_ms = int(time.time() * 1000)
+        run_at_ms = now_ms + int(defer_s * 1000)
         async with queue.pipeline(transaction=False) as pipe:
             for job_id, args in jobs[start : start + chunk]:
                 payload = serialize_job(function, args, {}, None, now_ms, serializer=None)
                 await script(
                     keys=[job_key_prefix + job_id, result_key_prefix + job_id, name],
-                    args=[expires_s * 1000, payload, now_ms, job_id],
+                    args=[expires_s * 1000, payload, run_at_ms, job_id],
                     client=pipe,
                 )
             added += sum(int(r) for r in await pipe.execute())

@@ -1,7 +1,7 @@
 """Throughput of the agent fan-out: 10,000 people × 5 agents on 2 arq workers.
 
 Run:  .venv/bin/python bench/agents_throughput.py [--users 10000] [--workers 2] [--max-jobs 500]
-                                                 [--jobs per-person|per-agent]
+                                                 [--jobs per-group|per-person|per-agent]
 
 What it does
   1. prepares a private deployment: a fresh database oo_bench_agents_<random> on
@@ -12,9 +12,10 @@ What it does
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
   3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) and waits until
      the jobs a fresh worker queues at startup (the LLM refresh, one per person) are done;
-  4. runs the fan-out once (the same `fan_out()` the cron calls: one job per person running
-     every eligible agent, enqueued in batches) and waits until every agent run has stored its
-     output,
+  4. runs the fan-out once (the same `fan_out()` the cron calls: one job per group of ~50
+     people running every eligible agent of each, enqueued in batches; `--jobs per-person` and
+     `per-agent` are the earlier shapes, for an A/B on the same machine) and waits until every
+     agent run has stored its output,
      printing progress and jobs/s each second (the workers also run what changed snippets
      trigger — tip-candidate generation, deferred 10 s — as they would in production);
   5. checks every job stored its output, prints the figures and a final line
@@ -180,37 +181,6 @@ def oo(*args: str, max_jobs: int = 0) -> subprocess.Popen[bytes]:
     )
 
 
-async def fan_out_per_agent() -> tuple[int, int]:
-    """`--jobs per-agent`: the fan-out as it was before ADR 0030, one job per (person, agent)
-    through the single-agent job that admin runs still use — the A/B baseline in this tree."""
-    from datetime import UTC, datetime
-
-    from backend.profile.eligibility import eligible_agents, snapshots
-    from backend.profile.jobs import (
-        CHUNK,
-        COMPUTE_JOB,
-        active_user_ids,
-        agent_job_id,
-        interval_s,
-        slot,
-    )
-    from backend.queue import enqueue_many
-
-    now = datetime.now(UTC)
-    users = await active_user_ids(now)
-    pairs = added = 0
-    for start in range(0, len(users), CHUNK):
-        snaps = await snapshots(users[start : start + CHUNK], full=False)
-        jobs = [
-            (agent_job_id(m.id, uid, slot(now)), (uid, m.id))
-            for uid, snap in snaps.items()
-            for m in eligible_agents(snap)
-        ]
-        pairs += len(jobs)
-        added += await enqueue_many(COMPUTE_JOB, jobs, expires_s=interval_s())
-    return pairs, added
-
-
 def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
     """CPU seconds the workers have used so far (less sensitive to a busy machine than wall)."""
     import psutil
@@ -222,7 +192,7 @@ def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
     return total
 
 
-async def run_pass(per_agent: bool = False) -> tuple[float, int]:
+async def run_pass(shape: str = "per-group") -> tuple[float, int]:
     """Fan out once and wait until every agent run's output is stored; returns (wall seconds,
     agent runs).
 
@@ -232,7 +202,10 @@ async def run_pass(per_agent: bool = False) -> tuple[float, int]:
     from backend.profile.jobs import fan_out
 
     started = time.perf_counter()
-    pairs, added = await (fan_out_per_agent() if per_agent else fan_out())
+    from agents_shapes import fan_out_per_agent, fan_out_per_person
+
+    shapes = {"per-group": fan_out, "per-person": fan_out_per_person}
+    pairs, added = await shapes.get(shape, fan_out_per_agent)()
     print(
         f"fan-out: {added} jobs ({pairs} agent runs) enqueued in "
         f"{time.perf_counter() - started:.1f} s",
@@ -286,7 +259,8 @@ async def count_outputs() -> int:
 
 
 async def cleanup_redis(user_ids: set[str]) -> None:
-    """The run's prefixed keys, and arq's own keys of this run's jobs (ids name our users)."""
+    """The run's prefixed keys, and arq's own keys of this run's jobs (ids name our users or
+    carry our prefix)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(SHARED_REDIS)
@@ -296,7 +270,8 @@ async def cleanup_redis(user_ids: set[str]) -> None:
             doomed.append(k)
         for pattern in ("arq:job:*", "arq:result:*", "arq:retry:*", "arq:in-progress:*"):
             async for k in client.scan_iter(match=pattern, count=5000):
-                if any(u in user_ids for u in UUID_RE.findall(k.decode())):
+                # Per-person job ids name our people; group job ids carry our key prefix.
+                if PREFIX in k.decode() or any(u in user_ids for u in UUID_RE.findall(k.decode())):
                     doomed.append(k)
         for start in range(0, len(doomed), 5000):
             await client.delete(*doomed[start : start + 5000])
@@ -337,7 +312,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 return 1
         await wait_idle()
         cpu_before = cpu_s(workers)
-        wall, jobs = await run_pass(args.jobs == "per-agent")
+        wall, jobs = await run_pass(args.jobs)
         cpu = cpu_s(workers) - cpu_before
         stored = await count_outputs()
         print(f"agent runs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} runs/s")
@@ -377,9 +352,9 @@ def main() -> None:
     parser.add_argument("--max-jobs", type=int, default=500)
     parser.add_argument(
         "--jobs",
-        choices=("per-person", "per-agent"),
-        default="per-person",
-        help="per-agent: the fan-out before ADR 0030, for an A/B on the same machine",
+        choices=("per-group", "per-person", "per-agent"),
+        default="per-group",
+        help="per-person: ADR 0030's fan-out; per-agent: the one before; for an A/B",
     )
     sys.exit(asyncio.run(main_async(parser.parse_args())))
 

@@ -1,7 +1,7 @@
 """Where one `tip` request spends its time: cached, fresh (after a reaction), and `feedback`.
 
 Run:  .venv/bin/python bench/profile_tip.py [--db sqlite|postgres] [--requests 200] [--people 10]
-                                            [--top 0]
+                                            [--tasks N] [--top 0]
 
 Everything runs in this one process (no sockets between client and app): the Litestar app is
 driven through its ASGI interface by httpx's ASGI transport, with the app's lifespan entered as
@@ -224,15 +224,20 @@ class Caller:
         await react(principal, tip_id, Action.SNOOZE, 4000)
 
 
-async def _seed(people: int) -> list[tuple[str, str]]:
-    """People with demo tasks: (user id, personal token) each."""
+async def _seed(people: int, tasks: int | None = None) -> list[tuple[str, str]]:
+    """People with demo tasks (the demo's 20–40, or `tasks` open ones): (user id, token) each."""
     from backend.identity.service import create_api_token, get_or_create_user
     from backend.integrations.demo import seed_demo_tasks
 
     found = []
     for i in range(people):
         user_id = await get_or_create_user(f"profile-{i:03d}@bench.test", f"Profile {i}")
-        await seed_demo_tasks(user_id, seed=i)
+        if tasks:
+            from tip_latency_sweep import seed_tasks
+
+            await seed_tasks(user_id, tasks, seed=i)
+        else:
+            await seed_demo_tasks(user_id, seed=i)
         found.append((user_id, (await create_api_token(user_id, "profile"))[1]))
     return found
 
@@ -266,7 +271,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     await migrate()
     app = create_app()
     async with app.lifespan():
-        people = await _seed(args.people)
+        people = await _seed(args.people, args.tasks)
         _install_counters()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
@@ -367,6 +372,7 @@ def _print_profile(name: str, stats: Any, requests: int, top: int) -> None:
         print(f"| {group} | {secs / requests * 1000:.3f} | {secs / server:.0%} |")
     if top:
         stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top)  # where the self time is
 
 
 def main() -> None:
@@ -374,6 +380,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--requests", type=int, default=200, help="per scenario and pass")
     parser.add_argument("--people", type=int, default=10)
+    parser.add_argument("--tasks", type=int, help="open tasks per person (default: the demo's)")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
     args = parser.parse_args()
     _environment(args.db)

@@ -4,6 +4,9 @@ Run:  .venv/bin/python bench/tip_latency.py [--variant embedded|postgres|all] [-
                                              [--requests 5000] [--warmup 500]
       .venv/bin/python bench/tip_latency.py --variant slow-model   (see bench/slow_model.py:
                                              fresh picks with a worker whose model takes 2 s)
+      .venv/bin/python bench/tip_latency.py --variant sweep   (see bench/tip_latency_sweep.py:
+                                             cached tip and the fresh-pick loop by open tasks
+                                             per person and population, RSS per round)
 
 For each variant this script
   1. prepares a private deployment:
@@ -60,6 +63,7 @@ from tip_latency_load import _check_tip as _check_tip
 from tip_latency_load import _percentile as _percentile
 from tip_latency_load import _split as _split
 from tip_latency_load import load_main
+from tip_latency_sweep import main_helper as sweep_helper
 
 # Benchmark the tree this script lives in (also when run from a copy of the repository).
 if str(ROOT) not in sys.path:
@@ -193,17 +197,30 @@ def main() -> None:
     """Parse the flags; run the benchmark, or one of the helper modes."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
-        "--variant", choices=["embedded", "postgres", "all", "slow-model"], default="all"
+        "--variant", choices=["embedded", "postgres", "all", "slow-model", "sweep"], default="all"
     )
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (and users)")
-    parser.add_argument("--requests", type=int, default=5000, help="measured requests/endpoint")
-    parser.add_argument("--warmup", type=int, default=500, help="warm-up requests per endpoint")
+    parser.add_argument(
+        "--clients", type=int, help="concurrent clients (and users; per task count in sweep)"
+    )
+    parser.add_argument("--requests", type=int, help="measured requests/endpoint")
+    parser.add_argument("--warmup", type=int, help="warm-up requests per endpoint")
+    sweep = parser.add_argument_group("sweep")
+    sweep.add_argument("--fresh-requests", type=int, default=150, help="fresh picks per phase")
+    sweep.add_argument("--tasks", default="20,200,2000", help="open tasks per person")
+    sweep.add_argument("--people", default="1000,100000", help="population sizes (PostgreSQL)")
+    sweep.add_argument("--rounds", type=int, default=3, help="rounds at the first population")
     # Helper modes (the script runs itself in subprocesses).
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--tokens-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
+    if sweep_helper(sys.argv):
+        return
     args = parser.parse_args()
+    small = args.variant == "sweep"
+    args.clients = args.clients or (10 if small else 50)
+    args.requests = args.requests or (600 if small else 5000)
+    args.warmup = args.warmup if args.warmup is not None else (100 if small else 500)
 
     if args.seed_only:
         seed_main(args.clients)
@@ -220,6 +237,11 @@ def main() -> None:
 
         print(f"--- slow-model: seed {args.clients} users, serve, worker A/B …", flush=True)
         sys.exit(0 if slow_model.run(args.clients, args.requests) else 1)
+    if args.variant == "sweep":
+        import tip_latency_sweep
+
+        print(f"--- sweep: tasks {args.tasks}, people {args.people}, serve, load …", flush=True)
+        sys.exit(0 if tip_latency_sweep.run(args, str(Path(__file__).resolve())) else 1)
     variants = ["embedded", "postgres"] if args.variant == "all" else [args.variant]
     all_ok = True
     for name in variants:

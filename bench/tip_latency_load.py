@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 TIP_QUERY = {"query": "{ tip { id content } }"}
+FRESH_MUTATION = (
+    "mutation($id: ID!) { feedback(tipId: $id, action: SNOOZE, dwellMs: 3000)"
+    " { reward nextTip { id content } errors { code } } }"
+)
+"""The fresh-pick loop: answer the tip on screen and get the next one in the same request (the
+reaction is stored, the policy learns, a new tip is picked and logged)."""
 
 
 def _percentile(sorted_values: list[float], p: float) -> float:
@@ -77,6 +83,23 @@ def _check_tip(status: int, body: bytes) -> str | None:
     return None
 
 
+def _check_fresh(status: int, body: bytes) -> tuple[str | None, str | None]:
+    """(problem, the next tip's id) of a `feedback` answer."""
+    if status != 200:
+        return f"HTTP {status}: {body[:200]!r}", None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return f"not JSON: {body[:200]!r}", None
+    if doc.get("errors"):
+        return f"errors: {doc['errors'][0].get('message')}", None
+    payload = (doc.get("data") or {}).get("feedback") or {}
+    if payload.get("errors"):
+        return f"feedback errors {sorted(e['code'] for e in payload['errors'])}", None
+    nxt = payload.get("nextTip")
+    return (None, nxt["id"]) if nxt and nxt.get("id") else ("nextTip is null", None)
+
+
 def _check_healthz(status: int, body: bytes) -> str | None:
     if status != 200:
         return f"HTTP {status}: {body[:200]!r}"
@@ -98,15 +121,30 @@ async def _phase(
     result = PhaseResult()
     server = psutil.Process(server_pid) if server_pid else None
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as http:
+        on_screen: dict[str, str | None] = {}
+
+        async def current(token: str) -> None:
+            headers = {"authorization": f"Bearer {token}"}
+            response = await http.post("/graphql", json=TIP_QUERY, headers=headers)
+            problem = _check_tip(response.status_code, response.content)
+            on_screen[token] = None if problem else response.json()["data"]["tip"]["id"]
 
         async def one_client(token: str, n: int) -> None:
             headers = {"authorization": f"Bearer {token}"}
             for _ in range(n):
+                tip_id = on_screen.get(token)
+                if endpoint == "fresh" and tip_id is None:
+                    await current(token)  # not measured: nothing was on screen
+                    result.failures["no tip on screen"] += 1
+                    continue
                 started = time.perf_counter()
                 try:
                     if endpoint == "tip":
                         response = await http.post("/graphql", json=TIP_QUERY, headers=headers)
+                    elif endpoint == "fresh":
+                        doc = {"query": FRESH_MUTATION, "variables": {"id": tip_id}}
+                        response = await http.post("/graphql", json=doc, headers=headers)
                     else:
                         response = await http.get("/healthz")
                     body = response.content
@@ -114,13 +152,20 @@ async def _phase(
                     result.failures[f"{type(err).__name__}: {err}"] += 1
                     continue
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
-                check = _check_tip if endpoint == "tip" else _check_healthz
-                problem = check(response.status_code, body)
+                if endpoint == "fresh":
+                    problem, on_screen[token] = _check_fresh(response.status_code, body)
+                elif endpoint == "tip":
+                    problem = _check_tip(response.status_code, body)
+                else:
+                    problem = _check_healthz(response.status_code, body)
                 if problem:
                     result.failures[problem] += 1
 
-        # Open every connection before the clock starts, so the phase measures requests only.
+        # Open every connection before the clock starts, so the phase measures requests only
+        # (and, for the fresh loop, learn the tip each person has on screen).
         await asyncio.gather(*(http.get("/healthz") for _ in range(clients)))
+        if endpoint == "fresh":
+            await asyncio.gather(*(current(t) for t in tokens))
         cpu0 = server.cpu_times() if server else None
         own0 = time.process_time()
         t0 = time.perf_counter()
@@ -157,3 +202,71 @@ def load_main(url: str, tokens_file: Path, requests: int, warmup: int, server_pi
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     tokens = json.loads(tokens_file.read_text())
     print(json.dumps(asyncio.run(_load(url, tokens, requests, warmup, server_pid or None))))
+
+
+def _merge(parts: list[PhaseResult]) -> PhaseResult:
+    merged = PhaseResult()
+    for part in parts:
+        merged.latencies_ms += part.latencies_ms
+        merged.failures.update(part.failures)
+        merged.elapsed_s += part.elapsed_s
+        merged.server_cpu_s += part.server_cpu_s
+        merged.client_cpu_s += part.client_cpu_s
+    return merged
+
+
+async def _sweep(
+    url: str,
+    groups: dict[str, list[str]],
+    requests: int,
+    fresh_requests: int,
+    warmup: int,
+    server_pid: int,
+    blocks: int = 3,
+) -> dict[str, Any]:
+    """One round of the sweep: per group of people (by open tasks), the bare endpoint, the
+    cached tip and the fresh-pick loop after a warm-up of each.
+
+    The three run in turn in `blocks` short blocks (healthz, tip, fresh, healthz, …), not one
+    long phase each, so a shared machine's drift (other work starting or stopping) hits them
+    alike: the ratios between them are what the figures are read by.
+    """
+    out: dict[str, Any] = {}
+    for name, tokens in groups.items():
+        await _phase(url, "healthz", tokens, warmup, None)
+        warm_tip = await _phase(url, "tip", tokens, max(warmup, len(tokens)), None)
+        warm_fresh = await _phase(url, "fresh", tokens, 2 * len(tokens), None)
+        parts: dict[str, list[PhaseResult]] = {"healthz": [], "tip": [], "fresh": []}
+        for block in range(blocks):
+            for endpoint, total in (
+                ("healthz", requests),
+                ("tip", requests),
+                ("fresh", fresh_requests),
+            ):
+                share = _split(total, blocks)[block]
+                parts[endpoint].append(await _phase(url, endpoint, tokens, share, server_pid))
+        out[name] = {
+            "warmup_failures": {**warm_tip.failures, **warm_fresh.failures},
+            **{endpoint: _merge(p).as_json() for endpoint, p in parts.items()},
+        }
+    return out
+
+
+def sweep_load_main(plan_file: Path) -> None:
+    """`--sweep-load`: one round of the sweep (plan in a JSON file); prints the results as JSON."""
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    plan = json.loads(plan_file.read_text())
+    result = asyncio.run(
+        _sweep(
+            plan["url"],
+            plan["groups"],
+            plan["requests"],
+            plan["fresh_requests"],
+            plan["warmup"],
+            plan["server_pid"],
+        )
+    )
+    print(json.dumps(result))

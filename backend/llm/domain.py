@@ -7,8 +7,8 @@ from backend.contracts.embedding import register_embedder
 from backend.contracts.sources import register_candidates
 from backend.domain import Domain
 from backend.events.contracts import AgentComputed, ProfileChanged
-from backend.events.handlers import subscribe
-from backend.llm.eligibility import on_agent_computed, on_profile_changed
+from backend.events.handlers import subscribe, subscribe_batch
+from backend.llm.eligibility import on_agents_computed, on_profile_changed
 from backend.llm.embedding import embed_through_gateway
 from backend.llm.graphql import LlmAdminMutation, LlmAdminQuery
 from backend.llm.jobs import CRON_JOBS, JOBS
@@ -26,7 +26,7 @@ def install() -> None:
     register_candidates("written", written_tips)
     register_embedder(embed_through_gateway)
     subscribe(ProfileChanged, on_profile_changed)
-    subscribe(AgentComputed, on_agent_computed)
+    subscribe_batch(AgentComputed, on_agents_computed)
 
 
 DOMAIN = Domain(

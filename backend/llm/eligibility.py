@@ -15,7 +15,7 @@ from typing import Any
 from backend.db import write_transaction
 from backend.events.contracts import AgentComputed, ProfileChanged
 from backend.llm.tables import TipCandidate
-from backend.llm.triggers import snippet_changed
+from backend.llm.triggers import snippets_changed
 from backend.profile.service import Eligibility, eligibility
 
 
@@ -75,7 +75,7 @@ async def on_profile_changed(user_id: str, event: ProfileChanged) -> None:
     await refresh_blocked(user_id)
 
 
-async def on_agent_computed(user_id: str, event: AgentComputed) -> None:
-    """New words in a note: the person's tip candidates are rewritten (deduped per person)."""
-    if event.changed:
-        await snippet_changed(user_id)
+async def on_agents_computed(events: Sequence[tuple[str, AgentComputed]]) -> None:
+    """New words in notes: those people's tip candidates are rewritten (one job per person,
+    deduped; one queue round trip for a worker's whole batch of agent results)."""
+    await snippets_changed([user_id for user_id, event in events if event.changed])

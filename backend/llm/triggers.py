@@ -6,7 +6,9 @@ and the generation code itself imports the profile service (a cycle otherwise).
 
 from __future__ import annotations
 
-from backend.queue import get_queue
+from collections.abc import Sequence
+
+from backend.queue import enqueue_many, get_queue
 from backend.settings import get_settings
 
 GENERATE_JOB = "generate_tip_candidates"
@@ -46,3 +48,13 @@ async def snippet_changed(user_id: str) -> bool:
     if not get_settings().llm_background:
         return False
     return await request_generation(user_id)
+
+
+async def snippets_changed(user_ids: Sequence[str]) -> int:
+    """`snippet_changed` for many people in one queue round trip (a worker's batch of agent
+    results); returns how many generations were newly queued. Same job, id, delay and expiry
+    as `request_generation`, so a person queued either way is queued once."""
+    if not get_settings().llm_background or not user_ids:
+        return 0
+    jobs = [(generation_job_id(u), (u, False)) for u in dict.fromkeys(user_ids)]
+    return await enqueue_many(GENERATE_JOB, jobs, expires_s=3600, defer_s=CHANGE_DELAY_S)

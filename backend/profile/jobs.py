@@ -1,9 +1,10 @@
-"""arq jobs of the profile domain: the agent fan-out (one job per person running every eligible
-agent), one agent run (admin, rebuild), the feature refresh."""
+"""arq jobs of the profile domain: the agent fan-out (one job per group of people, running every
+eligible agent of each), one agent run (admin, rebuild), the feature refresh."""
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,11 @@ from backend.settings import get_settings
 
 COMPUTE_JOB = "compute_agent"
 PERSON_JOB = "compute_agents"
+GROUP_JOB = "compute_agents_group"
 CHUNK = 1000
+PEOPLE_PER_JOB = 50
+"""About this many people per agent job: each arq job costs a few Redis round trips and its
+bookkeeping, more than a person's agent runs themselves (bench/profile_agents.py)."""
 _runners: dict[int, Runner] = {}
 
 
@@ -71,25 +76,56 @@ def person_job_id(user_id: str, slot_no: int) -> str:
     return f"agents:{user_id}:{slot_no}"
 
 
-async def fan_out(now: datetime | None = None) -> tuple[int, int]:
-    """Enqueue one job per active person with an eligible agent; returns (eligible (person,
-    agent) pairs, new jobs).
+def group_count(people: int) -> int:
+    """How many groups `people` active people are split into: a power of two with about
+    PEOPLE_PER_JOB people per group, so it (and with it the job ids) changes rarely."""
+    groups = 1
+    while groups * PEOPLE_PER_JOB < people:
+        groups *= 2
+    return groups
 
-    One job runs all of a person's agents: one read of their history and one write instead of
-    five of each, and a fifth of the queue traffic. Ids are stable within a slot, so running
-    the fan-out twice (two workers' crons, a manual run) enqueues each job once.
+
+def group_of(user_id: str, groups: int) -> int:
+    """A person's group: fixed by their id, whoever else is active."""
+    return zlib.crc32(user_id.encode()) % groups
+
+
+def group_job_id(group: int, groups: int, slot_no: int) -> str:
+    """The stable id of one group's agent runs in one slot.
+
+    arq keeps jobs under their bare id: the deployment's key prefix is part of it, or two
+    deployments sharing one Redis would take each other's group jobs for their own.
+    """
+    return f"{get_settings().redis_prefix}agents:{slot_no}:{group}/{groups}"
+
+
+async def fan_out(now: datetime | None = None) -> tuple[int, int]:
+    """Enqueue one job per group of active people with an eligible agent; returns (eligible
+    (person, agent) pairs, new jobs).
+
+    A job runs every agent of each of its people: one read of their histories and one write
+    for the group, and one job's queue traffic for ~PEOPLE_PER_JOB people. A person's group
+    comes from their id and the job id from (slot, group, groups), so running the fan-out
+    twice in a slot (two workers' crons, a manual run) enqueues each job once; should the
+    group count change between the two, people run twice, which stores nothing twice (one row
+    per person and agent, upserted).
     """
     now = now or datetime.now(UTC)
     slot_no = slot(now)
     users = await active_user_ids(now)
-    pairs = added = 0
+    groups = group_count(len(users))
+    pairs = 0
+    members: dict[int, list[str]] = {}
     for start in range(0, len(users), CHUNK):
         snaps = await snapshots(users[start : start + CHUNK], full=False)
-        eligible = {uid: len(eligible_agents(snap)) for uid, snap in snaps.items()}
-        jobs = [(person_job_id(uid, slot_no), (uid,)) for uid, n in eligible.items() if n]
-        pairs += sum(eligible.values())
-        # A job not started within one interval is stale: the next fan-out makes a fresh one.
-        added += await enqueue_many(PERSON_JOB, jobs, expires_s=interval_s())
+        for uid, snap in snaps.items():
+            eligible = len(eligible_agents(snap))
+            pairs += eligible
+            if eligible:
+                members.setdefault(group_of(uid, groups), []).append(uid)
+    jobs = [(group_job_id(g, groups, slot_no), (ids,)) for g, ids in sorted(members.items())]
+    # A job not started within one interval is stale: the next fan-out makes a fresh one.
+    added = await enqueue_many(GROUP_JOB, jobs, expires_s=interval_s())
     return pairs, added
 
 
@@ -118,6 +154,16 @@ async def compute_agents(ctx: dict[str, Any], user_id: str) -> dict[str, int]:
     return {"computed": computed, "skipped": len(runs) - computed}
 
 
+async def compute_agents_group(ctx: dict[str, Any], user_ids: list[str]) -> dict[str, int]:
+    """Run every agent for each person of a group, side by side (each person's eligibility is
+    checked again now; reads and writes are batched across them by the worker's runner)."""
+    runner = worker_runner()
+    runs = await asyncio.gather(*(run_agents(uid, runner) for uid in user_ids))
+    computed = sum(run.status == "computed" for person in runs for run in person)
+    skipped = sum(len(person) for person in runs) - computed
+    return {"people": len(user_ids), "computed": computed, "skipped": skipped}
+
+
 async def refresh_features(ctx: dict[str, Any]) -> dict[str, int]:
     """Cron: recompute stale (missing, expired, invalidated) features of active people."""
     users = await active_user_ids()
@@ -134,6 +180,7 @@ def _minutes() -> set[int]:
 JOBS = [
     func(compute_agent, name=COMPUTE_JOB, keep_result=interval_s() + 60, max_tries=3),
     func(compute_agents, name=PERSON_JOB, keep_result=interval_s() + 60, max_tries=3),
+    func(compute_agents_group, name=GROUP_JOB, keep_result=interval_s() + 60, max_tries=3),
 ]
 """Results are kept one interval: the dedupe window of a slot's job ids."""
 

@@ -53,15 +53,23 @@ def length(minutes: int | None) -> str | None:
     return "short" if minutes <= 10 else "medium" if minutes <= 30 else "long"
 
 
-def cells_of(candidate: Candidate, local: datetime) -> list[str]:
-    """The cells a candidate falls in at a local moment."""
-    project = candidate.project or "-"
+def moment_of(local: datetime) -> tuple[str, str, str]:
+    """(part of day, weekday or weekend, month end or rest) of a local moment: the same for
+    every candidate of a decision, so a pick works it out once, not once per candidate."""
     month_end = (local + timedelta(days=MONTH_END_DAYS)).month != local.month
     day = "weekend" if local.weekday() >= 5 else "weekday"
-    cycle = "month_end" if month_end else "month_rest"
+    return part_of_day(local.hour), day, "month_end" if month_end else "month_rest"
+
+
+def cells_of(
+    candidate: Candidate, local: datetime, moment: tuple[str, str, str] | None = None
+) -> list[str]:
+    """The cells a candidate falls in at a local moment (`moment`: `moment_of(local)`)."""
+    slot, day, cycle = moment or moment_of(local)
+    project = candidate.project or "-"
     keys = [
         f"p:{project}",
-        f"p:{project}|{part_of_day(local.hour)}",
+        f"p:{project}|{slot}",
         f"p:{project}|{day}",
         f"p:{project}|{cycle}",
         f"prio:{candidate.priority}|{cycle}",
@@ -71,7 +79,7 @@ def cells_of(candidate: Candidate, local: datetime) -> list[str]:
         keys.append(f"len:{size}")
     # Moment cells: shared by every candidate of a decision, so they never change a ranking;
     # they soak up "evenings go better" so project × slot cells keep only what is the project's.
-    keys += [f"ctx:{part_of_day(local.hour)}|{day}", f"ctx:{cycle}"]
+    keys += [f"ctx:{slot}|{day}", f"ctx:{cycle}"]
     return keys
 
 

@@ -58,3 +58,36 @@ async def test_background_off_means_only_when_asked() -> None:
     assert (result["people"], result["enqueued"]) == (0, 0)
     assert await request_generation(user.user_id, delay_s=3600), "an explicit request still runs"
     await drop(user.user_id)
+
+
+@pytest.mark.usefixtures("background_on")
+async def test_a_batch_of_changed_notes_queues_one_deferred_generation_per_person() -> None:
+    from backend.events.contracts import AgentComputed
+    from backend.llm.eligibility import on_agents_computed
+
+    people = [await person_with_notes(agents=()) for _ in range(2)]
+    quiet = await person_with_notes(agents=())
+
+    def note(changed: bool) -> AgentComputed:
+        return AgentComputed(
+            agent_id="momentum",
+            agent_version="1",
+            snippet_hash="h",
+            changed=changed,
+            evidence=3,
+            expires_at="2030-01-01T00:00:00+00:00",
+        )
+
+    a, b = (p.user_id for p in people)
+    await on_agents_computed(
+        [(a, note(True)), (a, note(True)), (b, note(True)), (quiet.user_id, note(False))]
+    )
+    for person in people:
+        queued = await job(person.user_id)
+        assert await queued.status() is JobStatus.deferred, "after CHANGE_DELAY_S, like one"
+        info = await queued.info()
+        assert info is not None
+        assert info.args == (person.user_id, False)
+        assert not await request_generation(person.user_id), "the same job id: queued once"
+        await drop(person.user_id)
+    assert await (await job(quiet.user_id)).status() is JobStatus.not_found, "unchanged note"

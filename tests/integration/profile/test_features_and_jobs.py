@@ -1,18 +1,31 @@
 """Profile features (read never computes; staleness visible; rebuild audit-logged) and the
-agent fan-out (one job per person running every eligible agent, deduped per slot)."""
+agent fan-out (one job per group of people running every eligible agent of each, deduped per
+slot)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+from arq.jobs import Job
 
 from backend.audit import recent as recent_audit
 from backend.events.bus import publish
 from backend.events.contracts import TipFeedback
 from backend.profile import service
 from backend.profile.features import compute_features, read_features, refresh_stale
-from backend.profile.jobs import compute_agents, fan_out, person_job_id, slot
+from backend.profile.jobs import (
+    active_user_ids,
+    compute_agents,
+    compute_agents_group,
+    fan_out,
+    group_count,
+    group_job_id,
+    group_of,
+    slot,
+)
 from backend.profile.tables import AgentOutput, FeatureValue
-from backend.queue import get_queue
+from backend.queue import get_queue, queue_name
+from backend.settings import get_settings
 from tests.integration.profile.helpers import awake_times, give_completions
 from tests.support.fixtures import make_person
 
@@ -102,22 +115,55 @@ async def _queued(ids: list[str]) -> int:
     return found
 
 
-async def test_fan_out_enqueues_one_job_per_person_once() -> None:
+async def _group_ids(user_ids: list[str], now: datetime) -> list[str]:
+    groups = group_count(len(await active_user_ids(now)))
+    return sorted({group_job_id(group_of(u, groups), groups, slot(now)) for u in user_ids})
+
+
+async def test_fan_out_enqueues_each_group_of_people_once() -> None:
     person = await make_person()  # signed up just now: active
     shy = await make_person()
     await service.set_consent(shy.user_id, "agent.focus-area", granted=False)
     now = datetime.now(UTC)
     pairs, added = await fan_out(now)
-    assert added >= 2
-    assert pairs >= 9 + (added - 2)  # five agents for one, four for the other, and others'
-    ids = [person_job_id(p.user_id, slot(now)) for p in (person, shy)]
-    assert await _queued(ids) == 2
+    assert added >= 1
+    assert pairs >= 9  # five agents for one, four for the other, and others'
+    ids = await _group_ids([person.user_id, shy.user_id], now)
+    assert await _queued(ids) == len(ids)
     assert await _queued([f"agent:{person.user_id}:time-of-day:{slot(now)}"]) == 0
+    queue = await get_queue()
+    people_in_jobs = set()
+    for job_id in ids:
+        info = await Job(job_id, queue, _queue_name=queue_name()).info()
+        assert info is not None
+        assert info.function == "compute_agents_group"
+        people_in_jobs |= set(info.args[0])
+    assert {person.user_id, shy.user_id} <= people_in_jobs
 
     again_pairs, again_added = await fan_out(now)
     assert again_added == 0  # same slot: every job is already queued (or done)
     assert again_pairs == pairs
-    assert await _queued(ids) == 2
+    assert await _queued(ids) == len(ids)
+
+
+def test_groups_are_fixed_by_the_person_and_about_fifty_people_each() -> None:
+    assert [group_count(n) for n in (0, 1, 50, 51, 10_000)] == [1, 1, 1, 2, 256]
+    some = "0b4e7a0e-5fe2-4c6f-9d7e-6a1f3b8c2d11"
+    assert group_of(some, 256) == group_of(some, 256) < 256
+    assert group_job_id(3, 256, 7) == get_settings().redis_prefix + "agents:7:3/256"
+
+
+async def test_a_group_job_stores_each_eligible_agent_of_each_person_once() -> None:
+    person = await make_person()
+    shy = await make_person()
+    await service.set_consent(shy.user_id, "agent.focus-area", granted=False)
+    ids = [person.user_id, shy.user_id]
+    first = await compute_agents_group({}, ids)
+    again = await compute_agents_group({}, ids)  # a retry, or the next slot
+    assert first == again == {"people": 2, "computed": 9, "skipped": 1}
+    assert await _outputs(person.user_id) == dict.fromkeys(service.agent_ids(), 1)
+    stored = await _outputs(shy.user_id)
+    assert sorted(stored) == sorted(set(service.agent_ids()) - {"focus-area"})
 
 
 async def _outputs(user_id: str) -> dict[str, int]:
@@ -152,4 +198,7 @@ async def test_fan_out_skips_deleted_people() -> None:
     await User.update({User.deleted_at: datetime.now(UTC)}).where(User.id == gone.user_id)
     now = datetime.now(UTC) + timedelta(hours=1)  # a fresh slot
     await fan_out(now)
-    assert await _queued([person_job_id(gone.user_id, slot(now))]) == 0
+    queue = await get_queue()
+    for job_id in await _group_ids([gone.user_id], now):
+        info = await Job(job_id, queue, _queue_name=queue_name()).info()
+        assert info is None or gone.user_id not in info.args[0]

@@ -11,7 +11,7 @@ import pytest
 
 from backend.recommender.features import Candidate, Context
 from backend.recommender.policies import OOPolicy, OOv2Policy, Policy
-from backend.recommender.policies.person_cells import PersonCells, cells_of
+from backend.recommender.policies.person_cells import PersonCells, cells_of, moment_of
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday
 
@@ -89,6 +89,8 @@ def test_cells_name_project_slot_month_end_and_length() -> None:
     assert "p:Finance|evening" in keys
     assert "p:Finance|month_end" in keys
     assert "len:short" in keys
+    at = datetime(2026, 3, 30, 20, 0)
+    assert cells_of(task, at, moment_of(at)) == keys, "a pick's shared moment: the same cells"
 
 
 def test_shrinkage_is_learned_from_the_persons_spread() -> None:

@@ -1,0 +1,132 @@
+"""Where an agent pass spends its CPU: the per-person job run in process, under cProfile.
+
+Run:  .venv/bin/python bench/profile_agents.py [--users 2000] [--concurrency 500] [--top 25]
+
+Seeds a private PostgreSQL database like bench/agents_throughput.py (people with 40–90
+completed tasks each, by COPY), then runs the worker's `compute_agents` job function for every
+person, `--concurrency` at a time on one event loop with the worker's batched runner (the
+coalesced reads and the batch writer, as in `oo worker`, with the domains' event handlers
+installed), once without and once under cProfile; every note is new both times (the outputs are
+deleted in between), so every run also asks for a tip-candidate generation, as in a first pass.
+arq itself is not in the picture: the difference between this and agents_throughput.py's
+per-run CPU is the queue's share. Prints wall and CPU per run, the self time grouped by
+package, and the top functions by cumulative time. Drops the database and the run's Redis keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import time
+from collections import defaultdict
+from typing import Any
+
+import agents_throughput as at
+
+GROUPS = (
+    ("/agents/", "agents (compute + inference)"),
+    ("/backend/profile/", "backend/profile (runner, batch, reads)"),
+    ("/backend/", "other backend"),
+    ("/piccolo/", "Piccolo ORM"),
+    ("/asyncpg/", "asyncpg"),
+    ("/redis/", "redis-py"),
+    ("/numpy/", "numpy"),
+    ("/asyncio/", "asyncio"),
+    ("/json/", "json"),
+    ("/msgspec/", "msgspec"),
+    ("zoneinfo", "zoneinfo / datetime"),
+)
+
+
+async def _pass(user_ids: list[str], concurrency: int) -> tuple[float, float]:
+    from backend.profile.jobs import compute_agents
+
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(uid: str) -> None:
+        async with gate:
+            await compute_agents({}, uid)
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(one(u) for u in user_ids))
+    return time.perf_counter() - wall0, time.process_time() - cpu0
+
+
+def _grouped(stats: pstats.Stats) -> list[tuple[str, float]]:
+    totals: dict[str, float] = defaultdict(float)
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (path, _, _), (_, _, tottime, _, _) in raw.items():
+        name = next((label for key, label in GROUPS if key in path), "other (builtins, stdlib)")
+        totals[name] += tottime
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    """Seed, run the pass twice (plain, profiled), print, clean up."""
+    for key, value in at.bench_env(args.concurrency).items():
+        os.environ[key] = value
+    await at.admin_sql(f'CREATE DATABASE "{at.DB_NAME}"')
+    user_ids: list[str] = []
+    try:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        oo = str(Path(sys.executable).parent / "oo")
+        subprocess.run([oo, "migrate"], env=at.bench_env(0), cwd=at.ROOT, check=True)
+        await at.seed(args.users)
+        from backend.db import open_pool
+        from backend.domains import install
+
+        install()  # the domains' event handlers, as `oo worker` installs them at startup
+        await open_pool()
+        from backend.identity.service import live_user_zones
+
+        user_ids = sorted(await live_user_zones())
+        wall, cpu = await _pass(user_ids, args.concurrency)
+        runs = 5 * len(user_ids)
+        print(
+            f"plain: {len(user_ids)} people, {runs} agent runs in {wall:.1f} s wall"
+            f" ({runs / wall:,.0f} runs/s), CPU {cpu:.1f} s = {cpu / runs * 1000:.2f} ms per run"
+        )
+        from backend.profile.tables import AgentOutput
+
+        # Every run of the profiled pass writes a changed note again, as in a first pass (a
+        # changed note is what asks for a tip-candidate generation).
+        await AgentOutput.delete(force=True)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        wall, cpu = await _pass(user_ids, args.concurrency)
+        profiler.disable()
+        print(f"profiled: {wall:.1f} s wall, CPU {cpu:.1f} s (the profiler roughly doubles it)")
+        stats = pstats.Stats(profiler)
+        total = sum(t for _, t in _grouped(stats))
+        for name, spent in _grouped(stats):
+            print(f"  {spent / total:6.1%}  {name}")
+        stats.sort_stats("cumulative").print_stats(args.top)
+    finally:
+        from backend.db import close_pool
+        from backend.queue import close_queue
+        from backend.redis import close_redis
+
+        await close_queue()
+        await close_redis()
+        await close_pool()
+        await at.cleanup_redis(set(user_ids))
+        await at.admin_sql(f'DROP DATABASE IF EXISTS "{at.DB_NAME}" WITH (FORCE)')
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument("--top", type=int, default=25)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
