@@ -22,7 +22,7 @@ def oo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPro
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
         check=False,
     )
 

@@ -28,7 +28,7 @@ def test_export_schema_check_passes() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -44,7 +44,7 @@ def test_export_schema_check_fails_on_drift(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
         check=False,
     )
     assert done.returncode != 0  # `oo` exits 2 on refusals (the --help text still says 1)
@@ -60,7 +60,7 @@ def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
         check=False,
     )
     assert done.returncode == 0, done.stderr

@@ -129,7 +129,7 @@ async def test_oo_rotate_keys_cli(monkeypatch: pytest.MonkeyPatch) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("re-encrypted 2 of ")

@@ -175,7 +175,7 @@ def oo(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a deadline for a loaded machine, not an expected duration
         check=False,
     )
 
