@@ -70,7 +70,7 @@ async def test_demo_link_signs_in_once(live_server: LiveServer) -> None:
     link = done.stdout.strip()
     assert link.startswith(f"{live_server.url}/auth/link/")
 
-    with httpx.Client(timeout=10, follow_redirects=False) as client:
+    with httpx.Client(timeout=60, follow_redirects=False) as client:
         first = client.get(link)
         assert first.status_code == 303
         assert first.headers["location"] == "/tip"
@@ -82,7 +82,7 @@ async def test_demo_link_signs_in_once(live_server: LiveServer) -> None:
         page = client.get(f"{live_server.url}/tip")
         assert page.status_code == 200
 
-    with httpx.Client(timeout=10, follow_redirects=False) as client:
+    with httpx.Client(timeout=60, follow_redirects=False) as client:
         second = client.get(link)
         assert second.status_code == 400
         assert "sid" not in second.cookies
@@ -144,7 +144,7 @@ async def test_link_prints_a_fresh_sign_in_link_each_time(live_server: LiveServe
     links = [first.stdout.strip(), second.stdout.strip()]
     assert all(link.startswith(f"{live_server.url}/auth/link/") for link in links)
     assert links[0] != links[1], "a new one-time link each time"
-    with httpx.Client(timeout=10, follow_redirects=False) as client:
+    with httpx.Client(timeout=60, follow_redirects=False) as client:
         assert client.get(links[1]).status_code == 303
 
 

@@ -72,7 +72,7 @@ NOTHING = {"feedback": 0, "snooze": 0, "policy_state": 0, "reacted": 0}
 
 @pytest.fixture
 async def client(live_server: LiveServer) -> Any:
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as c:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as c:
         yield c
 
 
@@ -233,7 +233,7 @@ async def test_bad_token_is_not_rescued_by_a_valid_session(
     p, _token = caller
     sid = await create_session(p.user_id)
     async with httpx.AsyncClient(
-        base_url=live_server.url, timeout=10, cookies={"sid": sid}
+        base_url=live_server.url, timeout=60, cookies={"sid": sid}
     ) as client:
         assert (await gql(client, ME))["data"]["me"]["id"] == p.user_id
         body = await gql(client, ME, token="oo_pat_revoked-or-unknown")

@@ -145,7 +145,7 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert link.startswith(f"{url}/auth/link/"), "the link points at this server"
 
         assert httpx.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
-        with httpx.Client(timeout=10, follow_redirects=False) as client:
+        with httpx.Client(timeout=60, follow_redirects=False) as client:
             signed_in = client.get(link)
             assert signed_in.status_code == 303
             assert "sid" in signed_in.cookies
@@ -340,7 +340,7 @@ def test_enter_prints_a_fresh_link_and_sigterm_leaves_nothing_behind(tmp_path: P
         first = out.wait_for(link_line, process, 5).group(1)
         (worker,) = workers_of(process.pid)
         (redis_server,) = redis_servers_of(var_dir)
-        with httpx.Client(timeout=10, follow_redirects=False) as client:
+        with httpx.Client(timeout=60, follow_redirects=False) as client:
             assert client.get(first).status_code == 303, "the first link signs in (once)"
 
         os.write(keyboard, b"\n")
@@ -353,7 +353,7 @@ def test_enter_prints_a_fresh_link_and_sigterm_leaves_nothing_behind(tmp_path: P
         second = links[1]
         assert second != first, "a new link, not the used one again"
         assert second.startswith(f"{url}/auth/link/")
-        with httpx.Client(timeout=10, follow_redirects=False) as client:
+        with httpx.Client(timeout=60, follow_redirects=False) as client:
             signed_in = client.get(second)
             assert signed_in.status_code == 303
             assert "sid" in signed_in.cookies, "the new link signs in"

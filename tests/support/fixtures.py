@@ -36,7 +36,7 @@ class LiveServer:
 
     def client(self, **kwargs: object) -> httpx.Client:
         """An HTTP client for this server."""
-        return httpx.Client(base_url=self.url, timeout=10, **kwargs)  # type: ignore[arg-type]
+        return httpx.Client(base_url=self.url, timeout=60, **kwargs)  # type: ignore[arg-type]
 
 
 SERVER_START_S = 120
@@ -102,7 +102,7 @@ def stop_server(server: LiveServer) -> None:
             continue
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

@@ -202,7 +202,7 @@ class StandInBase:
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=60)
         self._sock.close()
 
     def __enter__(self) -> StandInBase:

@@ -23,7 +23,7 @@ def gql(
         f"{server.url}/graphql",
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=60,
     )
     assert response.status_code == status, response.text
     return response.json()  # type: ignore[no-any-return]

@@ -33,7 +33,7 @@ async def test_logs_hold_no_tokens_or_secrets(
             f"{signin_server.url}/graphql",
             json={"query": "{ me { id } tip { id } }"},
             headers={"Authorization": f"Bearer {bearer}"},
-            timeout=10,
+            timeout=60,
         )
     # One-time link, used twice.
     link = await create_sign_in_link(person.user_id)

@@ -32,7 +32,7 @@ def google_round_trip(
     assert start.status_code == 302
     authorize = start.headers["location"]
     assert authorize.startswith(idp.url)
-    back = httpx.get(authorize, follow_redirects=False, timeout=10)
+    back = httpx.get(authorize, follow_redirects=False, timeout=60)
     assert back.status_code == 302, back.text
     callback = back.headers["location"]
     assert callback.startswith(f"{server.url}/auth/google/callback")
@@ -46,7 +46,7 @@ def apple_form(
     idp.auto_approve = True
     start = client.get("/auth/apple/start")
     assert start.status_code == 302
-    page = httpx.get(start.headers["location"], follow_redirects=False, timeout=10)
+    page = httpx.get(start.headers["location"], follow_redirects=False, timeout=60)
     action, fields = parse_form_post(page.text)
     assert action == f"{server.url}/auth/apple/callback"
     return action, fields
@@ -211,8 +211,8 @@ def test_admin_token_sign_in(signin_server: LiveServer) -> None:
 
 
 def test_unconfigured_provider_says_what_to_set(live_server: LiveServer) -> None:
-    page = httpx.get(f"{live_server.url}/auth/google/start", timeout=10)
+    page = httpx.get(f"{live_server.url}/auth/google/start", timeout=60)
     assert page.status_code == 400
     assert "GOOGLE_CLIENT_ID" in page.text
-    signin = httpx.get(f"{live_server.url}/signin", timeout=10).text
+    signin = httpx.get(f"{live_server.url}/signin", timeout=60).text
     assert "Continue with Google" not in signin

@@ -37,7 +37,7 @@ def connect_todoist(
     todoist.next_account = email
     start = client.get("/integrations/todoist/connect")
     assert start.status_code == 302, start.text
-    back = httpx.get(start.headers["location"], follow_redirects=False, timeout=10)
+    back = httpx.get(start.headers["location"], follow_redirects=False, timeout=60)
     assert back.status_code == 302, back.text
     done = client.get(back.headers["location"])
     assert done.status_code == 303, done.text

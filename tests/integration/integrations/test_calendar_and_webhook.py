@@ -38,7 +38,7 @@ def connect_calendar(
     start = client.get("/integrations/google-calendar/connect")
     assert start.status_code == 302, start.text
     assert "calendar.readonly" in start.headers["location"]
-    back = httpx.get(start.headers["location"], follow_redirects=False, timeout=10)
+    back = httpx.get(start.headers["location"], follow_redirects=False, timeout=60)
     assert back.status_code == 302, back.text
     assert client.get(back.headers["location"]).status_code == 303
 

@@ -109,7 +109,7 @@ async def test_a_refused_delivery_is_taken_when_retried_with_a_valid_body(
             "X-Todoist-Delivery-ID": delivery,
             "Content-Type": "application/json",
         }
-        return httpx.post(hook, content=body, headers=headers, timeout=10).status_code
+        return httpx.post(hook, content=body, headers=headers, timeout=60).status_code
 
     assert deliver(b'{"event_name": "item:completed"') == 400  # cut short in transit
     completed = todoist.complete_task(task)

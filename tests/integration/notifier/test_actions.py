@@ -91,7 +91,7 @@ async def test_expired_forged_and_malformed_tokens_are_refused(live_server: Live
 
     bad_dwell = _act(live_server, genuine, dwell_ms=-1)
     assert bad_dwell.json()["error"]["code"] == "INVALID_DWELL"
-    no_json = httpx.post(f"{live_server.url}/push/action", content=b"{", timeout=10)
+    no_json = httpx.post(f"{live_server.url}/push/action", content=b"{", timeout=60)
     assert (no_json.status_code, no_json.json()["error"]["code"]) == (400, "INVALID_REQUEST")
     assert await _feedback(tip_id) == []
     # None of that spent the genuine token.
@@ -117,14 +117,14 @@ async def test_open_and_answer_tokens_are_not_interchangeable(live_server: LiveS
 
     as_answer = _act(live_server, opened)
     assert (as_answer.status_code, as_answer.json()["error"]["code"]) == (400, "INVALID_TOKEN")
-    as_open = httpx.post(f"{live_server.url}/push/opened", json={"token": done}, timeout=10)
+    as_open = httpx.post(f"{live_server.url}/push/opened", json={"token": done}, timeout=60)
     assert (as_open.status_code, as_open.json()["error"]["code"]) == (400, "INVALID_TOKEN")
-    malformed = httpx.post(f"{live_server.url}/push/opened", content=b"[1]", timeout=10)
+    malformed = httpx.post(f"{live_server.url}/push/opened", content=b"[1]", timeout=60)
     assert (malformed.status_code, malformed.json()["error"]["code"]) == (400, "INVALID_REQUEST")
 
     # Opening the notification (no push decision here: nothing to learn) spends only the open
     # token; its Done still answers the tip.
-    first = httpx.post(f"{live_server.url}/push/opened", json={"token": opened}, timeout=10)
+    first = httpx.post(f"{live_server.url}/push/opened", json={"token": opened}, timeout=60)
     assert first.status_code == 200, first.text
     assert _act(live_server, done).status_code == 200
     assert len(await _feedback(tip_id)) == 1

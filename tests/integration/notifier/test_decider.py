@@ -280,13 +280,13 @@ async def test_tapping_the_notification_counts_as_opened_and_a_prefetch_does_not
     token = action_tokens.mint(
         user_id, pushed.tip_id, action_tokens.OPEN, int(time.time()) + 3600, "tap-nonce"
     )
-    tapped = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=10)
+    tapped = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=60)
     assert tapped.status_code == 200, tapped.text
     assert tapped.json() == {"ok": True, "tipId": pushed.tip_id}
     [row] = await decider.decisions_of(user_id)
     assert row.outcome == "opened"
     assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
-    replay = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=10)
+    replay = httpx.post(f"{live_server.url}/push/opened", json={"token": token}, timeout=60)
     assert (replay.status_code, replay.json()["error"]["code"]) == (409, "TOKEN_USED")
     assert (await decider.learner_state(user_id)).outcomes == {"opened": 1}
 

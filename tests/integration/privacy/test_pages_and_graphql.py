@@ -183,7 +183,7 @@ def _gql(server: LiveServer, token: str, query: str, **variables: object) -> dic
         f"{server.url}/graphql",
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

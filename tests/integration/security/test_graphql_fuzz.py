@@ -106,7 +106,7 @@ def fuzz_operation(
         nonlocal sent
         if time.monotonic() > deadline:
             return
-        response = case.call(base_url=url, headers=headers, timeout=10)
+        response = case.call(base_url=url, headers=headers, timeout=60)
         sent += 1
         faults.extend(f"{operation.label}: {f}\n{case.body}" for f in faults_of(response))
 

@@ -106,7 +106,7 @@ async def test_a_locked_out_address_cannot_open_a_websocket_either(limited: Live
             url,
             subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             additional_headers={"X-Forwarded-For": ip},
-            open_timeout=10,
+            open_timeout=60,
         ):
             pass
     assert refused.value.response.status_code == 403
@@ -115,7 +115,7 @@ async def test_a_locked_out_address_cannot_open_a_websocket_either(limited: Live
         url,
         subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
         additional_headers={"X-Forwarded-For": address()},
-        open_timeout=10,
+        open_timeout=60,
     ) as ws:
         assert ws.subprotocol == "graphql-transport-ws"
 

@@ -53,7 +53,7 @@ async def follow(server: LiveServer, token: str, run_id: str) -> list[dict[str, 
     """Every progress message of the run until the server completes the subscription."""
     url = server.url.replace("http://", "ws://") + "/graphql"
     seen: list[dict[str, Any]] = []
-    async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
+    async with connect(url, subprotocols=["graphql-transport-ws"], open_timeout=60) as ws:  # type: ignore[list-item]
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )

@@ -100,7 +100,7 @@ class TodoistWebhooks(TodoistState):
 
     def _deliver(self, delivery: WebhookDelivery, client: httpx.Client | None) -> int:
         if client is None:
-            with httpx.Client(timeout=10, trust_env=False) as own:
+            with httpx.Client(timeout=60, trust_env=False) as own:
                 return self._deliver(delivery, own)
         resp = client.post(delivery.target_url, content=delivery.body, headers=delivery.headers)
         delivery.statuses.append(resp.status_code)

@@ -17,7 +17,7 @@ from tests.unit.support.client import APPLE_CB, GOOGLE_CB
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
     """A plain HTTP client (no proxies from the environment)."""
-    with httpx.Client(timeout=10, trust_env=False) as client:
+    with httpx.Client(timeout=60, trust_env=False) as client:
         yield client
 
 
