@@ -107,6 +107,26 @@ def raw_rows(context: Context, candidates: Sequence[Candidate]) -> list[Mapping[
     return [context.features_for(c) for c in candidates]
 
 
+def sampled_decision(
+    choice: int,
+    probs: np.ndarray,
+    means: np.ndarray,
+    names: Sequence[str],
+    x: np.ndarray,
+    weights: np.ndarray,
+) -> Decision:
+    """The Decision of a sampling policy: its pick, the pick's probability, the mean scores
+    (explored = the pick is not their argmax) and the pick's per-feature contributions."""
+    return Decision(
+        choice=choice,
+        propensity=float(probs[choice]),
+        scores=means.tolist(),
+        explored=bool(means[choice] < means.max() - 1e-12),
+        probabilities=probs.tolist(),
+        contributions=contributions(names, x, weights),
+    )
+
+
 def greedy_probabilities(values: np.ndarray, epsilon: float) -> np.ndarray:
     """ε-mixing over argmax: (1 − ε) split among the best (ties share), ε spread uniformly."""
     n = values.shape[0]

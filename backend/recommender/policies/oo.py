@@ -32,7 +32,7 @@ from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
 from backend.recommender.features import Context
 from backend.recommender.policies.arrays import is_packed, pack, unpack
-from backend.recommender.policies.base import Decision, UserState, contributions, raw_rows
+from backend.recommender.policies.base import Decision, UserState, raw_rows, sampled_decision
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.feature_rows import FeatureRows
 from backend.recommender.policies.lints import load_posterior, thompson_pick
@@ -122,10 +122,18 @@ class OOPolicy:
             try:
                 mu = unpack(pooled["mu"])
             except ValueError:
-                return expert_mean()
+                return self.expert_prior()
             if mu.shape == (len(self.names),):
                 return mu
+        return self.expert_prior()
+
+    def expert_prior(self) -> np.ndarray:
+        """The weights before anyone's data: the expert prior of the features."""
         return expert_mean()
+
+    def pooled_target(self, reward: float) -> float:
+        """What the pooled regression learns of one reward (the reward, clipped)."""
+        return clip_reward(reward)
 
     def _delta(self, user_state: UserState) -> Any:
         raw = user_state.get("delta")
@@ -141,14 +149,7 @@ class OOPolicy:
         choice, probs, means = thompson_pick(
             self._rng, X, mean, delta, self.scale, self.draws, self.epsilon
         )
-        return Decision(
-            choice=choice,
-            propensity=float(probs[choice]),
-            scores=means.tolist(),
-            explored=bool(means[choice] < means.max() - 1e-12),
-            probabilities=probs.tolist(),
-            contributions=contributions(self.names, X[choice], mean),
-        )
+        return sampled_decision(choice, probs, means, self.names, X[choice], mean)
 
     def update(
         self, user_state: UserState, context: Context, candidate: Candidate, reward: float
@@ -163,7 +164,7 @@ class OOPolicy:
         """The expert prior as a ridge regression worth POP_LAMBDA observations."""
         d = len(self.names)
         A = np.eye(d) * POP_LAMBDA
-        mu = expert_mean()
+        mu = self.expert_prior()
         return {"A": pack(A), "b": pack(A @ mu), "mu": pack(mu), "n": 0}
 
     def pooled_update(
@@ -177,7 +178,7 @@ class OOPolicy:
         except (KeyError, TypeError, ValueError):
             return self.pooled_update(self.pooled_initial(), rows)
         X = oo([features for features, _ in rows])
-        y = np.array([clip_reward(r) for _, r in rows])
+        y = np.array([self.pooled_target(r) for _, r in rows])
         A = A + X.T @ X
         b = b + X.T @ y
         mu = np.linalg.solve(A, b)

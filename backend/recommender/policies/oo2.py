@@ -17,7 +17,7 @@ import numpy as np
 from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
 from backend.recommender.features import Context
-from backend.recommender.policies.base import Decision, UserState, contributions, draw
+from backend.recommender.policies.base import Decision, UserState, draw, sampled_decision
 from backend.recommender.policies.cell_groups import cell_matrix
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import argmax_frequencies_by_draw
@@ -61,14 +61,7 @@ class OOv2Policy(OOPolicy):
         probs = (1.0 - self.epsilon) * argmax_frequencies_by_draw(sampled) + self.epsilon / n
         choice = draw(self._rng, probs)
         means = X @ mean + cells.sums(effect)
-        return Decision(
-            choice=choice,
-            propensity=float(probs[choice]),
-            scores=means.tolist(),
-            explored=bool(means[choice] < means.max() - 1e-12),
-            probabilities=probs.tolist(),
-            contributions=contributions(self.names, X[choice], mean),
-        )
+        return sampled_decision(choice, probs, means, self.names, X[choice], mean)
 
     def update(
         self, user_state: UserState, context: Context, candidate: Candidate, reward: float

@@ -21,20 +21,18 @@ exactly that distribution, so the logged propensity is the probability the pick 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
 from backend.recommender.features import Context
-from backend.recommender.policies.arrays import is_packed, pack, unpack
-from backend.recommender.policies.base import Decision, UserState, contributions, draw
+from backend.recommender.policies.base import Decision, UserState, draw, sampled_decision
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import argmax_frequencies
-from backend.recommender.policies.oo import POP_LAMBDA, OOPolicy
+from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.person_cells import PersonCells, cells_of
 from backend.recommender.policies.person_model import (
     Values,
@@ -42,7 +40,7 @@ from backend.recommender.policies.person_model import (
     load_deviation,
     prior_precision,
 )
-from backend.recommender.policies.vectors import OO_NAMES, oo
+from backend.recommender.policies.vectors import OO_NAMES
 from backend.recommender.reward import HELPFUL_REWARD, TRUE_REWARD
 
 EXPERT_DONE: dict[str, float] = {
@@ -115,17 +113,13 @@ class OOv3Policy(OOPolicy):
             "values": Values(None).dump(),
         }
 
-    def population_mean(self, context: Context) -> np.ndarray:
-        """θ_pop from the context's priors; the expert prior when there is none (or it is bad)."""
-        pooled = context.priors.get(self.id)
-        if pooled and is_packed(pooled.get("mu")):
-            try:
-                mu = unpack(pooled["mu"])
-            except ValueError:
-                return expert_done_mean()
-            if mu.shape == (len(self.names),):
-                return mu
+    def expert_prior(self) -> np.ndarray:
+        """The expert prior of the chance of done."""
         return expert_done_mean()
+
+    def pooled_target(self, reward: float) -> float:
+        """The pooled regression learns done (1) or not (0), as the person's δ does."""
+        return effect_of(reward)
 
     def _cell_matrix(
         self, candidates: Sequence[Candidate], local: datetime
@@ -181,14 +175,7 @@ class OOv3Policy(OOPolicy):
         probs = (1.0 - self.epsilon) * frequencies + self.epsilon / n
         choice = draw(self._rng, probs)
         means = values.not_done + gain * p_mean
-        return Decision(
-            choice=choice,
-            propensity=float(probs[choice]),
-            scores=means.tolist(),
-            explored=bool(means[choice] < means.max() - 1e-12),
-            probabilities=probs.tolist(),
-            contributions=contributions(self.names, X[choice], mean),
-        )
+        return sampled_decision(choice, probs, means, self.names, X[choice], mean)
 
     def update(
         self, user_state: UserState, context: Context, candidate: Candidate, reward: float
@@ -205,28 +192,3 @@ class OOv3Policy(OOPolicy):
         values = Values(user_state.get("values"))
         values.learn(done, clip_reward(reward))
         return {"delta": delta.dump(), "cells": table.dump(), "values": values.dump()}
-
-    def pooled_initial(self) -> UserState:
-        """The expert prior as a ridge regression worth POP_LAMBDA observations."""
-        d = len(self.names)
-        A = np.eye(d) * POP_LAMBDA
-        mu = expert_done_mean()
-        return {"A": pack(A), "b": pack(A @ mu), "mu": pack(mu), "n": 0}
-
-    def pooled_update(
-        self, pooled: UserState, rows: Sequence[tuple[Mapping[str, float], float]]
-    ) -> UserState:
-        """Add a batch of (raw features, reward) as done/not-done outcomes and re-solve."""
-        if not rows:
-            return pooled
-        try:
-            A, b, n = unpack(pooled["A"]), unpack(pooled["b"]), int(pooled["n"])
-        except (KeyError, TypeError, ValueError):
-            return self.pooled_update(self.pooled_initial(), rows)
-        X = oo([features for features, _ in rows])
-        y = np.array([effect_of(r) for _, r in rows])
-        A = A + X.T @ X
-        b = b + X.T @ y
-        mu = np.linalg.solve(A, b)
-        out: dict[str, Any] = {"A": pack(A), "b": pack(b), "mu": pack(mu), "n": n + len(rows)}
-        return out
