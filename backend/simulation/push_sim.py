@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import mean
 
-from agents.stats import longest_circular_run
+from agents.stats import longest_circular_run, percentile
 from backend.recommender import push_policy, push_rules
 from backend.simulation.personas import Persona
 
@@ -47,6 +47,16 @@ def quiet_window(persona: Persona) -> tuple[int, int]:
     if length == 0:
         return push_rules.DEFAULT_QUIET
     return start, (start + length) % 24
+
+
+def peak_hours(persona: Persona) -> tuple[int, ...]:
+    """The persona's peak hours as the time-of-day agent infers them from a full history: the
+    hours in the top quartile of the weekday rhythm (and above its median hour)."""
+    weights = persona.rhythm_weekday
+    active = [w for w in weights if w > 0]
+    top, typical = percentile(active, 75), percentile(active, 50)
+    peaks = tuple(h for h in range(24) if weights[h] >= top and weights[h] > typical)
+    return peaks or tuple(h for h in range(24) if weights[h] == max(weights))
 
 
 @dataclass
@@ -156,6 +166,8 @@ class _Learned:
     unanswered: list[datetime] = field(default_factory=list)
     pushes: list[datetime] = field(default_factory=list)
     last_activity: datetime | None = None
+    peaks: tuple[int, ...] = ()
+    preferred: int | None = None
 
 
 def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushContext:
@@ -170,6 +182,8 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         priority=c.priority,
         kind=c.kind,
         score=c.score,
+        peak_hours=mem.peaks,
+        preferred_hour=mem.preferred,
     )
 
 
@@ -189,7 +203,10 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
     policy_rng = random.Random(f"{seed}:{persona.id}:{user}:policy")
     tally = Tally(users=1)
     pool: list[Candidate] = []
-    mem = _Learned()
+    weights = persona.rhythm_weekday
+    mem = _Learned(
+        peaks=peak_hours(persona), preferred=max(range(24), key=lambda h: (weights[h], -h))
+    )
     annoyance, last_step = 0.0, START
     arrivals, sessions = list(world.arrivals), list(world.sessions)
     steps = days * 24 * 60 // STEP_MIN
@@ -257,7 +274,7 @@ def _decide(
     if decider == "on-candidate":
         fresh = [c for c in new if not c.pushed and c in pool]
         return fresh[0] if fresh else None
-    best = _best(pool)  # the recommender's pick, as the notifier pushes its current tip
+    fresh = [c for c in pool if not c.pushed]
     midnight = now.replace(hour=0, minute=0)
     rules = push_rules.RuleInput(
         now_local=now,
@@ -265,18 +282,20 @@ def _decide(
         pushes_today=sum(1 for t in mem.pushes if t >= midnight),
         last_push_local=mem.pushes[-1] if mem.pushes else None,
         last_activity_local=mem.last_activity,
-        has_candidate=best is not None,
-        kind=best.kind if best else "task",
+        has_candidate=bool(fresh),
     )
-    if best is None or push_rules.hold_reason(rules) is not None:
+    if push_rules.hold_reason(rules) is not None:
         return None
+    if mem.pushes and now - mem.pushes[-1] < timedelta(hours=push_policy.rest_hours(mem.state)):
+        return None  # the budget: rest after unanswered pushes
+    # The notifier pushes the candidate its learner values most (it becomes the current tip).
+    contexts = [_context(mem, now, c) for c in fresh]
+    index = push_policy.pick(mem.state, contexts)
     allowed = push_rules.allowed_hours_ahead(now, quiet, push_policy.WAIT_HOURS)
     draw = random.Random(f"{person_key}:{now.date()}")  # one model draw per person and day
     # Nothing is logged here, so no propensity draws (they are 32 of every 33 model draws).
-    choice = push_policy.choose(
-        mem.state, _context(mem, now, best), draw, allowed, propensity_draws=0
-    )
-    return best if choice.push else None
+    choice = push_policy.choose(mem.state, contexts[index], draw, allowed, propensity_draws=0)
+    return fresh[index] if choice.push else None
 
 
 def _persona_row(persona: Persona, seed: int, users: int, days: int) -> dict[str, Tally]:
