@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -230,17 +229,6 @@ def rest_hours(state: PushState) -> float:
     if state.misses <= 0:
         return 0.0
     return min(REST_MAX_H, REST_H * 2.0 ** (state.misses - 1))
-
-
-def pick(state: PushState, contexts: Sequence[PushContext]) -> int:
-    """Which candidate to push: the one with the best chance of a reaction under the posterior
-    mean (deterministic, so the push/hold propensity stays exact); -1 for none."""
-    best, index = -1.0, -1
-    for i, ctx in enumerate(contexts):
-        value = predict(state, ctx)
-        if value > best:
-            best, index = value, i
-    return index
 
 
 def best_later(

@@ -10,7 +10,9 @@ the annoyance decays with time, and past `push.turn_off` they turn notifications
 
 - `fixed-9am` — one push a day at 9:00 local;
 - `on-candidate` — a push whenever a new candidate exists;
-- `learned` — ours: the notifier's hard rules and the push learner (push_policy.py).
+- `learned` — ours: the notifier's hard rules, the learner's rest budget and the push learner
+  (push_policy.py), seeded with the peak and preferred hours the time-of-day agent infers.
+  Like the notifier, it pushes the recommender's pick and sees no hidden appeal.
 
 Everything random derives from (seed, persona, user, decider-independent stream), so the
 three deciders face the same people, candidates and sessions.
@@ -274,7 +276,7 @@ def _decide(
     if decider == "on-candidate":
         fresh = [c for c in new if not c.pushed and c in pool]
         return fresh[0] if fresh else None
-    fresh = [c for c in pool if not c.pushed]
+    best = _best(pool)  # the recommender's pick, as the notifier pushes its current tip
     midnight = now.replace(hour=0, minute=0)
     rules = push_rules.RuleInput(
         now_local=now,
@@ -282,20 +284,20 @@ def _decide(
         pushes_today=sum(1 for t in mem.pushes if t >= midnight),
         last_push_local=mem.pushes[-1] if mem.pushes else None,
         last_activity_local=mem.last_activity,
-        has_candidate=bool(fresh),
+        has_candidate=best is not None,
+        kind=best.kind if best else "task",
     )
-    if push_rules.hold_reason(rules) is not None:
+    if best is None or push_rules.hold_reason(rules) is not None:
         return None
     if mem.pushes and now - mem.pushes[-1] < timedelta(hours=push_policy.rest_hours(mem.state)):
-        return None  # the budget: rest after unanswered pushes
-    # The notifier pushes the candidate its learner values most (it becomes the current tip).
-    contexts = [_context(mem, now, c) for c in fresh]
-    index = push_policy.pick(mem.state, contexts)
+        return None  # the budget: a rest after pushes left unanswered
     allowed = push_rules.allowed_hours_ahead(now, quiet, push_policy.WAIT_HOURS)
     draw = random.Random(f"{person_key}:{now.date()}")  # one model draw per person and day
     # Nothing is logged here, so no propensity draws (they are 32 of every 33 model draws).
-    choice = push_policy.choose(mem.state, contexts[index], draw, allowed, propensity_draws=0)
-    return fresh[index] if choice.push else None
+    choice = push_policy.choose(
+        mem.state, _context(mem, now, best), draw, allowed, propensity_draws=0
+    )
+    return best if choice.push else None
 
 
 def _persona_row(persona: Persona, seed: int, users: int, days: int) -> dict[str, Tally]:

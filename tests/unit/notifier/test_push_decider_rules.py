@@ -1,7 +1,6 @@
 """The push decider's hard rules and its learner: each rule holds with its reason, the
 threshold moves with outcomes, fatigue decays and recovers, choices are seeded, the person's
-good hours are waited for (and named), unanswered pushes earn a longer rest, and the tip is
-chosen by its push value."""
+good hours are waited for (and named), and unanswered pushes earn a longer rest."""
 
 from __future__ import annotations
 
@@ -193,15 +192,6 @@ def test_a_later_better_hour_holds_the_push_and_names_the_hour() -> None:
     # a quiet evening (hard rules) leaves nothing better to wait for: no hold for it
     nothing_later = pp.choose(state, ctx, random.Random(0), [False] * pp.WAIT_HOURS)
     assert nothing_later.reason != "better_hour"
-
-
-def test_the_tip_to_push_is_the_one_with_the_best_push_value() -> None:
-    state = pp.PushState()
-    weak = pp.PushContext(10, False, score=-0.5)
-    due = pp.PushContext(10, False, score=0.4, due_now=True, priority=1.0)
-    good = pp.PushContext(10, False, score=0.5)
-    assert pp.pick(state, [weak, due, good]) == 1
-    assert pp.pick(state, []) == -1
 
 
 def test_a_state_stored_before_the_hour_features_keeps_what_it_learned() -> None:
