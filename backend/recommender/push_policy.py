@@ -46,21 +46,21 @@ PRIOR_VAR = 0.1
 PRIOR_VAR_OF = {"bias": 0.5}
 """The base rate is the least known and is learned fastest."""
 PRIOR_MEAN = {
-    "bias": -1.8,
+    "bias": -2.2,
     "peak": 0.5,
     "preferred": 0.5,
     "fatigue": -1.2,
     "recovered": 1.0,
     "due_now": 0.3,
     "priority": 0.3,
-    "score": 1.0,
+    "score": 2.0,
 }
-THRESHOLD_START = 0.4
+THRESHOLD_START = 0.35
 THRESHOLD_RANGE = (0.1, 0.9)
 THRESHOLD_STEP = {"reacted": -0.01, "ignored": 0.03, "dismissed": 0.04, "turned_off": 0.3}
 """How an outcome moves the person's threshold: it settles where three reactions balance one
 miss, and one turn-off costs as much as thirty reactions earn."""
-REST_H = 20.0
+REST_H = 36.0
 REST_MAX_H = 96.0
 """The budget: after n pushes in a row without a reaction, the next waits REST_H × 2^(n−1)
 hours (at most REST_MAX_H) — someone who never reacts gets fewer and fewer pushes."""
@@ -70,8 +70,8 @@ WAIT_HOURS = 24
 WAIT_DISCOUNT = 0.95
 WAIT_DISCOUNT_DUE = 0.8
 """A later push is worth less (the tip may be stale, more so a task due now)."""
-EXPLORATION = 0.5
-"""Thompson draws take half the posterior's spread: a push is an interruption, so the
+EXPLORATION = 0.25
+"""Thompson draws take a quarter of the posterior's spread: a push is an interruption, so the
 learner explores less boldly than plain Thompson sampling (the propensity uses the same
 tempered draws, so it stays exact)."""
 PROPENSITY_DRAWS = 32
