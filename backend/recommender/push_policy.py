@@ -61,9 +61,11 @@ THRESHOLD_STEP = {"reacted": -0.01, "ignored": 0.03, "dismissed": 0.04, "turned_
 """How an outcome moves the person's threshold: it settles where three reactions balance one
 miss, and one turn-off costs as much as thirty reactions earn."""
 REST_H = 36.0
+REST_GROWTH = 2.0
 REST_MAX_H = 96.0
-"""The budget: after n pushes in a row without a reaction, the next waits REST_H × 2^(n−1)
-hours (at most REST_MAX_H) — someone who never reacts gets fewer and fewer pushes."""
+"""The budget: after n pushes in a row without a reaction, the next waits
+REST_H × REST_GROWTH^(n−1) hours (at most REST_MAX_H) — someone who never reacts gets fewer
+and fewer pushes."""
 REACTED = frozenset({"reacted", "opened"})
 OUTCOMES = frozenset({*REACTED, "ignored", "dismissed", "turned_off"})
 WAIT_HOURS = 24
@@ -228,7 +230,7 @@ def rest_hours(state: PushState) -> float:
     """How long the person must be left alone after the last push (the adaptive budget)."""
     if state.misses <= 0:
         return 0.0
-    return min(REST_MAX_H, REST_H * 2.0 ** (state.misses - 1))
+    return min(REST_MAX_H, REST_H * REST_GROWTH ** (state.misses - 1))
 
 
 def best_later(
