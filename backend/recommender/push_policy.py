@@ -43,7 +43,7 @@ FATIGUE_TAU_H = 48.0
 RECOVERY_TAU_H = 36.0
 """`recovered` = 1 − e^(−hours since the last push / 36 h): the arm's value recovers with rest."""
 PRIOR_VAR = 0.1
-PRIOR_VAR_OF = {"bias": 0.5}
+PRIOR_VAR_OF = {"bias": 1.0}
 """The base rate is the least known and is learned fastest."""
 PRIOR_MEAN = {
     "bias": -2.2,
@@ -57,12 +57,12 @@ PRIOR_MEAN = {
 }
 THRESHOLD_START = 0.35
 THRESHOLD_RANGE = (0.1, 0.9)
-THRESHOLD_STEP = {"reacted": -0.01, "ignored": 0.03, "dismissed": 0.04, "turned_off": 0.3}
-"""How an outcome moves the person's threshold: it settles where three reactions balance one
-miss, and one turn-off costs as much as thirty reactions earn."""
+THRESHOLD_STEP = {"reacted": -0.02, "ignored": 0.05, "dismissed": 0.06, "turned_off": 0.3}
+"""How an outcome moves the person's threshold: it settles where five reactions balance two
+misses, and one turn-off costs as much as fifteen reactions earn."""
 REST_H = 36.0
-REST_GROWTH = 2.0
-REST_MAX_H = 96.0
+REST_GROWTH = 3.0
+REST_MAX_H = 240.0
 """The budget: after n pushes in a row without a reaction, the next waits
 REST_H × REST_GROWTH^(n−1) hours (at most REST_MAX_H) — someone who never reacts gets fewer
 and fewer pushes."""
