@@ -39,6 +39,9 @@ REST = "rest"
 """The budget held: too soon after pushes the person left unanswered (propensity 1)."""
 TIP_KINDS = frozenset({"task", "advice", "insight", "reminder"})
 FATIGUE_WINDOW = timedelta(days=3)
+"""Unanswered pushes older than this no longer weigh on the learner's fatigue feature."""
+LOOK_BACK = max(FATIGUE_WINDOW, timedelta(hours=push_policy.REST_MAX_H))
+"""How far back the last push is looked for: the longest rest the budget can ask for."""
 ACTIVE_TTL_S = push_rules.ACTIVE_WINDOW_MIN * 60
 
 picking: contextvars.ContextVar[bool] = contextvars.ContextVar("push_picking", default=False)
@@ -188,7 +191,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
     zone = ZoneInfo(elig.timezone)
     local = now.astimezone(zone)
     prefs = await settings_of(user_id)
-    pushes = await _pushes_since(user_id, now - FATIGUE_WINDOW)
+    pushes = await _pushes_since(user_id, now - LOOK_BACK)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     last_push = pushes[-1]["decided_at"] if pushes else None
     activity = await _last_activity(user_id)
@@ -222,6 +225,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         (now - p["decided_at"]).total_seconds() / 3600
         for p in pushes
         if p["outcome"] in ("ignored", "dismissed", "turned_off")
+        and now - p["decided_at"] < FATIGUE_WINDOW
     )
     due = tip.detail.get("due_date") if tip else None
     msg = (

@@ -231,6 +231,18 @@ async def test_pushes_left_unanswered_earn_the_person_a_rest(push_service: PushS
     assert held is not None
     assert (held.push, held.reason, held.propensity) == (False, "rest", 1.0)
     assert push_policy.rest_hours(tired) > 1
+    # the rest is looked for as far back as the longest rest (days, beyond the fatigue window)
+    await PushDecision.update(
+        {PushDecision.decided_at: datetime.now(UTC) - timedelta(hours=100)}
+    ).where((PushDecision.user == user_id) & (PushDecision.tip_id == "an-earlier-tip"))
+    tired_more = push_policy.PushState(**{**tired.__dict__, "misses": 3})
+    await PushLearnerState.update({PushLearnerState.state: tired_more.as_json()}).where(
+        PushLearnerState.user == user_id
+    )
+    assert push_policy.rest_hours(tired_more) > 100
+    still = await decider.decide(user_id, "manual")
+    assert still is not None
+    assert still.reason == "rest"
 
 
 async def test_unsubscribing_after_a_push_counts_as_turned_off(push_service: PushStandIn) -> None:
