@@ -21,8 +21,9 @@ class PushDecisionRow:
     tip_id: str
     push: bool
     reason: str
-    """`value` for a push; why it was held otherwise: `below_threshold`, `better_later`, or the
-    hard rule (quiet_hours, daily_cap, spacing, active, …)."""
+    """`value` for a push; why it was held otherwise: `below_threshold`, `better_hour`
+    (`better_later` in older rows), `rest` (the budget), or the hard rule (quiet_hours,
+    daily_cap, spacing, active, …)."""
     value_now: float | None
     value_wait: float | None
     threshold: float | None

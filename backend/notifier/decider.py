@@ -1,14 +1,17 @@
 """The decider: is interrupting this person now, with their best tip, worth more than waiting?
 
 A trigger (a new candidate, a context change, the 15-minute check) asks `decide(user_id, …)`.
-The hard rules (push_rules) may hold first; else the person's push learner (push_policy)
-chooses push or hold with a propensity. Every decision is one `push_decision` row with its
-why; a push goes to `delivery.deliver(…, once_key=decision id)`. docs/adr/0023-push-decider.md
+The hard rules (push_rules) may hold first; then the person's budget (a rest after unanswered
+pushes); else the person's push learner (push_policy) chooses push or hold with a propensity —
+a hold for a better hour names that hour. Every decision is one `push_decision` row with its
+why; a push goes to `delivery.deliver(…, once_key=decision id)`.
+docs/adr/0023-push-decider.md, docs/adr/0033-push-decider-v2.md
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import random
 import time
 import uuid
@@ -32,8 +35,13 @@ from backend.recommender.tip_cache import TipView
 from backend.redis import get_redis, key
 
 TRIGGERS = ("candidate", "context", "periodic", "manual")
+REST = "rest"
+"""The budget held: too soon after pushes the person left unanswered (propensity 1)."""
 TIP_KINDS = frozenset({"task", "advice", "insight", "reminder"})
 FATIGUE_WINDOW = timedelta(days=3)
+"""Unanswered pushes older than this no longer weigh on the learner's fatigue feature."""
+LOOK_BACK = max(FATIGUE_WINDOW, timedelta(hours=push_policy.REST_MAX_H))
+"""How far back the last push is looked for: the longest rest the budget can ask for."""
 ACTIVE_TTL_S = push_rules.ACTIVE_WINDOW_MIN * 60
 
 picking: contextvars.ContextVar[bool] = contextvars.ContextVar("push_picking", default=False)
@@ -60,6 +68,14 @@ class DecisionView:
     policy_id: str
     outcome: str | None
     outcome_at: datetime | None
+    better_hour: int | None = None
+    """For a hold for a better hour: the local hour the learner waits for."""
+
+
+def _better_hour(raw: object) -> int | None:
+    data = json_object(json.loads(raw) if isinstance(raw, str) else raw)
+    hour = data.get("better_hour")
+    return hour if isinstance(hour, int) and not isinstance(hour, bool) else None
 
 
 def _view(r: dict[str, Any]) -> DecisionView:
@@ -79,6 +95,7 @@ def _view(r: dict[str, Any]) -> DecisionView:
         policy_id=r["policy_id"],
         outcome=r["outcome"],
         outcome_at=r["outcome_at"],
+        better_hour=_better_hour(r.get("context")),
     )
 
 
@@ -174,7 +191,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
     zone = ZoneInfo(elig.timezone)
     local = now.astimezone(zone)
     prefs = await settings_of(user_id)
-    pushes = await _pushes_since(user_id, now - FATIGUE_WINDOW)
+    pushes = await _pushes_since(user_id, now - LOOK_BACK)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     last_push = pushes[-1]["decided_at"] if pushes else None
     activity = await _last_activity(user_id)
@@ -208,6 +225,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         (now - p["decided_at"]).total_seconds() / 3600
         for p in pushes
         if p["outcome"] in ("ignored", "dismissed", "turned_off")
+        and now - p["decided_at"] < FATIGUE_WINDOW
     )
     due = tip.detail.get("due_date") if tip else None
     msg = (
@@ -226,6 +244,8 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         priority=_priority(tip) if tip else 0.0,
         kind=tip.kind if tip else "task",
         score=_score(tip) if tip else 0.0,
+        peak_hours=prefs.peak_hours,
+        preferred_hour=prefs.preferred_hour,
     )
     row = PushDecision(
         id=uuid.uuid4(),
@@ -242,25 +262,46 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
     )
     if held is None and msg is not None:
         state = await learner_state(user_id)
-        draw = random.Random(f"{user_id}:{local.date().isoformat()}")
-        choice = push_policy.choose(
-            state,
-            ctx,
-            draw,
-            push_rules.allowed_hours_ahead(local, prefs.quiet, push_policy.WAIT_HOURS),
-            propensity_rng=random.Random(f"{user_id}:{now.isoformat()}"),
-        )
-        row.push, row.reason, row.propensity = choice.push, choice.reason, choice.propensity
-        row.value_now, row.value_wait = round(choice.value_now, 4), round(choice.value_wait, 4)
-        row.threshold = round(choice.threshold, 4)
-        if choice.push:
-            row.expires_at = datetime.fromtimestamp(msg.expires_at, UTC)
+        rest = push_policy.rest_hours(state)
+        if last_push is not None and now - last_push < timedelta(hours=rest):
+            row.reason, row.threshold = REST, round(state.threshold, 4)
+            row.context = {**asdict(ctx), "rest_h": rest}
+        else:
+            _learner_choice(row, state, ctx, user_id, local, now, prefs.quiet)
+            if row.push:
+                row.expires_at = datetime.fromtimestamp(msg.expires_at, UTC)
     async with write_transaction():
         await row.save()
     if row.push and msg is not None:
         await delivery.deliver(user_id, msg, once_key=str(row.id))
     saved = await PushDecision.select().where(PushDecision.id == row.id).first()
     return _view(saved) if saved else None
+
+
+def _learner_choice(
+    row: PushDecision,
+    state: push_policy.PushState,
+    ctx: push_policy.PushContext,
+    user_id: str,
+    local: datetime,
+    now: datetime,
+    quiet: tuple[int, int],
+) -> None:
+    draw = random.Random(f"{user_id}:{local.date().isoformat()}")
+    choice = push_policy.choose(
+        state,
+        ctx,
+        draw,
+        push_rules.allowed_hours_ahead(local, quiet, push_policy.WAIT_HOURS),
+        propensity_rng=random.Random(f"{user_id}:{now.isoformat()}"),
+    )
+    row.push, row.reason, row.propensity = choice.push, choice.reason, choice.propensity
+    row.value_now, row.value_wait = round(choice.value_now, 4), round(choice.value_wait, 4)
+    row.threshold = round(choice.threshold, 4)
+    if choice.wait_hours:
+        # The why of a hold for a better hour: which local hour, and how far away.
+        better = (local + timedelta(hours=choice.wait_hours)).hour
+        row.context = {**asdict(ctx), "better_hour": better, "wait_h": choice.wait_hours}
 
 
 async def decisions_of(user_id: str, first: int = 50) -> list[DecisionView]:
@@ -279,6 +320,7 @@ def context_of(raw: object) -> push_policy.PushContext:
     data = json_object(raw)
     ages = data.get("unanswered_ages_h")
     since = data.get("hours_since_last_push")
+    peaks, preferred = data.get("peak_hours"), data.get("preferred_hour")
     return push_policy.PushContext(
         local_hour=int(str(data.get("local_hour", 12))),
         weekend=bool(data.get("weekend")),
@@ -288,4 +330,6 @@ def context_of(raw: object) -> push_policy.PushContext:
         priority=float(str(data.get("priority", 0.0))),
         kind=str(data.get("kind", "task")),
         score=float(str(data.get("score", 0.0))),
+        peak_hours=tuple(int(str(h)) for h in peaks) if isinstance(peaks, list) else (),
+        preferred_hour=int(str(preferred)) if preferred is not None else None,
     )

@@ -115,10 +115,14 @@ class PushDecisionType:
     push: bool
     reason: str = strawberry.field(
         description=(
-            "value (pushed); below_threshold / better_later (the learner held); or the hard "
+            "value (pushed); below_threshold / better_hour (the learner held; better_later "
+            "in older rows); rest (the budget held after unanswered pushes); or the hard "
             "rule that held: quiet_hours, daily_cap, spacing, active, already_pushed, "
             "silenced, no_candidate"
         )
+    )
+    better_hour: int | None = strawberry.field(
+        description="For a hold for a better hour: the local hour (0-23) the learner waits for."
     )
     value_now: float | None = strawberry.field(description="Chance of a reaction if pushed now.")
     value_wait: float | None = strawberry.field(description="Best discounted chance later.")
@@ -141,6 +145,7 @@ class PushDecisionType:
             tip_kind=v.tip_kind,
             push=v.push,
             reason=v.reason,
+            better_hour=v.better_hour,
             value_now=v.value_now,
             value_wait=v.value_wait,
             threshold=v.threshold,

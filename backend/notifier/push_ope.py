@@ -1,7 +1,8 @@
 """Off-policy evaluation of push decisions: what would another push policy have earned on the
 decisions we logged? The learner's decisions carry the propensity of the action taken, so the
 estimators of ADR 0014 (IPS, SNIPS) apply as they do to tips. Hard-rule holds are left out:
-no policy could have pushed there.
+no policy could have pushed there. The budget's rest holds stay in: the learned policy held
+there with certainty (propensity 1), another policy might have pushed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from backend.notifier.tables import PushDecision
 from backend.recommender import push_policy
 from backend.simulation.ope import OpeInput, ips, snips
 
-LEARNER_REASONS = ("value", "below_threshold", "better_later")
+LEARNER_REASONS = ("value", "below_threshold", "better_hour", "better_later", "rest")
+"""The learned policy's decisions (a budget's `rest` hold is one, with propensity 1;
+`better_later` is how older rows name `better_hour`)."""
 TURN_OFF_REWARD = -3.0
 """A turn-off costs three reactions' worth: it ends every later chance."""
 

@@ -1,5 +1,6 @@
 """A person's push settings: quiet hours (their own override, else the time-of-day agent's),
-the daily cap and the minimum spacing between pushes."""
+the daily cap and the minimum spacing between pushes; and the agent's good hours, which seed
+the push learner's hour of day."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ class PushSettings:
     value there) · default"""
     daily_max: int
     min_spacing_min: int
+    peak_hours: tuple[int, ...] = ()
+    """The time-of-day agent's peak hours (empty when it has none yet)."""
+    preferred_hour: int | None = None
+    """The time-of-day agent's busiest hour."""
 
     @property
     def quiet(self) -> tuple[int, int]:
@@ -45,18 +50,27 @@ def _hour(value: object) -> int | None:
     return None
 
 
+def _hours(value: object) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(sorted({h for h in (_hour(v) for v in value) if h is not None}))
+
+
 async def settings_of(user_id: str) -> PushSettings:
     """The person's effective push settings."""
     row = await PushPreference.objects().where(PushPreference.user == user_id).first()
     daily = row.daily_max if row else DEFAULT_DAILY_MAX
     spacing = row.min_spacing_min if row else DEFAULT_MIN_SPACING_MIN
-    if row is not None and row.quiet_start is not None and row.quiet_end is not None:
-        return PushSettings(row.quiet_start, row.quiet_end, "push", daily, spacing)
     agent = {p.key: p.value for p in await profile.preferences(user_id, TIME_OF_DAY)}
+    peaks, preferred = _hours(agent.get("peak_hours")), _hour(agent.get("preferred_hour"))
+    if row is not None and row.quiet_start is not None and row.quiet_end is not None:
+        return PushSettings(
+            row.quiet_start, row.quiet_end, "push", daily, spacing, peaks, preferred
+        )
     start, end = _hour(agent.get("quiet_start")), _hour(agent.get("quiet_end"))
     if start is not None and end is not None:
-        return PushSettings(start, end, "agent", daily, spacing)
-    return PushSettings(*DEFAULT_QUIET, "default", daily, spacing)
+        return PushSettings(start, end, "agent", daily, spacing, peaks, preferred)
+    return PushSettings(*DEFAULT_QUIET, "default", daily, spacing, peaks, preferred)
 
 
 async def set_settings(

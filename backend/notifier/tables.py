@@ -82,7 +82,8 @@ class PushDecision(Table, tablename="push_decision"):
     tip_kind = Varchar(length=20, default="")
     push = Boolean(default=False)
     reason = Varchar(length=30)
-    """value (pushed) · a learner hold (below_threshold, better_later) · a hard rule's code"""
+    """value (pushed) · a learner hold (below_threshold, better_hour; better_later in older
+    rows) · the budget's hold (rest) · a hard rule's code"""
     value_now = Float(null=True, default=None)
     value_wait = Float(null=True, default=None)
     threshold = Float(null=True, default=None)

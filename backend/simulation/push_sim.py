@@ -10,7 +10,9 @@ the annoyance decays with time, and past `push.turn_off` they turn notifications
 
 - `fixed-9am` — one push a day at 9:00 local;
 - `on-candidate` — a push whenever a new candidate exists;
-- `learned` — ours: the notifier's hard rules and the push learner (push_policy.py).
+- `learned` — ours: the notifier's hard rules, the learner's rest budget and the push learner
+  (push_policy.py), seeded with the peak and preferred hours the time-of-day agent infers.
+  Like the notifier, it pushes the recommender's pick and sees no hidden appeal.
 
 Everything random derives from (seed, persona, user, decider-independent stream), so the
 three deciders face the same people, candidates and sessions.
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import mean
 
-from agents.stats import longest_circular_run
+from agents.stats import longest_circular_run, percentile
 from backend.recommender import push_policy, push_rules
 from backend.simulation.personas import Persona
 
@@ -47,6 +49,16 @@ def quiet_window(persona: Persona) -> tuple[int, int]:
     if length == 0:
         return push_rules.DEFAULT_QUIET
     return start, (start + length) % 24
+
+
+def peak_hours(persona: Persona) -> tuple[int, ...]:
+    """The persona's peak hours as the time-of-day agent infers them from a full history: the
+    hours in the top quartile of the weekday rhythm (and above its median hour)."""
+    weights = persona.rhythm_weekday
+    active = [w for w in weights if w > 0]
+    top, typical = percentile(active, 75), percentile(active, 50)
+    peaks = tuple(h for h in range(24) if weights[h] >= top and weights[h] > typical)
+    return peaks or tuple(h for h in range(24) if weights[h] == max(weights))
 
 
 @dataclass
@@ -156,6 +168,8 @@ class _Learned:
     unanswered: list[datetime] = field(default_factory=list)
     pushes: list[datetime] = field(default_factory=list)
     last_activity: datetime | None = None
+    peaks: tuple[int, ...] = ()
+    preferred: int | None = None
 
 
 def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushContext:
@@ -170,6 +184,8 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         priority=c.priority,
         kind=c.kind,
         score=c.score,
+        peak_hours=mem.peaks,
+        preferred_hour=mem.preferred,
     )
 
 
@@ -189,7 +205,10 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
     policy_rng = random.Random(f"{seed}:{persona.id}:{user}:policy")
     tally = Tally(users=1)
     pool: list[Candidate] = []
-    mem = _Learned()
+    weights = persona.rhythm_weekday
+    mem = _Learned(
+        peaks=peak_hours(persona), preferred=max(range(24), key=lambda h: (weights[h], -h))
+    )
     annoyance, last_step = 0.0, START
     arrivals, sessions = list(world.arrivals), list(world.sessions)
     steps = days * 24 * 60 // STEP_MIN
@@ -270,6 +289,8 @@ def _decide(
     )
     if best is None or push_rules.hold_reason(rules) is not None:
         return None
+    if mem.pushes and now - mem.pushes[-1] < timedelta(hours=push_policy.rest_hours(mem.state)):
+        return None  # the budget: a rest after pushes left unanswered
     allowed = push_rules.allowed_hours_ahead(now, quiet, push_policy.WAIT_HOURS)
     draw = random.Random(f"{person_key}:{now.date()}")  # one model draw per person and day
     # Nothing is logged here, so no propensity draws (they are 32 of every 33 model draws).

@@ -180,6 +180,71 @@ async def test_outcomes_move_the_learner(push_service: PushStandIn) -> None:
     assert ignored.outcomes == {"reacted": 1, "ignored": 1}
 
 
+async def test_a_better_hour_later_today_holds_the_push_and_the_log_names_it(
+    push_service: PushStandIn,
+) -> None:
+    user_id, _ = await _subscribed(push_service)
+    await _settings(user_id, quiet_now=False)  # quiet 3 to 5 hours from now
+    hour = await _local_hour(user_id)
+    later = (hour + 8) % 24
+    # Sure that pushes now go unanswered and that the hour 8 hours from now is a good one.
+    sure = push_policy.PushState(precision=[1e4] * len(push_policy.FEATURES), threshold=0.2)
+    sure.mean[push_policy.FEATURES.index(f"hour_{4 * (hour // 4):02d}")] = -4.0
+    sure.mean[push_policy.FEATURES.index(f"hour_{4 * (later // 4):02d}")] = 4.0
+    await PushLearnerState(user=user_id, state=sure.as_json()).save()
+
+    held = await decider.decide(user_id, "manual")
+    assert held is not None
+    assert (held.push, held.reason) == (False, "better_hour")
+    assert held.tip_id
+    assert held.better_hour is not None
+    assert held.better_hour // 4 == later // 4  # the first hour of the good bucket
+    assert held.value_wait is not None
+    assert held.value_now is not None
+    assert held.value_wait > held.value_now
+    assert 0 < held.propensity <= 1
+    assert await _queued(f"push:{held.id}:") == []
+    replayed = await push_ope.logged(datetime.now(UTC) - timedelta(minutes=5))
+    assert any(not d.pushed for d in replayed)  # a learner's hold: off-policy evaluation has it
+
+
+async def test_pushes_left_unanswered_earn_the_person_a_rest(push_service: PushStandIn) -> None:
+    user_id, _ = await _subscribed(push_service)
+    await _settings(user_id, quiet_now=False)
+    tired = push_policy.PushState(
+        mean=[4.0] + [0.0] * (len(push_policy.FEATURES) - 1),
+        precision=[1e4] * len(push_policy.FEATURES),
+        threshold=0.2,
+        misses=2,
+    )
+    await PushLearnerState(user=user_id, state=tired.as_json()).save()
+    await PushDecision(
+        user=user_id,
+        decided_at=datetime.now(UTC) - timedelta(hours=1),
+        trigger="manual",
+        tip_id="an-earlier-tip",
+        push=True,
+        reason="value",
+        outcome="ignored",
+    ).save()
+    held = await decider.decide(user_id, "manual")
+    assert held is not None
+    assert (held.push, held.reason, held.propensity) == (False, "rest", 1.0)
+    assert push_policy.rest_hours(tired) > 1
+    # the rest is looked for as far back as the longest rest (days, beyond the fatigue window)
+    await PushDecision.update(
+        {PushDecision.decided_at: datetime.now(UTC) - timedelta(hours=100)}
+    ).where((PushDecision.user == user_id) & (PushDecision.tip_id == "an-earlier-tip"))
+    tired_more = push_policy.PushState(**{**tired.__dict__, "misses": 3})
+    await PushLearnerState.update({PushLearnerState.state: tired_more.as_json()}).where(
+        PushLearnerState.user == user_id
+    )
+    assert push_policy.rest_hours(tired_more) > 100
+    still = await decider.decide(user_id, "manual")
+    assert still is not None
+    assert still.reason == "rest"
+
+
 async def test_unsubscribing_after_a_push_counts_as_turned_off(push_service: PushStandIn) -> None:
     user_id, _ = await _subscribed(push_service)
     await _settings(user_id, quiet_now=False)

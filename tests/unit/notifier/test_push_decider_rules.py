@@ -1,5 +1,6 @@
 """The push decider's hard rules and its learner: each rule holds with its reason, the
-threshold moves with outcomes, fatigue decays and recovers, choices are seeded."""
+threshold moves with outcomes, fatigue decays and recovers, choices are seeded, the person's
+good hours are waited for (and named), and unanswered pushes earn a longer rest."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def test_reactions_at_an_hour_teach_the_model_to_prefer_it() -> None:
     for _ in range(40):
         state = pp.update(state, morning, "reacted")
         state = pp.update(state, night, "ignored")
-    assert pp.predict(state, morning) > 0.6 > 0.2 > pp.predict(state, night)
+    assert pp.predict(state, morning) > 0.6 > 0.3 > pp.predict(state, night)
     # and waiting for the morning beats pushing at night
     assert pp.wait_value(state, pp.PushContext(4, False)) > pp.predict(state, night)
 
@@ -104,7 +105,7 @@ def test_choices_are_seeded_and_report_a_propensity_of_the_action_taken() -> Non
     again = pp.choose(state, ctx, random.Random(1), propensity_rng=random.Random(2))
     assert first == again
     assert pp.PROPENSITY_FLOOR <= first.propensity <= 1 - pp.PROPENSITY_FLOOR
-    assert first.reason in {"value", "below_threshold", "better_later"}
+    assert first.reason in {"value", "below_threshold", "better_hour"}
     assert first.push == (first.reason == "value")
 
 
@@ -141,3 +142,69 @@ def test_state_survives_the_database_round_trip() -> None:
     assert pp.PushState.from_json(state.as_json()) == state
     assert pp.PushState.from_json({"v": 0}) == pp.PushState()
     assert pp.PushState.from_json(None) == pp.PushState()
+
+
+def test_ignored_pushes_raise_the_persons_threshold_and_lengthen_their_rest() -> None:
+    ctx = pp.PushContext(local_hour=9, weekend=False)
+    state = pp.PushState()
+    assert pp.rest_hours(state) == 0
+    thresholds, rests = [state.threshold], [pp.rest_hours(state)]
+    for _ in range(4):
+        state = pp.update(state, ctx, "ignored")
+        thresholds.append(state.threshold)
+        rests.append(pp.rest_hours(state))
+    assert thresholds == sorted(thresholds)
+    assert thresholds[-1] > thresholds[0]
+    assert rests == sorted(rests)
+    assert 0 < rests[1] < rests[-1] <= pp.REST_MAX_H
+    assert state.misses == 4
+    # one reaction ends the rest and lowers the threshold a little
+    answered = pp.update(state, ctx, "reacted")
+    assert answered.misses == 0
+    assert pp.rest_hours(answered) == 0
+    assert answered.threshold < state.threshold
+
+
+def test_the_agents_peak_hours_seed_the_hour_before_any_outcome() -> None:
+    state = pp.PushState()
+    peak = pp.PushContext(local_hour=18, weekend=False, peak_hours=(17, 18), preferred_hour=18)
+    off_peak = pp.PushContext(local_hour=14, weekend=False, peak_hours=(17, 18), preferred_hour=18)
+    assert pp.predict(state, peak) > pp.predict(state, off_peak)
+
+
+def test_a_later_better_hour_holds_the_push_and_names_the_hour() -> None:
+    # Sure of the evening, unsure of the afternoon: at 14:00 the learner waits for 17:00 or 18:00.
+    state = pp.PushState(precision=[1e4] * len(pp.FEATURES))
+    state.mean[pp.FEATURES.index("bias")] = -0.5
+    state.mean[pp.FEATURES.index("peak")] = 2.5
+    state.threshold = 0.3
+    ctx = pp.PushContext(local_hour=14, weekend=False, peak_hours=(17, 18))
+    choice = pp.choose(state, ctx, random.Random(0), propensity_rng=random.Random(1))
+    assert not choice.push
+    assert choice.reason == "better_hour"
+    assert choice.wait_hours == 3  # the first peak hour, 17:00 (later ones are discounted)
+    assert choice.value_wait > choice.value_now >= choice.threshold
+    assert choice.propensity > 0.9
+    # at 17:00 the same learner pushes
+    at_peak = pp.choose(state, ctx.later(3), random.Random(0), propensity_rng=random.Random(1))
+    assert at_peak.push
+    assert at_peak.wait_hours == 0
+    # a quiet evening (hard rules) leaves nothing better to wait for: no hold for it
+    nothing_later = pp.choose(state, ctx, random.Random(0), [False] * pp.WAIT_HOURS)
+    assert nothing_later.reason != "better_hour"
+
+
+def test_a_state_stored_before_the_hour_features_keeps_what_it_learned() -> None:
+    old = {
+        "v": 1,
+        "mean": [0.5 + i for i in range(len(pp.V1_FEATURES))],
+        "precision": [20.0] * len(pp.V1_FEATURES),
+        "threshold": 0.42,
+        "outcomes": {"reacted": 2},
+    }
+    state = pp.PushState.from_json(old)
+    for name, learned in zip(pp.V1_FEATURES, old["mean"], strict=True):
+        assert state.mean[pp.FEATURES.index(name)] == learned
+    assert state.mean[pp.FEATURES.index("peak")] == pp.PRIOR_MEAN["peak"]
+    assert (state.threshold, state.outcomes, state.misses) == (0.42, {"reacted": 2}, 0)
+    assert pp.PushState.from_json(state.as_json()) == state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from backend.recommender import push_rules
 from backend.simulation import push_sim
 from backend.simulation.cli import sim
 from backend.simulation.personas import all_personas, get_persona
@@ -66,3 +67,11 @@ def test_personas_in_worker_processes_give_the_same_figures() -> None:
     alone = push_sim.compare(personas, seed=2, users=1, days=3)
     pooled = push_sim.compare(personas, seed=2, users=1, days=3, processes=2)
     assert push_sim.table(pooled) == push_sim.table(alone)
+
+
+def test_the_learned_decider_sees_the_peak_hours_the_time_of_day_agent_would_infer() -> None:
+    lark = get_persona("lark")
+    peaks = push_sim.peak_hours(lark)
+    assert {7, 8} <= set(peaks)
+    quiet = push_sim.quiet_window(lark)
+    assert not any(push_rules.in_quiet(h, *quiet) for h in peaks)
