@@ -39,7 +39,12 @@ def judge(report: dict[str, Any]) -> tuple[int, list[str]]:
     if deps and len(skipped) == len(deps):
         # The index answered, but without vulnerability data (a mirror without PyPI's JSON
         # API, say): nothing was audited. A warning, neither a pass nor a failure.
-        lines.append(f"WARNING: no package could be audited ({skipped[0]['skip_reason']})")
+        lines.append(
+            "WARNING: no package could be audited: pip-audit reads PyPI's per-release JSON "
+            "(https://pypi.org/pypi/NAME/VERSION/json) and every package came back "
+            f'"{skipped[0]["skip_reason"]}" — the index this machine reaches answers without '
+            "that API (a mirror or proxy); run the audit where pypi.org answers it"
+        )
     return (1 if fixable else 0), lines
 
 
