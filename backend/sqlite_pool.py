@@ -85,15 +85,25 @@ class _Pool:
                     if healthy and not self.closed:
                         self.idle.append(connection)
                     else:  # cancelled or failed mid-use: its state is unknown, close it
-                        self._close_later(connection)
+                        await self._close_now(connection)
             finally:
                 if write:
                     self.write_lock.release()
 
-    def _close_later(self, connection: aiosqlite.Connection) -> None:
-        task = self.loop.create_task(_close_quietly(connection))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+    async def _close_now(self, connection: aiosqlite.Connection) -> None:
+        """Close a connection before its slot and the write lock are given back.
+
+        A statement that failed half-way (an INSERT … RETURNING whose row could not be read,
+        say) keeps SQLite's write lock until its connection is closed: closed later, every
+        other process's writer would wait out its busy timeout meanwhile. When this task is
+        being cancelled, the close still runs to the end (shielded) in the background."""
+        closing = self.loop.create_task(_close_quietly(connection))
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            raise
 
     async def close(self) -> None:
         """Close the idle connections; lent ones close when they come back."""
@@ -211,8 +221,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if pool is None or (query_type == "insert" and self.get_version_sync() < 3.35):
             return await super()._run_in_new_connection(query, args, query_type, table)
         async with pool.borrow(write=not _is_read(query)) as connection:
-            # One hop to the connection's thread (execute, fetch, done) instead of three.
-            return list(await connection.execute_fetchall(query, args or []))
+            return await _fetch_all(connection, query, args)
 
     async def _run_in_existing_connection(
         self,
@@ -229,4 +238,16 @@ class PooledSQLiteEngine(SQLiteEngine):
                 connection, query, args, query_type, table
             )
         # A pooled connection has foreign keys on already (Piccolo re-sends the PRAGMA).
-        return list(await connection.execute_fetchall(query, args or []))
+        return await _fetch_all(connection, query, args)
+
+
+async def _fetch_all(connection: aiosqlite.Connection, query: str, args: list[Any] | None) -> Any:
+    """Run one statement and read its rows, closing its cursor whatever happens.
+
+    Not `execute_fetchall` (one hop fewer): when reading the rows fails (a converter refusing a
+    value an INSERT … RETURNING wrote, say), its cursor lives on in the traceback, and an
+    unfinalized statement keeps SQLite's write lock even past `close()` (the connection
+    becomes a zombie until the statement goes) — every other process's writer then waits out
+    its busy timeout. Closing the cursor finalizes the statement at once."""
+    async with connection.execute(query, args or []) as cursor:
+        return list(await cursor.fetchall())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -95,3 +96,23 @@ async def test_closing_the_pool_closes_every_connection(tmp_path: Path) -> None:
     assert all(c._connection is None for c in opened)  # closed (aiosqlite drops it)
     # Without the pool the engine is Piccolo's: a connection per query.
     assert await engine.run_ddl("SELECT 1 AS one") == [{"one": 1}]
+
+
+async def test_a_statement_that_fails_half_way_leaves_no_write_lock(
+    pooled: PooledSQLiteEngine, tmp_path: Path
+) -> None:
+    """An INSERT … RETURNING whose row cannot be read (a UUID column holding a non-UUID) has
+    written but not finished: its connection must be closed before the error comes back, or
+    SQLite's write lock stays held and other processes' writers wait out their busy timeout."""
+    await pooled.run_ddl("CREATE TABLE marked (id UUID PRIMARY KEY)")
+    with pytest.raises(ValueError, match="UUID"):
+        await pooled.run_ddl("INSERT INTO marked (id) VALUES ('not-a-uuid') RETURNING id")
+    # Another process's writer, with no busy timeout at all: it gets the lock at once.
+    other = sqlite3.connect(tmp_path / "pool.sqlite3", timeout=0)
+    try:
+        other.execute("INSERT INTO item (n) VALUES (1)")
+        other.commit()
+    finally:
+        other.close()
+    rows = await pooled.run_ddl("SELECT count(*) AS c FROM item")
+    assert rows == [{"c": 1}]
