@@ -75,8 +75,14 @@ def embedding_server(var_dir: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _use_embedder(monkeypatch: pytest.MonkeyPatch, model: str, api_base: str) -> None:
+    # The call's deadline is the server's start deadline: a loaded machine can take over a
+    # minute to embed the batch, and a call cut short is retried by the client (two POSTs).
     settings = dataclasses.replace(
-        get_settings(), llm_embedder=model, llm_embedder_api_base=api_base, llm_retries=0
+        get_settings(),
+        llm_embedder=model,
+        llm_embedder_api_base=api_base,
+        llm_retries=0,
+        llm_timeout_s=START_TIMEOUT_S,
     )
     monkeypatch.setattr(llm_config, "get_settings", lambda: settings)
     monkeypatch.setattr(llm_gateway, "_gateways", {})  # a gateway built from these settings
