@@ -25,11 +25,11 @@ from backend.contracts.sources import Gate, candidate_readers, gate_readers
 from backend.db import write_transaction
 from backend.recommender import first_tip
 from backend.recommender.candidate_columns import COLUMNS, CandidateColumns
+from backend.recommender.candidate_log import compact
 from backend.recommender.explain import explanation
 from backend.recommender.feature_columns import (
     TableMappings,
     feature_table,
-    rounded,
     row_mapping,
     shares,
 )
@@ -106,12 +106,9 @@ def _recently_done(rows: list[dict[str, Any]], now: datetime) -> set[str]:
 
 
 def _candidate_log(table: FeatureTable) -> str:
-    """Every candidate's raw features, columnar and rounded to 4 decimals: replayable, ~5 B per
-    number. Encoded here (msgspec) rather than by the ORM's json.dumps, which at 2,000
-    candidates spent longer on the ~46,000 numbers than the whole pick otherwise did."""
-    return _LOG_ENCODER.encode(
-        {"refs": table.refs, "keys": list(table.keys), "values": rounded(table.values, 4).tolist()}
-    ).decode()
+    """Every candidate's raw features, by column (candidate_log.py), encoded here (msgspec)
+    rather than by the ORM's json.dumps, several times slower on tens of thousands of numbers."""
+    return _LOG_ENCODER.encode(compact(table.refs, table.keys, table.values)).decode()
 
 
 def display_detail(
