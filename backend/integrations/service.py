@@ -42,10 +42,12 @@ COLD_FETCH_TIMEOUT_S = 2.0
 
 _decoder = msgspec.json.Decoder(list[Candidate])
 
-MAX_DECODED = 512
-"""(person, source) lists kept decoded in this process (see `_decoded`)."""
+MAX_DECODED_ITEMS = 100_000
+"""Items kept decoded in this process, over all (person, source) lists (see `_decoded`): a few
+hundred kB per 1,000 items, the least recently read lists dropped first."""
 
 _DECODED: OrderedDict[tuple[str, str], tuple[str | bytes, list[Candidate]]] = OrderedDict()
+_decoded_items = 0
 
 
 def _decoded(user_id: str, source: str, data: str | bytes) -> list[Candidate]:
@@ -64,10 +66,22 @@ def _decoded(user_id: str, source: str, data: str | bytes) -> list[Candidate]:
 
 
 def _keep_decoded(user_id: str, source: str, data: str | bytes, items: list[Candidate]) -> None:
+    global _decoded_items
+    _forget_decoded(user_id, source)
+    if len(items) > MAX_DECODED_ITEMS:
+        return
     _DECODED[(user_id, source)] = (data, items)
-    _DECODED.move_to_end((user_id, source))
-    while len(_DECODED) > MAX_DECODED:
-        _DECODED.popitem(last=False)
+    _decoded_items += len(items)
+    while _decoded_items > MAX_DECODED_ITEMS:
+        _, (_, dropped) = _DECODED.popitem(last=False)
+        _decoded_items -= len(dropped)
+
+
+def _forget_decoded(user_id: str, source: str) -> None:
+    global _decoded_items
+    found = _DECODED.pop((user_id, source), None)
+    if found is not None:
+        _decoded_items -= len(found[1])
 
 
 def _fresh_key(user_id: str, source: str) -> str:
@@ -141,7 +155,7 @@ async def forget_items(user_id: str, source: str | None = None) -> None:
     """Drop the fresh cache so the next read goes to the source(s)."""
     sources = [source] if source else list(ITEM_SOURCES)
     for s in sources:
-        _DECODED.pop((user_id, s), None)
+        _forget_decoded(user_id, s)
     await get_redis().delete(*[_fresh_key(user_id, s) for s in sources])
 
 

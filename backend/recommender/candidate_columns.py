@@ -26,8 +26,9 @@ from backend.contracts.candidate import Candidate
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-MAX_CACHED_LISTS = 512
-"""Candidate lists whose columns are kept (per process): about one per recently active person."""
+MAX_CACHED_ROWS = 100_000
+"""Candidates whose columns are kept (per process, over all lists; the least recently used lists
+are dropped first): a few hundred bytes each beside the candidate objects they keep alive."""
 
 MIN_CACHED_LENGTH = 32
 """Shorter lists are not cached: their columns cost less than the key of a long one."""
@@ -139,9 +140,10 @@ def _combined(parts: list[CandidateColumns]) -> CandidateColumns:
 class ColumnsCache:
     """Columns per candidate list, by the identity of its objects (see module docstring)."""
 
-    def __init__(self, max_lists: int = MAX_CACHED_LISTS) -> None:
+    def __init__(self, max_rows: int = MAX_CACHED_ROWS) -> None:
         self._lists: OrderedDict[tuple[int, ...], CandidateColumns] = OrderedDict()
-        self._max = max_lists
+        self._max = max_rows
+        self._rows = 0
         self.built = 0
         """Lists whose columns were built (not found): what tests and benchmarks count."""
 
@@ -157,9 +159,13 @@ class ColumnsCache:
             return found
         self.built += 1
         found = CandidateColumns(candidates)  # keeps the objects: their ids stay theirs
+        if len(found) > self._max:
+            return found
         self._lists[key] = found
-        while len(self._lists) > self._max:
-            self._lists.popitem(last=False)
+        self._rows += len(found)
+        while self._rows > self._max:
+            _, dropped = self._lists.popitem(last=False)
+            self._rows -= len(dropped)
         return found
 
     def combined(self, batches: Sequence[Sequence[Candidate]]) -> CandidateColumns:
@@ -174,6 +180,7 @@ class ColumnsCache:
     def clear(self) -> None:
         """Forget every list (tests)."""
         self._lists.clear()
+        self._rows = 0
 
 
 COLUMNS = ColumnsCache()

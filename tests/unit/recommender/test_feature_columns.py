@@ -159,7 +159,7 @@ def test_a_gate_removes_rows_before_anything_is_scored() -> None:
 
 
 def test_the_cache_keeps_a_list_while_its_objects_come_back() -> None:
-    cache = ColumnsCache(max_lists=2)
+    cache = ColumnsCache(max_rows=2 * (MIN_CACHED_LENGTH + 10))
     tasks = _candidates(random.Random(5), MIN_CACHED_LENGTH + 10)
     first = cache.columns_of(tasks)
     assert cache.columns_of(list(tasks)) is first, "the same objects in a new list: kept"
@@ -176,6 +176,8 @@ def test_the_cache_keeps_a_list_while_its_objects_come_back() -> None:
     copies = [replace(c) for c in tasks]
     assert cache.columns_of(copies) is not first
     assert cache.built == 4
+    cache.columns_of(tasks)  # dropped by now: the cache holds about two lists' rows
+    assert cache.built == 5
 
 
 def test_combined_batches_equal_one_list() -> None:
