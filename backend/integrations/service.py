@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import msgspec
@@ -41,6 +42,47 @@ COLD_FETCH_TIMEOUT_S = 2.0
 
 _decoder = msgspec.json.Decoder(list[Candidate])
 
+MAX_DECODED_ITEMS = 100_000
+"""Items kept decoded in this process, over all (person, source) lists (see `_decoded`): a few
+hundred kB per 1,000 items, the least recently read lists dropped first."""
+
+_DECODED: OrderedDict[tuple[str, str], tuple[str | bytes, list[Candidate]]] = OrderedDict()
+_decoded_items = 0
+
+
+def _decoded(user_id: str, source: str, data: str | bytes) -> list[Candidate]:
+    """The items of one cached copy, decoded once per copy: while a source has not synced, every
+    pick gets the same objects back (the recommender keeps per-list work by their identity,
+    backend/recommender/candidate_columns.py). Comparing the copy costs far less than decoding
+    2,000 tasks again."""
+    key = (user_id, source)
+    found = _DECODED.get(key)
+    if found is not None and found[0] == data:
+        _DECODED.move_to_end(key)
+        return found[1]
+    items = _decoder.decode(data)
+    _keep_decoded(user_id, source, data, items)
+    return items
+
+
+def _keep_decoded(user_id: str, source: str, data: str | bytes, items: list[Candidate]) -> None:
+    global _decoded_items
+    _forget_decoded(user_id, source)
+    if len(items) > MAX_DECODED_ITEMS:
+        return
+    _DECODED[(user_id, source)] = (data, items)
+    _decoded_items += len(items)
+    while _decoded_items > MAX_DECODED_ITEMS:
+        _, (_, dropped) = _DECODED.popitem(last=False)
+        _decoded_items -= len(dropped)
+
+
+def _forget_decoded(user_id: str, source: str) -> None:
+    global _decoded_items
+    found = _DECODED.pop((user_id, source), None)
+    if found is not None:
+        _decoded_items -= len(found[1])
+
 
 def _fresh_key(user_id: str, source: str) -> str:
     return key("tasks", user_id, source)
@@ -64,6 +106,7 @@ async def _remember(user_id: str, source: str, items: list[Candidate]) -> None:
             pipe.set(_fresh_key(user_id, source), data, ex=get_settings().task_cache_ttl_s)
             pipe.set(_known_key(user_id, source), data, ex=KNOWN_TTL_S)
             await pipe.execute()
+    _keep_decoded(user_id, source, data.decode(), items)  # as the next read will return it
 
 
 async def open_items(user_id: str) -> list[Candidate]:
@@ -80,7 +123,7 @@ async def open_items(user_id: str) -> list[Candidate]:
     items: list[Candidate] = []
     for source, cached in zip(sources, fresh, strict=True):
         if cached is not None:
-            items.extend(_decoder.decode(cached))
+            items.extend(_decoded(user_id, source, cached))
             continue
         try:
             got = await asyncio.wait_for(
@@ -111,6 +154,8 @@ def cache_keys(user_id: str, source: str) -> list[str]:
 async def forget_items(user_id: str, source: str | None = None) -> None:
     """Drop the fresh cache so the next read goes to the source(s)."""
     sources = [source] if source else list(ITEM_SOURCES)
+    for s in sources:
+        _forget_decoded(user_id, s)
     await get_redis().delete(*[_fresh_key(user_id, s) for s in sources])
 
 

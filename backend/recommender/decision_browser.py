@@ -16,6 +16,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 
 from backend.contracts.errors import Refused
+from backend.recommender.candidate_log import logged_rows
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision
 
 MAX_PAGE = 200
@@ -278,11 +279,10 @@ def _shadow(s: dict[str, Any]) -> ShadowPick:
 
 
 def _candidates(log: Any, chosen_ref: str) -> list[LoggedCandidate]:
-    if not isinstance(log, dict):
+    logged = logged_rows(log)
+    if logged is None:
         return []
-    refs, keys, values = log.get("refs"), log.get("keys"), log.get("values")
-    if not (isinstance(refs, list) and isinstance(keys, list) and isinstance(values, list)):
-        return []
+    refs, keys, values = logged
     return [
         LoggedCandidate(
             item_ref=str(ref),

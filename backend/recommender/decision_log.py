@@ -1,7 +1,7 @@
 """The decision log as other domains read it: rewarded decisions with their candidate sets.
 
 Off-policy evaluation (backend/simulation) needs, per served tip that has a reward: who, when,
-the raw features of every candidate scored (logged by decisions.py as {refs, keys, values}),
+the raw features of every candidate scored (logged by decisions.py, read by candidate_log.py),
 which one was served, its propensity under the serving policy, and the reward. Rows logged
 before candidate sets were recorded, or whose served item is missing from its own candidate
 set, cannot be replayed and are left out; so are a rule's decisions (first_tip.RULE_PREFIX):
@@ -16,6 +16,7 @@ from typing import Any
 
 from piccolo.custom_types import Combinable
 
+from backend.recommender.candidate_log import logged_rows
 from backend.recommender.first_tip import RULE_PREFIX
 from backend.recommender.tables import ServedTip
 
@@ -41,12 +42,10 @@ class LoggedTip:
 
 
 def _logged(row: dict[str, Any]) -> LoggedTip | None:
-    log = row["candidates"]
-    if not isinstance(log, dict):
+    logged = logged_rows(row["candidates"])
+    if logged is None:
         return None
-    refs, keys, values = log.get("refs"), log.get("keys"), log.get("values")
-    if not (isinstance(refs, list) and isinstance(keys, list) and isinstance(values, list)):
-        return None
+    refs, keys, values = logged
     if row["item_ref"] not in refs or len(values) != len(refs) or not refs:
         return None
     propensity = float(row["propensity"] or 0.0)
@@ -56,8 +55,8 @@ def _logged(row: dict[str, Any]) -> LoggedTip | None:
         tip_id=str(row["id"]),
         user_id=str(row["user"]),
         served_at=row["served_at"],
-        refs=[str(r) for r in refs],
-        keys=[str(k) for k in keys],
+        refs=refs,
+        keys=keys,
         values=values,
         chosen=refs.index(row["item_ref"]),
         propensity=propensity,

@@ -15,15 +15,26 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+import numpy as np
+
 from backend.contracts.candidate import Candidate
 from backend.contracts.clock import local_time
 from backend.contracts.principal import Principal
 from backend.contracts.sources import Gate, candidate_readers, gate_readers
 from backend.db import write_transaction
 from backend.recommender import first_tip
+from backend.recommender.candidate_columns import COLUMNS, CandidateColumns
+from backend.recommender.candidate_log import compact
 from backend.recommender.explain import explanation
+from backend.recommender.feature_columns import (
+    TableMappings,
+    feature_table,
+    row_mapping,
+    shares,
+)
 from backend.recommender.feature_table import FeatureTable
-from backend.recommender.features import Context, candidate_features, with_habits
+from backend.recommender.features import Context
 from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
@@ -33,6 +44,8 @@ from backend.recommender.state import state_for, stored_states
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
 
 log = logging.getLogger("oo.recommender.decisions")
+
+_LOG_ENCODER = msgspec.json.Encoder()
 
 DONE_GRACE_S = 15 * 60
 """An item answered "done" is not picked again for this long: closing it at the source is an
@@ -92,15 +105,10 @@ def _recently_done(rows: list[dict[str, Any]], now: datetime) -> set[str]:
     }
 
 
-def _candidate_log(candidates: list[Candidate], raw: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Every candidate's raw features, columnar and rounded: replayable, and ~5 B per number."""
-    refs = [c.item_ref for c in candidates]
-    keys = sorted(raw[refs[0]])
-    return {
-        "refs": refs,
-        "keys": keys,
-        "values": [[round(float(raw[r].get(k, 0.0)), 4) for k in keys] for r in refs],
-    }
+def _candidate_log(table: FeatureTable) -> str:
+    """Every candidate's raw features, by column (candidate_log.py), encoded here (msgspec)
+    rather than by the ORM's json.dumps, several times slower on tens of thousands of numbers."""
+    return _LOG_ENCODER.encode(compact(table.refs, table.keys, table.values)).decode()
 
 
 def display_detail(
@@ -142,10 +150,11 @@ def _shadow_row(
     )
 
 
-async def _candidates(user_id: str, now: datetime) -> list[Candidate]:
-    """Every registered source's candidates (tasks, written tips), read concurrently."""
+async def _candidates(user_id: str, now: datetime) -> CandidateColumns:
+    """Every registered source's candidates (tasks, written tips), read concurrently, as the
+    columns of their list (each source's list kept while its objects come back: a sync)."""
     found = await asyncio.gather(*(read(user_id, now) for read in candidate_readers()))
-    return [c for batch in found for c in batch]
+    return COLUMNS.combined(found)
 
 
 async def _gates(user_id: str, now: datetime) -> list[Gate]:
@@ -160,6 +169,17 @@ async def _never_answered(user_id: str, rows: list[dict[str, Any]]) -> bool:
     if any(r["reaction"] is not None for r in rows):
         return False
     return not await Feedback.exists().where(Feedback.user == user_id)
+
+
+def eligible_rows(columns: CandidateColumns, hidden: set[str], gates: list[Gate]) -> np.ndarray:
+    """Rows of the candidates a pick may choose from, before anything is scored: not hidden,
+    still relevant (see `still_relevant`, which it equals), and through every gate."""
+    mask = columns.eligible(hidden)
+    if gates:
+        candidates = columns.candidates
+        for i in np.flatnonzero(mask).tolist():
+            mask[i] = all(g(candidates[i]) for g in gates)
+    return np.flatnonzero(mask)
 
 
 def still_relevant(items: list[Candidate], hidden: set[str]) -> list[Candidate]:
@@ -191,24 +211,25 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         habits_of(user.user_id, user.timezone, now),
     )
     hidden |= _recently_done(rows, now)
-    # Eligibility: not hidden, still relevant, and through every gate (e.g. no long task
-    # right before the next meeting).
-    candidates = [c for c in still_relevant(items, hidden) if all(g(c) for g in gates)]
-    if not candidates:
+    # Eligibility first, then features of the eligible rows only: not hidden, still relevant,
+    # and through every gate (e.g. no long task right before the next meeting).
+    eligible = eligible_rows(items, hidden, gates)
+    if not eligible.size:
         return None
-    base = with_habits(
-        Context(
-            now=now,
-            timezone=user.timezone,
-            history=UserHistory.from_rows(rows, user.timezone),
-            priors=priors,
-        ),
-        habits,
-        candidates,
+    candidates = [items.candidates[i] for i in eligible.tolist()]
+    base = Context(
+        now=now,
+        timezone=user.timezone,
+        history=UserHistory.from_rows(rows, user.timezone),
+        priors=priors,
+        habits=habits,
     )
-    raw = {c.item_ref: candidate_features(c, base) for c in candidates}
-    # One matrix of the raw features for every policy of this request (feature_table.py).
-    context = replace(base, features=raw, table=FeatureTable.build(candidates, raw))
+    open_share, overdue_share = shares(items, eligible, base.local.date().toordinal())
+    base = replace(base, open_share=open_share, overdue_share=overdue_share)
+    # One matrix of the raw features for every policy of this request (feature_table.py),
+    # computed column by column (feature_columns.py: the numbers candidate_features gives).
+    table = feature_table(items, eligible, candidates, base)
+    context = replace(base, features=TableMappings(table), table=table)
     decision = active.score(state_for(active, stored), context, candidates)
     decided_by, decided_version = active.id, active.version
     phrasing: str | None = None
@@ -230,7 +251,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
             )
         except Exception:  # a shadow must never cost a person their tip
             log.exception("shadow policy %s failed to score", policy.id)
-    features = raw[chosen.item_ref]
+    features = row_mapping(table, decision.choice)
     why = explanation(active, decision, chosen, features, len(candidates))
     if decided_by == first_tip.RULE_ID:
         why.update(
@@ -248,7 +269,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         project=chosen.project,
         detail=display_detail(chosen, features, phrasing),
         features=features,
-        candidates=_candidate_log(candidates, raw),
+        candidates=_candidate_log(table),
         explanation=why,
         candidate_count=len(candidates),
         policy_id=decided_by,

@@ -51,7 +51,7 @@ class FeatureTable:
         # Cells whose key the candidate's mapping lacks (None: every mapping has every key).
         self.missing = missing
         self._column = {k: i for i, k in enumerate(self.keys)}
-        self._row: dict[str, int] = dict(zip(self.refs, range(n), strict=True))
+        self._rows: dict[str, int] | None = None  # by item_ref, built when first asked
         self._derived: dict[str, Any] = {}
 
     @classmethod
@@ -92,10 +92,20 @@ class FeatureTable:
         if candidates is self.candidates:
             return slice(None)
         n = len(self.refs)
-        index = np.fromiter(map(self._row.get, map(_REF, candidates), [n] * len(candidates)), int)
+        rows = self._row_index()
+        index = np.fromiter(map(rows.get, map(_REF, candidates), [n] * len(candidates)), int)
         if index.size and int(index.max()) >= n:
             return None
         return index
+
+    def _row_index(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = dict(zip(self.refs, range(len(self.refs)), strict=True))
+        return self._rows
+
+    def row_of(self, ref: str) -> int | None:
+        """The row of an item_ref (the last one, if it repeats), None if not in the table."""
+        return self._row_index().get(ref)
 
     def columns(self, wanted: Sequence[tuple[str, float]]) -> np.ndarray:
         """A fresh n × len(wanted) matrix of the wanted keys, the default where a key is absent."""

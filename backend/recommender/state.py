@@ -77,36 +77,36 @@ async def save_states(
 ) -> None:
     """Write new states (call inside the feedback transaction, with `stored` read in it).
 
-    Existing rows are updated one by one (a handful of policies); missing rows are inserted in
-    one statement.
+    One statement for all of them: existing rows are upserted on their id (so they are updated),
+    missing rows get new ids (so they are inserted) — one round trip instead of one per policy.
     """
     now = datetime.now(UTC)
-    inserts: list[PolicyState] = []
+    rows: list[PolicyState] = []
     for policy_id, (policy, state) in new_states.items():
         row = stored.get(policy_id)
-        if row is None:
-            inserts.append(
-                PolicyState(
-                    user=user_id,
-                    policy_id=policy_id,
-                    policy_version=policy.version,
-                    state=state,
-                    updates=1,
-                    updated_at=now,
-                )
-            )
-            continue
-        same_version = row.policy_version == policy.version
-        await PolicyState.update(
-            {
-                PolicyState.state: state,
-                PolicyState.policy_version: policy.version,
-                PolicyState.updates: (row.updates + 1) if same_version else 1,
-                PolicyState.updated_at: now,
-            }
-        ).where(PolicyState.id == row.id)
-    if inserts:
-        await PolicyState.insert(*inserts)
+        same_version = row is not None and row.policy_version == policy.version
+        written = PolicyState(
+            user=user_id,
+            policy_id=policy_id,
+            policy_version=policy.version,
+            state=state,
+            updates=(row.updates + 1) if row is not None and same_version else 1,
+            updated_at=now,
+        )
+        if row is not None:
+            written.id = row.id
+        rows.append(written)
+    if rows:
+        await PolicyState.insert(*rows).on_conflict(
+            target=PolicyState.id,
+            action="DO UPDATE",
+            values=[
+                PolicyState.state,
+                PolicyState.policy_version,
+                PolicyState.updates,
+                PolicyState.updated_at,
+            ],
+        )
 
 
 async def load_state(user_id: str, policy: Policy) -> UserState:

@@ -11,6 +11,7 @@ from backend.identity.service import Principal, principal_for_user
 from backend.integrations.service import forget_items
 from backend.integrations.tables import DemoTask
 from backend.recommender import service
+from backend.recommender.candidate_log import logged_rows
 from backend.recommender.reward import Action
 from backend.recommender.tables import Feedback, PolicyState, ServedTip, Snooze
 from backend.settings import get_settings
@@ -261,10 +262,11 @@ async def test_the_persons_completion_habits_reach_the_logged_features() -> None
         .first()
     )
     assert row is not None
-    logged = row["candidates"]
+    logged = logged_rows(row["candidates"])
+    assert logged is not None
+    refs, keys, rows = logged
     features = {
-        ref: dict(zip(logged["keys"], values, strict=True))
-        for ref, values in zip(logged["refs"], logged["values"], strict=True)
+        ref: dict(zip(keys, values, strict=True)) for ref, values in zip(refs, rows, strict=True)
     }
     home = next(f for ref, f in features.items() if f["habit_project"] > 0)
     work = next(f for ref, f in features.items() if f["habit_project"] < 0)

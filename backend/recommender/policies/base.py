@@ -18,6 +18,7 @@ import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.recommender.features import Context
+from backend.recommender.policies.vectors import seed5, seed7, seed_table
 
 UserState = dict[str, Any]
 
@@ -98,6 +99,18 @@ class PooledPolicy(Protocol):
     ) -> UserState:
         """Fold (raw features of the served candidate, reward) pairs into the population state."""
         ...
+
+
+def seed_matrix(context: Context, candidates: Sequence[Candidate], weekday: bool) -> np.ndarray:
+    """The seed policies' matrix (SEED7 with the weekday, else SEED5): from the context's
+    feature table when it covers the candidates, else from their mappings."""
+    table = context.table
+    if table is not None:
+        index = table.rows_of(candidates)
+        if index is not None:
+            return seed_table(table, weekday)[index]
+    rows = raw_rows(context, candidates)
+    return seed7(rows) if weekday else seed5(rows)
 
 
 def raw_rows(context: Context, candidates: Sequence[Candidate]) -> list[Mapping[str, float]]:

@@ -13,7 +13,7 @@ from backend.recommender.policies.base import (
     UserState,
     contributions,
     greedy_probabilities,
-    raw_rows,
+    seed_matrix,
     uniform_index,
 )
 from backend.recommender.policies.linear import Ridge
@@ -58,7 +58,7 @@ class EpsilonGreedy:
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
     ) -> Decision:
         """Explore with probability ε, else the best estimate (ties broken at random)."""
-        X = seed7(raw_rows(context, candidates))
+        X = seed_matrix(context, candidates, weekday=True)
         theta, _ = Ridge.scoring(user_state, len(self.names), self.lam, with_inverse=False)
         values = X @ theta
         probs = greedy_probabilities(values, self.epsilon)

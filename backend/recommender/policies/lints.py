@@ -16,7 +16,7 @@ import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.recommender.features import Context
-from backend.recommender.policies.base import Decision, UserState, contributions, draw, raw_rows
+from backend.recommender.policies.base import Decision, UserState, contributions, draw, seed_matrix
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import SqrtPosterior, argmax_frequencies_by_draw
 from backend.recommender.policies.vectors import SEED7_NAMES, seed7
@@ -74,7 +74,7 @@ class LinearThompson:
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
     ) -> Decision:
         """Sample, count the winners, mix, draw."""
-        X = seed7(raw_rows(context, candidates))
+        X = seed_matrix(context, candidates, weekday=True)
         model = load_posterior(user_state, len(self.names), self.lam)
         choice, probs, means = thompson_pick(
             self._rng, X, model.mu, model, self.scale, self.draws, self.epsilon

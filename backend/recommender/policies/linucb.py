@@ -19,7 +19,7 @@ from backend.recommender.policies.base import (
     contributions,
     draw,
     greedy_probabilities,
-    raw_rows,
+    seed_matrix,
 )
 from backend.recommender.policies.egreedy import clip_reward, load_ridge
 from backend.recommender.policies.linear import Ridge
@@ -48,7 +48,7 @@ class LinUCB:
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
     ) -> Decision:
         """Highest upper confidence bound (ties share), ε-mixed."""
-        X = seed5(raw_rows(context, candidates))
+        X = seed_matrix(context, candidates, weekday=False)
         theta, A_inv = Ridge.scoring(user_state, len(self.names), self.lam, with_inverse=True)
         means = X @ theta
         widths = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, A_inv, X), 0.0))

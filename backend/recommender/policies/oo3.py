@@ -30,6 +30,7 @@ from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
 from backend.recommender.features import Context
 from backend.recommender.policies.base import Decision, UserState, draw, sampled_decision
+from backend.recommender.policies.cell_groups import cell_matrix
 from backend.recommender.policies.egreedy import clip_reward
 from backend.recommender.policies.linear import argmax_frequencies
 from backend.recommender.policies.oo import OOPolicy
@@ -148,8 +149,11 @@ class OOv3Policy(OOPolicy):
         return keys, G[group_of]
 
     def _gains(self, candidates: Sequence[Candidate], values: Values) -> np.ndarray:
-        done = {"advice": HELPFUL_REWARD, "insight": TRUE_REWARD}
-        return np.array([done.get(c.kind, values.done) - values.not_done for c in candidates])
+        # The values once, not once per candidate (each is a small computation on the sums).
+        not_done = values.not_done
+        by_kind = {"advice": HELPFUL_REWARD - not_done, "insight": TRUE_REWARD - not_done}
+        other = values.done - not_done
+        return np.fromiter((by_kind.get(c.kind, other) for c in candidates), float)
 
     def score(
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
@@ -165,11 +169,13 @@ class OOv3Policy(OOPolicy):
         p_mean = X @ mean
         if self.use_cells:
             table = PersonCells(json_object(user_state.get("cells")))
-            keys, C = self._cell_matrix(candidates, context.local)
-            effect, variance = table.effects(keys)
-            z = self._rng.standard_normal((len(keys), self.draws))
-            p_draws += C @ (effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z)
-            p_mean = p_mean + C @ effect
+            # Named once per group of alike candidates, the groups kept on the feature table
+            # and shared with oo-v2 (cell_groups.py); sums gathered per group, not per cell.
+            cells = cell_matrix(candidates, context.local, context.table)
+            effect, variance = table.effects(cells.keys)
+            z = self._rng.standard_normal((len(cells.keys), self.draws))
+            p_draws += cells.sums(effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z)
+            p_mean = p_mean + cells.sums(effect)
         n = len(candidates)
         frequencies = argmax_frequencies(gain[:, None] * p_draws)
         probs = (1.0 - self.epsilon) * frequencies + self.epsilon / n

@@ -127,7 +127,11 @@ _SEED_HIGH = np.array([1.0, 2.0, 1.0, 1.0, 6.0])
 
 
 def _seed(rows: Rows, weekday: bool) -> np.ndarray:
-    M = raw_matrix(rows, _SEED_KEYS)  # is_overdue, age, priority, hour, weekday
+    return _seed_scaled(raw_matrix(rows, _SEED_KEYS), weekday)
+
+
+def _seed_scaled(M: np.ndarray, weekday: bool) -> np.ndarray:
+    """M: is_overdue, age, priority, hour, weekday (raw, finite)."""
     M[:, 1] = np.log1p(np.maximum(M[:, 1], 0.0)) / _LOG_365
     M[:, 2] = (M[:, 2] - 1.0) / 3.0
     M[:, 3] /= 23.0
@@ -150,6 +154,13 @@ def seed5(rows: Rows) -> np.ndarray:
 def seed7(rows: Rows) -> np.ndarray:
     """The SEED7 matrix (n × 7)."""
     return _seed(rows, weekday=True)
+
+
+def seed_table(table: FeatureTable, weekday: bool) -> np.ndarray:
+    """The SEED7 (weekday) or SEED5 matrix of a feature table's rows: the same numbers as
+    `seed7`/`seed5` of its mappings, scaled once per table for every policy that reads it."""
+    name = "seed7" if weekday else "seed5"
+    return table.derived(name, lambda t: _seed_scaled(_finite(t.columns(_SEED_KEYS)), weekday))
 
 
 # In the order of OO_NAMES[1:], before the transforms that turn a raw value into a component.

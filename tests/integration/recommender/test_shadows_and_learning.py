@@ -8,6 +8,7 @@ from backend.audit import AdminAudit
 from backend.contracts.consent import LEARNING_EVERYONE
 from backend.profile.service import set_consent
 from backend.recommender import registry, service
+from backend.recommender.candidate_log import logged_rows
 from backend.recommender.population import refresh_population
 from backend.recommender.reward import Action
 from backend.recommender.state import reset_states
@@ -47,8 +48,10 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
         why = tip["explanation"]
         assert (why["policy_id"], why["candidate_count"]) == ("random", tip["candidate_count"])
         assert why["line"]
-        assert tip["candidates"]["refs"][0].startswith("demo:")
-        assert len(tip["candidates"]["values"]) == tip["candidate_count"]
+        logged = logged_rows(tip["candidates"])
+        assert logged is not None
+        assert logged[0][0].startswith("demo:")
+        assert len(logged[2]) == tip["candidate_count"]
         assert tip["reaction"] in ("snooze", "dismiss")
     # Every running policy learned from every reaction.
     rows = await PolicyState.select(PolicyState.policy_id, PolicyState.updates).where(
