@@ -71,6 +71,11 @@ def test_dr_with_the_exact_reward_model_misses_the_truth_by_the_noise_exactly() 
     assert row.truth == pytest.approx(truth)
     assert row.estimates["dr"].value - row.truth == pytest.approx(row.noise)
     assert row.noise_error() == pytest.approx(abs(row.noise) / abs(truth))
+    assert row.beyond_noise("dr") == pytest.approx(0.0, abs=1e-12)
+    # SNIPS (w = 1.8, 0.9 on rewards 1, −1) is 0.9 / 2.7 = 1/3; what the noise leaves is its own.
+    snips_own = abs(1 / 3 - truth - row.noise) / abs(truth)
+    assert row.beyond_noise("snips") == pytest.approx(snips_own)
+    assert snips_own > 0.1
 
 
 def test_a_log_without_expectations_has_no_noise_to_report() -> None:
