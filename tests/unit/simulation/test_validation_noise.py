@@ -100,5 +100,8 @@ def test_decisions_for_scales_the_widest_floor_to_the_target() -> None:
     assert decisions_for([report], target=0.2) == 3_842
     text = summary([report])
     assert "NOISE" in text
+    # The variants do not carry the noise, so no error "beyond" it is claimed for them.
+    assert "DR          worst relative error   0.0%   beyond the noise  20.0%" in text
+    assert "SWITCH-DR   worst relative error   0.0%   beyond the noise      —" in text
     assert "(wide)" in text
     assert "15,367" in text
