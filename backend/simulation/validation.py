@@ -9,13 +9,13 @@ compared with two truths the simulator knows:
   expected reward: what the target would have earned, in expectation, had it served those very
   decisions. This is the quantity off-policy evaluation estimates, so the error against it is the
   estimator's error. The targets in issue 6 are measured against it.
-- `noise` and `floor` — the part of every estimator's error that no estimator can remove: the
-  realised reward noise at the decisions the target would have kept,
-  (1/n) Σᵢ wᵢ (rᵢ − μᵢ(aᵢ)), and its standard error. It is DR's exact error had its reward model
-  been μ itself (so it is also where a better reward model stops helping), and SNIPS carries the
-  same term. A row whose |noise| exceeds the target cannot meet it from this log; `floor` says
-  how many decisions would be needed (`decisions_for`). μ is read only here, never by the
-  estimators.
+- `noise` and `floor` — the part of the error no unbiased estimator can remove: the realised
+  reward noise at the decisions the target would have kept, (1/n) Σᵢ wᵢ (rᵢ − μᵢ(aᵢ)), and its
+  standard error. It is DR's exact error had its reward model been μ itself (so it is where a
+  better reward model stops helping); IPS and SNIPS carry the same term. Where |noise| exceeds
+  the target, an unbiased estimator meets it only if its own error happens to cancel the noise;
+  `floor` says how many decisions the target needs (`decisions_for`). μ is read only here,
+  never by the estimators.
 - `on_policy` (optional) — the target's mean reward when it actually runs in the simulator on
   the same people: it also moves the world (what it serves gets done or wears people out) and
   learns only from its own picks, so it differs from `truth` by more than estimation error —
