@@ -149,7 +149,7 @@ class OOv3Policy(OOPolicy):
             effect, variance = table.effects(cells.keys)
             z = self._rng.standard_normal((len(cells.keys), self.draws))
             cell_draws = effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z
-            sampled = cells.scores_by_draw(X, thetas, cell_draws)  # draws × candidates
+            sampled = cells.scores_by_draw(X, thetas, cell_draws, self.vector_key)
             p_mean = p_mean + cells.sums(effect)
         else:
             sampled = thetas.T @ X.T
