@@ -1,8 +1,8 @@
 """oo-v4: oo-v3's per-person model of "done", with the task's length among its features.
 
-Some people only do what fits in the gap they have. The service knows how long a task takes
-(the source's duration, else the title's estimate: `Candidate.duration_min`), but oo-v1's
-features (vectors.OO) leave it out, so oo-v3 could learn it only through its three coarse
+Some people only do what fits in the gap they have. A source may say how long a task takes
+(`Candidate.duration_min`: Todoist's optional duration; every simulated task has one), but
+oo-v1's features (vectors.OO) leave it out, so oo-v3 could learn it only through its three coarse
 task-length cells, shrunk toward nothing. oo-v4 scores vectors.OO4_NAMES: OO plus
 `task_length` (log2 of the minutes over 15, so 2 minutes is −1 and two hours +1), with a wide
 personal spread (τ 0.12, like due dates and overdue work), since people differ in it in both

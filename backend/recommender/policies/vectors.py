@@ -203,8 +203,8 @@ def _oo_scaled(M: np.ndarray) -> np.ndarray:
 
 
 OO4_NAMES = (*OO_NAMES, "task_length")
-"""oo-v4 (d = 20): OO plus the candidate's length, which the service knows (a source's
-duration, else the title's estimate) and OO leaves out —
+"""oo-v4 (d = 20): OO plus the candidate's length, when its source gives one (Todoist's
+optional duration), which OO leaves out —
 
     task_length   log2(minutes / 15) / 3: 2 min ≈ −1, 15 min 0, 2 h +1, 0 when unknown
                                                                                  ∈ [−1, 1.5]
