@@ -1,14 +1,15 @@
-"""Our best policy side by side with Vowpal Wabbit's contextual bandit on the same stream.
+"""Our promoted policy side by side with Vowpal Wabbit's contextual bandit on the same stream.
 
 Run:  .venv/bin/pip install -e '.[bench]'      # vowpalwabbit (a manylinux wheel for 3.11)
       .venv/bin/python bench/bandit_vs_vw.py [--seeds 5] [--decisions 200] [--seed 0]
 
 Both run inside the simulator (backend/simulation) on the same simulated people, days, tasks and
-random numbers, and see the same features: the 18-component vector oo-v1 scores (vectors.OO,
-computed from the raw features the service logs). Vowpal Wabbit gets each candidate as one
+random numbers, and see the same features: the 19-component vector oo-v1 and oo-v3 score
+(vectors.OO, computed from the raw features the service logs; oo-v3 adds the person's cells,
+from the candidates' project, priority and length). Vowpal Wabbit gets each candidate as one
 action line of those features, plus the person's id as a shared feature crossed with every
 action feature — the usual way to personalise a VW bandit (per-person weights on top of global
-ones, as oo-v1 has a per-person deviation on top of a population model).
+ones, as oo-v3 has a per-person deviation on top of a population model).
 
 Vowpal Wabbit flags (VW_FLAGS):
     --cb_explore_adf      contextual bandit, action-dependent features, with exploration
@@ -24,7 +25,7 @@ The same flags with `--epsilon 0.05` instead of SquareCB are run as a second VW 
 better of the two is the one compared (so VW is not handicapped by our choice of explorer).
 
 Prints each policy's mean reward, % of oracle and per-decision time (score + update: for VW,
-building the example text, predict and learn; for oo-v1, unpacking and packing its stored
+building the example text, predict and learn; for ours, unpacking and packing its stored
 state as the service does), then `% of oracle`, `reward ratio` and `time ratio` lines, ours
 over Vowpal Wabbit's. Times are wall-clock (perf_counter) on one BLAS thread.
 """
@@ -52,13 +53,14 @@ from backend.recommender.policies.vectors import OO_NAMES, oo  # noqa: E402
 from backend.simulation.metrics import summarise  # noqa: E402
 from backend.simulation.runner import SimConfig, simulate  # noqa: E402
 
-OURS = "oo-v1"
+OURS = "oo-v3"
+"""The policy to promote (docs/adr/0038): what this benchmark holds against Vowpal Wabbit."""
 VW_FLAGS = "--cb_explore_adf --cb_type mtr --squarecb --gamma_scale 10 -q UA --quiet"
 VW_EPSILON_FLAGS = "--cb_explore_adf --cb_type mtr --epsilon 0.05 -q UA --quiet"
 INSTALL_HINT = (
     "vowpalwabbit is not installed: `.venv/bin/pip install -e '.[bench]'` (or "
     "`pip install vowpalwabbit==9.11.9`; PyPI has manylinux wheels for CPython 3.11). "
-    "Without it this benchmark can only show oo-v1."
+    f"Without it this benchmark can only show {OURS}."
 )
 
 

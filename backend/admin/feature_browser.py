@@ -31,6 +31,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
         "kind_advice",
         "kind_insight",
         "kind_reminder",
+        "duration_min",
     ),
     "time": ("hour_of_day", "day_of_week", "time_fit", "project_time_fit", "usual_hour"),
     "history": ("served_count", "ignored_count", "hours_since_served", "project_affinity"),

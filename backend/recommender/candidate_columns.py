@@ -54,6 +54,7 @@ class CandidateColumns:
             ((a - EPOCH) // MICROSECOND if a is not None else 0 for a in added), np.int64, n
         )
         self.priority = np.fromiter((c.priority for c in candidates), float, n)
+        self.duration_min = np.fromiter((c.duration_min or 0 for c in candidates), float, n)
         self.recurring = np.fromiter((c.is_recurring for c in candidates), float, n)
         kinds = [c.kind for c in candidates]
         self.is_task = np.fromiter((k == "task" for k in kinds), bool, n)
@@ -119,6 +120,7 @@ def _combined(parts: list[CandidateColumns]) -> CandidateColumns:
         "has_added",
         "added_us",
         "priority",
+        "duration_min",
         "recurring",
         "is_task",
         "is_advice",

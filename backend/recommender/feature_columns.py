@@ -28,6 +28,7 @@ KEYS = (
     "days_overdue",
     "due_soon",
     "due_today",
+    "duration_min",
     "habit_late",
     "habit_project",
     "habit_time",
@@ -171,6 +172,7 @@ def feature_table(
     age = (now_us - columns.added_us[rows]) / 1e6 / 86400
     put("task_age_days", np.where(columns.has_added[rows], rounded(np.maximum(0.0, age), 3), 0.0))
     put("priority", columns.priority[rows])
+    put("duration_min", columns.duration_min[rows])
     put("is_recurring", columns.recurring[rows])
     is_task = columns.is_task[rows]
     put("kind_task", is_task)

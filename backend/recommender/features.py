@@ -143,4 +143,7 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
         "habit_project": round(habit_project, 4),
         "habit_time": round(habit_time, 4),
         "habit_late": round(habit_late, 4),
+        # Minutes the task takes (0: unknown), as its source reports it (Todoist's optional
+        # duration; the simulator's tasks all carry an estimate); oo-v4 reads it.
+        "duration_min": float(candidate.duration_min or 0),
     }

@@ -19,6 +19,7 @@ from backend.recommender.policies.linucb import LinUCB
 from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.oo2 import OOv2Policy
 from backend.recommender.policies.oo3 import OOv3Policy
+from backend.recommender.policies.oo4 import OOv4Policy
 from backend.recommender.policies.random_policy import RandomPolicy
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "OOPolicy",
     "OOv2Policy",
     "OOv3Policy",
+    "OOv4Policy",
     "Policy",
     "PooledPolicy",
     "RandomPolicy",
@@ -76,5 +78,6 @@ for _policy in (
     OOPolicy(),
     OOv2Policy(),
     OOv3Policy(),
+    OOv4Policy(),
 ):
     register(_policy)

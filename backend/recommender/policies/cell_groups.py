@@ -53,13 +53,14 @@ class CellMatrix(NamedTuple):
     table: FeatureTable | None = None
 
     def scores_by_draw(
-        self, X: np.ndarray, thetas: np.ndarray, cell_draws: np.ndarray
+        self, X: np.ndarray, thetas: np.ndarray, cell_draws: np.ndarray, vectors: str = "oo"
     ) -> np.ndarray:
         """Per draw and candidate, x·θ plus the sum of the candidate's cell draws (draws × n).
 
         With few groups, X gains one indicator column per group and the cells' draws one row
         per group, so a single product gives the sum without a draws × n temporary; the widened
-        X is kept on the feature table while its candidates do not change.
+        X is kept on the feature table while its candidates do not change, under the name of
+        the scaled matrix it widens (`vectors`: policies on the same vectors share it).
         """
         per_group = self.indicator @ cell_draws  # groups × draws
         groups = per_group.shape[0]
@@ -68,7 +69,7 @@ class CellMatrix(NamedTuple):
             sampled += np.take(per_group.T, self.codes, axis=1)
             return np.asarray(sampled)
         if self.table is not None:
-            widened = self.table.derived(f"oo-v2 X+{groups} groups", lambda _: self._widen(X))
+            widened = self.table.derived(f"{vectors} X+{groups} groups", lambda _: self._widen(X))
         else:
             widened = self._widen(X)
         return np.asarray(np.vstack([thetas, per_group]).T @ widened.T)

@@ -30,6 +30,7 @@ import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.contracts.json import json_object
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import Context
 from backend.recommender.policies.arrays import is_packed, pack, unpack
 from backend.recommender.policies.base import Decision, UserState, raw_rows, sampled_decision
@@ -86,11 +87,22 @@ class OOPolicy:
     scale = 0.5
     draws = 32
     epsilon = 0.02
-    names = OO_NAMES
+    names: tuple[str, ...] = OO_NAMES
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = np.random.default_rng(seed)
-        self._rows = FeatureRows(len(self.names), oo)
+        self._rows = FeatureRows(len(self.names), self.vectors)
+
+    vector_key = "oo"
+    """Name of the scaled matrix on a feature table (policies with the same vectors share it)."""
+
+    def vectors(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """Scaled vectors (`names`) of raw feature mappings."""
+        return oo(rows)
+
+    def table_vectors(self, table: FeatureTable) -> np.ndarray:
+        """Scaled vectors (`names`) of a feature table's rows."""
+        return oo_table(table)
 
     def features(self, context: Context, candidates: Sequence[Candidate]) -> np.ndarray:
         """The scaled matrix of `candidates` (read-only), converting only rows not seen before.
@@ -103,7 +115,7 @@ class OOPolicy:
         if table is not None:
             index = table.rows_of(candidates)
             if index is not None:
-                return table.derived("oo", oo_table)[index]
+                return table.derived(self.vector_key, self.table_vectors)[index]
         refs = [c.item_ref for c in candidates]
         known = context.features
         rows: list[Mapping[str, float] | None] = list(map(known.get, refs)) if known else []
@@ -177,7 +189,7 @@ class OOPolicy:
             A, b, n = unpack(pooled["A"]), unpack(pooled["b"]), int(pooled["n"])
         except (KeyError, TypeError, ValueError):
             return self.pooled_update(self.pooled_initial(), rows)
-        X = oo([features for features, _ in rows])
+        X = self.vectors([features for features, _ in rows])
         y = np.array([self.pooled_target(r) for _, r in rows])
         A = A + X.T @ X
         b = b + X.T @ y

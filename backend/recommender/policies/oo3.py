@@ -22,7 +22,6 @@ exactly that distribution, so the logged propensity is the probability the pick 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from backend.recommender.features import Context
 from backend.recommender.policies.base import Decision, UserState, draw, sampled_decision
 from backend.recommender.policies.cell_groups import cell_matrix
 from backend.recommender.policies.egreedy import clip_reward
-from backend.recommender.policies.linear import argmax_frequencies
+from backend.recommender.policies.linear import argmax_frequencies_by_draw
 from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.person_cells import PersonCells, cells_of
 from backend.recommender.policies.person_model import (
@@ -105,6 +104,8 @@ class OOv3Policy(OOPolicy):
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(seed)
         self._precision = prior_precision(self.names, self.spread, NOISE)
+        self._advice = self.names.index("kind_advice")
+        self._insight = self.names.index("kind_insight")
 
     def initial_state(self) -> UserState:
         """No deviation, no cells, the default values."""
@@ -122,38 +123,13 @@ class OOv3Policy(OOPolicy):
         """The pooled regression learns done (1) or not (0), as the person's δ does."""
         return effect_of(reward)
 
-    def _cell_matrix(
-        self, candidates: Sequence[Candidate], local: datetime
-    ) -> tuple[list[str], np.ndarray]:
-        """The cells of the candidates (one column per distinct cell, 1 where a row is in it).
-
-        Candidates alike in project, priority and length share their cells: keys are built once
-        per such group, not once per candidate.
-        """
-        groups: dict[tuple[str | None, int, int | None], int] = {}
-        group_of = np.empty(len(candidates), dtype=np.intp)
-        firsts: list[Candidate] = []
-        for row, c in enumerate(candidates):
-            key = (c.project, c.priority, c.duration_min)
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = len(firsts)
-                firsts.append(c)
-            group_of[row] = g
-        per_group = [cells_of(c, local) for c in firsts]
-        keys = sorted({k for ks in per_group for k in ks})
-        index = {k: i for i, k in enumerate(keys)}
-        G = np.zeros((len(firsts), len(keys)))
-        for g, ks in enumerate(per_group):
-            G[g, [index[k] for k in ks]] = 1.0
-        return keys, G[group_of]
-
-    def _gains(self, candidates: Sequence[Candidate], values: Values) -> np.ndarray:
-        # The values once, not once per candidate (each is a small computation on the sums).
-        not_done = values.not_done
-        by_kind = {"advice": HELPFUL_REWARD - not_done, "insight": TRUE_REWARD - not_done}
-        other = values.done - not_done
-        return np.fromiter((by_kind.get(c.kind, other) for c in candidates), float)
+    def _gains(self, X: np.ndarray, values: Values) -> np.ndarray:
+        """v_done − v_not per candidate: written kinds earn their flat reward when taken, tasks
+        the person's own; read from the kind columns, with no Python step per candidate."""
+        advice = X[:, self._advice] > 0.5
+        insight = X[:, self._insight] > 0.5
+        done = np.where(insight, TRUE_REWARD, np.where(advice, HELPFUL_REWARD, values.done))
+        return np.asarray(done - values.not_done)
 
     def score(
         self, user_state: UserState, context: Context, candidates: Sequence[Candidate]
@@ -163,21 +139,23 @@ class OOv3Policy(OOPolicy):
         delta = load_deviation(user_state.get("delta"), self._precision)
         mean = self.population_mean(context) + delta.mu
         values = Values(user_state.get("values"))
-        gain = self._gains(candidates, values)
+        gain = self._gains(X, values)
         spread = self.scale * np.sqrt(NOISE)
-        p_draws = X @ (mean[:, None] + delta.perturbations(self._rng, self.draws, spread))
+        thetas = mean[:, None] + delta.perturbations(self._rng, self.draws, spread)
         p_mean = X @ mean
         if self.use_cells:
             table = PersonCells(json_object(user_state.get("cells")))
-            # Named once per group of alike candidates, the groups kept on the feature table
-            # and shared with oo-v2 (cell_groups.py); sums gathered per group, not per cell.
             cells = cell_matrix(candidates, context.local, context.table)
             effect, variance = table.effects(cells.keys)
             z = self._rng.standard_normal((len(cells.keys), self.draws))
-            p_draws += cells.sums(effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z)
+            cell_draws = effect[:, None] + self.scale * np.sqrt(variance)[:, None] * z
+            sampled = cells.scores_by_draw(X, thetas, cell_draws, self.vector_key)
             p_mean = p_mean + cells.sums(effect)
+        else:
+            sampled = thetas.T @ X.T
+        sampled *= gain
         n = len(candidates)
-        frequencies = argmax_frequencies(gain[:, None] * p_draws)
+        frequencies = argmax_frequencies_by_draw(sampled)
         probs = (1.0 - self.epsilon) * frequencies + self.epsilon / n
         choice = draw(self._rng, probs)
         means = values.not_done + gain * p_mean

@@ -91,10 +91,11 @@ class PersonCells:
         cells = raw.get("cells")
         self.cells: dict[str, list[float]] = {}
         if isinstance(cells, dict):
-            for key, value in cells.items():
+            finite = math.isfinite
+            for key, value in cells.items():  # read on every call: indexing, no generators
                 if isinstance(value, list) and len(value) == 2:
-                    n, s = (float(v) for v in value)
-                    if math.isfinite(n) and math.isfinite(s) and n >= 0:
+                    n, s = float(value[0]), float(value[1])
+                    if n >= 0 and finite(n) and finite(s):
                         self.cells[str(key)] = [n, s]
         moments = raw.get("moments")
         self.moments = [0.0, 0.0, 0.0]
@@ -124,20 +125,21 @@ class PersonCells:
 
     @property
     def shrinkage(self) -> float:
-        """k = σ² / τ², by the method of moments over cells seen at least twice."""
+        """k = σ² / τ², by the method of moments over cells seen at least twice.
+
+        Plain Python over the few dozen cells a person has: cheaper than building arrays."""
         g = self.offset
         seen = [(n, s / n - g) for n, s in self.cells.values() if n >= 2]
-        if len(seen) < MIN_CELLS:
+        count = len(seen)
+        if count < MIN_CELLS:
             return PRIOR_K
         sigma2 = self.noise
-        means = np.array([m for _, m in seen])
-        sampling = float(np.mean([sigma2 / n for n, _ in seen]))
-        tau2 = (
-            float(np.mean(means**2)) - sampling
-        )  # cells are deviations from the population: centred at 0
+        sampling = sigma2 * sum(1.0 / n for n, _ in seen) / count
+        # Cells are deviations from the population: centred at 0.
+        tau2 = sum(m * m for _, m in seen) / count - sampling
         if tau2 <= 1e-6:
             return K_RANGE[1]
-        return float(np.clip(sigma2 / tau2, *K_RANGE))
+        return min(max(sigma2 / tau2, K_RANGE[0]), K_RANGE[1])
 
     def effect(self, key: str, k: float) -> tuple[float, float]:
         """(shrunk mean, posterior variance) of one cell."""
@@ -145,10 +147,13 @@ class PersonCells:
         return (s - n * self.offset) / (n + k), self.noise / (n + k)
 
     def effects(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Means and variances of several cells under the learned shrinkage."""
-        k = self.shrinkage
-        pairs = [self.effect(key, k) for key in keys]
-        return np.array([m for m, _ in pairs]), np.array([v for _, v in pairs])
+        """Means and variances of several cells under the learned shrinkage (`effect` of each,
+        with the person's offset, noise and shrinkage worked out once)."""
+        k, g, noise = self.shrinkage, self.offset, self.noise
+        empty = (0.0, 0.0)
+        counts = [self.cells.get(key, empty) for key in keys]
+        means = np.array([(s - n * g) / (n + k) for n, s in counts])
+        return means, np.array([noise / (n + k) for n, _ in counts])
 
     def learn(self, keys: Sequence[str], residual: float) -> None:
         """Fold in one residual (reward − population model − the person's linear deviation).

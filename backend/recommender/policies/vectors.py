@@ -211,3 +211,34 @@ def _oo_scaled(M: np.ndarray) -> np.ndarray:
     X[:, 0] = 1.0
     X[:, 1:] = M
     return X
+
+
+OO4_NAMES = (*OO_NAMES, "task_length")
+"""oo-v4 (d = 20): OO plus the candidate's length, when its source gives one (Todoist's
+optional duration), which OO leaves out —
+
+    task_length   log2(minutes / 15) / 3: 2 min ≈ −1, 15 min 0, 2 h +1, 0 when unknown
+                                                                                 ∈ [−1, 1.5]
+"""
+
+_LENGTH_KEY = (("duration_min", 0.0),)
+
+
+def oo4(rows: Rows) -> np.ndarray:
+    """The OO4 matrix (n × 20)."""
+    return _with_length(oo(rows), raw_matrix(rows, _LENGTH_KEY)[:, 0])
+
+
+def oo4_table(table: FeatureTable) -> np.ndarray:
+    """The OO4 matrix of a feature table's rows (its OO part is the table's shared one)."""
+    return _with_length(table.derived("oo", oo_table), _finite(table.columns(_LENGTH_KEY))[:, 0])
+
+
+def _with_length(base: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    X = np.empty((base.shape[0], base.shape[1] + 1))
+    X[:, :-1] = base
+    length = np.zeros_like(minutes)
+    known = minutes > 0
+    length[known] = np.log2(minutes[known] / 15.0) / 3.0
+    X[:, -1] = np.clip(length, -1.0, 1.5)
+    return X

@@ -96,6 +96,7 @@ async def test_policy_admin_over_graphql(
         "oo-v1",
         "oo-v2",
         "oo-v3",
+        "oo-v4",
     }
     assert [p["status"] for p in policies.values()].count("ACTIVE") == 1
     assert policies["random"]["status"] == "ACTIVE"

@@ -9,6 +9,7 @@ from backend.contracts.consent import LEARNING_EVERYONE
 from backend.profile.service import set_consent
 from backend.recommender import registry, service
 from backend.recommender.candidate_log import logged_rows
+from backend.recommender.policies import all_policies
 from backend.recommender.population import refresh_population
 from backend.recommender.reward import Action
 from backend.recommender.state import reset_states
@@ -29,6 +30,7 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
         "oo-v1",
         "oo-v2",
         "oo-v3",
+        "oo-v4",
     }
     served = []
     for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):
@@ -145,17 +147,18 @@ async def test_reset_forgets_and_is_audited() -> None:
     tip = await service.current_tip(user)
     assert tip is not None
     await service.react(user, tip.id, Action.DISMISS, 2_000)
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 7
+    every = len(all_policies())  # one state per policy, active and shadows alike
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == every
     assert await reset_states(None, user.user_id, "oo-v1", "support ticket") == 1
-    assert await PolicyState.count().where(PolicyState.user == user.user_id) == 6
-    assert await reset_states(None, user.user_id) == 6
+    assert await PolicyState.count().where(PolicyState.user == user.user_id) == every - 1
+    assert await reset_states(None, user.user_id) == every - 1
     assert await PolicyState.count().where(PolicyState.user == user.user_id) == 0
     audit = (
         await AdminAudit.select()
         .where((AdminAudit.action == "policy.reset_state") & (AdminAudit.target == user.user_id))
         .output(load_json=True)
     )
-    assert [a["detail"]["deleted"] for a in audit] == [1, 6]
+    assert [a["detail"]["deleted"] for a in audit] == [1, every - 1]
 
 
 async def test_population_rebuild_folds_consenting_feedback() -> None:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import Candidate, Context
 from backend.recommender.policies import OOv3Policy
-from backend.recommender.policies.person_cells import cells_of
 from backend.recommender.policies.person_model import (
     DEFAULT_VALUES,
     Values,
@@ -22,6 +22,7 @@ from backend.recommender.policies.person_model import (
     prior_precision,
 )
 from backend.recommender.policies.vectors import OO_NAMES
+from backend.recommender.reward import HELPFUL_REWARD, TRUE_REWARD
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # a Tuesday
 
@@ -147,9 +148,27 @@ def test_a_person_who_never_does_urgent_work_is_learned() -> None:
     assert state["delta"]["mu"]["shape"] == [len(OO_NAMES)]
 
 
-def test_grouped_cell_keys_are_each_candidates_own_cells() -> None:
-    cands, _ = _candidates(12)
-    local = datetime(2026, 3, 28, 20, 0)  # a Saturday evening at a month's end
-    keys, C = OOv3Policy(seed=0)._cell_matrix(cands, local)
-    for row, c in enumerate(cands):
-        assert {k for k, v in zip(keys, C[row], strict=True) if v} == set(cells_of(c, local))
+def test_a_feature_table_scores_exactly_as_the_mappings() -> None:
+    cands, feats = _candidates(30)
+    learner = OOv3Policy(seed=3)
+    state = learner.initial_state()
+    plain = Context(now=NOW, features=feats)
+    for k in range(60):  # cells and δ away from their prior
+        state = learner.update(state, plain, cands[k % 30], 1.0 if k % 3 else -0.45)
+    tabled = Context(now=NOW, features=feats, table=FeatureTable.build(cands, feats))
+    for _ in range(3):  # the table's kept groups and widened matrix are reused on later calls
+        by_rows = OOv3Policy(seed=5).score(state, plain, cands)
+        by_table = OOv3Policy(seed=5).score(state, tabled, cands)
+        assert by_table.choice == by_rows.choice
+        assert by_table.probabilities == pytest.approx(by_rows.probabilities, abs=1e-12)
+
+
+def test_written_kinds_are_priced_at_their_flat_reward_and_tasks_at_the_persons() -> None:
+    policy = OOv3Policy(seed=0)
+    kinds = ("task", "advice", "insight", "reminder")
+    cands = [Candidate(item_ref=k, source="demo", kind=k, content="x") for k in kinds]
+    X = policy.features(Context(now=NOW), cands)
+    values = Values([4.0, 4.0, 4.0, -2.0])  # the person's own: done 0.5, not done −0.4
+    gains = policy._gains(X, values)
+    done = [values.done, HELPFUL_REWARD, TRUE_REWARD, values.done]
+    assert gains == pytest.approx(np.array(done) - values.not_done)

@@ -17,11 +17,22 @@ from backend.recommender.policies import OOv3Policy
 from backend.recommender.policies.base import UserState, draw
 from backend.recommender.policies.linear import argmax_frequencies
 from backend.recommender.policies.oo3 import NOISE
-from backend.recommender.policies.person_cells import PersonCells
+from backend.recommender.policies.person_cells import PersonCells, cells_of
 from backend.recommender.policies.person_model import Values, load_deviation
 from backend.recommender.reward import HELPFUL_REWARD, TRUE_REWARD
 
 NOW = datetime(2026, 3, 27, 18, 30, tzinfo=UTC)
+
+
+def _cell_matrix(cands: list[Candidate], context: Context) -> tuple[list[str], np.ndarray]:
+    """The n × cells indicator matrix, one column per distinct cell, built per candidate."""
+    per_row = [cells_of(c, context.local) for c in cands]
+    keys = sorted({k for ks in per_row for k in ks})
+    index = {k: j for j, k in enumerate(keys)}
+    C = np.zeros((len(cands), len(keys)))
+    for row, ks in enumerate(per_row):
+        C[row, [index[k] for k in ks]] = 1.0
+    return keys, C
 
 
 def reference(
@@ -34,12 +45,11 @@ def reference(
     values = Values(state.get("values"))
     done = {"advice": HELPFUL_REWARD, "insight": TRUE_REWARD}
     gain = np.array([done.get(c.kind, values.done) - values.not_done for c in cands])
-    assert np.array_equal(policy._gains(cands, values), gain), "the same floats"
     spread = policy.scale * np.sqrt(NOISE)
     p_draws = X @ (mean[:, None] + delta.perturbations(policy._rng, policy.draws, spread))
     p_mean = X @ mean
     table = PersonCells(json_object(state.get("cells")))
-    keys, C = policy._cell_matrix(cands, context.local)
+    keys, C = _cell_matrix(cands, context)
     effect, variance = table.effects(keys)
     z = policy._rng.standard_normal((len(keys), policy.draws))
     p_draws += C @ (effect[:, None] + policy.scale * np.sqrt(variance)[:, None] * z)

@@ -18,6 +18,7 @@ from backend.recommender.policies import (
     OOPolicy,
     OOv2Policy,
     OOv3Policy,
+    OOv4Policy,
     Policy,
     RandomPolicy,
     all_policies,
@@ -35,6 +36,7 @@ CLASSES: list[type] = [
     OOPolicy,
     OOv2Policy,
     OOv3Policy,
+    OOv4Policy,
 ]
 
 
@@ -69,6 +71,7 @@ def test_the_registry_knows_every_policy() -> None:
         "oo-v1",
         "oo-v2",
         "oo-v3",
+        "oo-v4",
     ]
 
 
