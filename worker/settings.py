@@ -12,6 +12,7 @@ from backend.domains import DOMAINS, install
 from backend.queue import arq_redis_settings, queue_name
 from backend.redis import close_redis
 from backend.settings import get_settings
+from worker.heap import settle_heap
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
@@ -21,6 +22,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     # One HTTP connection pool per worker for jobs that call out (push delivery: a push service
     # keeps the connection, so each push is one request, not a TCP and TLS handshake too).
     ctx["http"] = aiohttp.ClientSession()
+    # Last: what startup allocated stays for the process's life; later collections skip it.
+    settle_heap()
 
 
 async def on_shutdown(ctx: dict[str, Any]) -> None:
