@@ -228,26 +228,36 @@ async def run_pass(shape: str = "per-group") -> tuple[float, int]:
     return time.perf_counter() - started, pairs
 
 
-async def wait_idle(limit_s: float = 600.0) -> None:
-    """Wait until the workers' startup jobs are done, so the pass starts on idle workers.
+async def wait_idle(workers: int, limit_s: float = 600.0) -> None:
+    """Wait until every worker is up and idle, so the pass starts on idle workers.
 
     A fresh worker runs the LLM refresh cron at startup (`run_at_startup`: people get tip
-    candidates at once), one generation job per active person — 10,000 jobs queued ahead of
-    the fan-out here. That is not the agent pass, so it is drained (and reported) first.
+    candidates at once), one generation job per active person — jobs queued ahead of the
+    fan-out here, and not the agent pass. Idle means: every worker has beaten (it finished
+    starting up and polls the queue) since the queue was last seen non-empty, and each says
+    it runs nothing. (A first version waited for an empty queue only, which it also is before
+    a slow-starting worker has queued its startup jobs: the pass then began behind them.)
     """
+    from backend.heartbeat import beats
     from backend.queue import get_queue, queue_name
 
     queue = await get_queue()
     started = time.perf_counter()
     first = None
+    busy_at = time.time()
     while time.perf_counter() - started < limit_s:
         queued = int(await queue.zcard(queue_name()))
-        first = queued if first is None else first
-        if queued == 0:
-            break
-        print(f"startup jobs: {queued} still queued (LLM refresh at worker start)", flush=True)
+        first = queued if first is None else max(first, queued)
+        if queued:
+            busy_at = time.time()
+            print(f"startup jobs: {queued} still queued (LLM refresh at worker start)", flush=True)
+        else:
+            live = await beats("worker")
+            if len(live) >= workers and all(
+                b.at > busy_at and not b.figures.get("jobs_running") for b in live
+            ):
+                break
         await asyncio.sleep(1.0)
-    await asyncio.sleep(1.0)  # the last of them finish
     print(f"workers idle after {time.perf_counter() - started:.1f} s ({first or 0} startup jobs)")
 
 
@@ -310,7 +320,7 @@ async def main_async(args: argparse.Namespace) -> int:
             if w.poll() is not None:
                 print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
                 return 1
-        await wait_idle()
+        await wait_idle(args.workers)
         cpu_before = cpu_s(workers)
         wall, jobs = await run_pass(args.jobs)
         cpu = cpu_s(workers) - cpu_before

@@ -1,4 +1,4 @@
-"""Where an agent pass spends its CPU: the per-person job run in process, under cProfile.
+"""Where an agent pass spends its CPU: the worker's agent jobs run in process, under cProfile.
 
 Run:  .venv/bin/python bench/profile_agents.py [--users 2000] [--concurrency 500] [--top 25]
                                                [--jobs per-group|per-person]
@@ -6,13 +6,15 @@ Run:  .venv/bin/python bench/profile_agents.py [--users 2000] [--concurrency 500
 Seeds a private PostgreSQL database like bench/agents_throughput.py (people with 40–90
 completed tasks each, by COPY), then runs the worker's group job function
 (`compute_agents_group`, people grouped as the fan-out groups them; `--jobs per-person`:
-`compute_agents` for every person) on one event loop, `--concurrency` people at a time, with the worker's batched runner (the
-coalesced reads and the batch writer, as in `oo worker`, with the domains' event handlers
-installed), once without and once under cProfile; every note is new both times (the outputs are
+`compute_agents` for every person, on the worker's batched runner) on one event loop,
+`--concurrency` people at a time, with the domains' event handlers installed and the worker's
+garbage-collector settings (worker/heap.py; OO_WORKER_GC=default for CPython's) — once
+without and once under cProfile (on CPU time); every note is new both times (the outputs are
 deleted in between), so every run also asks for a tip-candidate generation, as in a first pass.
 arq itself is not in the picture: the difference between this and agents_throughput.py's
-per-run CPU is the queue's share. Prints wall and CPU per run, the self time grouped by
-package, and the top functions by cumulative time. Drops the database and the run's Redis keys.
+per-run CPU is the queue's share. Prints wall and CPU per run and the collector's share, the
+self time grouped by package, and the top functions by cumulative time. Drops the database and
+the run's Redis keys.
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ async def main_async(args: argparse.Namespace) -> None:
         profiler.disable()
         print(f"profiled: {wall:.1f} s wall, CPU {cpu:.1f} s (the profiler roughly doubles it)")
         stats = pstats.Stats(profiler)
+        if args.save:
+            stats.dump_stats(args.save)  # for pstats' callers / callees views
         total = sum(t for _, t in _grouped(stats))
         for name, spent in _grouped(stats):
             print(f"  {spent / total:6.1%}  {name}")
@@ -163,6 +167,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--save", default="", help="write the profile here (pstats format)")
     parser.add_argument("--jobs", choices=("per-group", "per-person"), default="per-group")
     asyncio.run(main_async(parser.parse_args()))
 
