@@ -7,11 +7,11 @@ What it does
   1. prepares a private deployment: a fresh database oo_bench_agents_<random> on
      postgres://postgres@127.0.0.1:5432 and the shared Redis at redis://127.0.0.1:6379/0 under
      the key prefix oo-bench-agents-<random>:, then `oo migrate`;
-  2. seeds N people with histories from the task generator (backend/integrations/taskgen.py):
+  2. (after 3) seeds N people with histories from the task generator (integrations/taskgen.py):
      40–90 completed tasks each over the last 45 days, at hours drawn from one of three
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
-  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) and waits until
-     the jobs a fresh worker queues at startup (the LLM refresh, one per person) are done;
+  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) before seeding,
+     and waits until they are up and idle (their startup LLM refresh finds nobody yet);
   4. runs the fan-out once (the same `fan_out()` the cron calls: one job per group of ~50
      people running every eligible agent of each, enqueued in batches; `--jobs per-person` and
      `per-agent` are the earlier shapes, for an A/B on the same machine) and waits until every
@@ -181,17 +181,6 @@ def oo(*args: str, max_jobs: int = 0) -> subprocess.Popen[bytes]:
     )
 
 
-def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
-    """CPU seconds the workers have used so far (less sensitive to a busy machine than wall)."""
-    import psutil
-
-    total = 0.0
-    for proc in procs:
-        times = psutil.Process(proc.pid).cpu_times()
-        total += times.user + times.system
-    return total
-
-
 async def run_pass(shape: str = "per-group") -> tuple[float, int]:
     """Fan out once and wait until every agent run's output is stored; returns (wall seconds,
     agent runs).
@@ -291,6 +280,8 @@ async def cleanup_redis(user_ids: set[str]) -> None:
 
 async def main_async(args: argparse.Namespace) -> int:
     """The whole run; returns the exit status."""
+    from process_cpu import cpu_s, load_line, pg_cpu_s
+
     for key, value in bench_env(args.max_jobs).items():
         os.environ[key] = value
     await admin_sql(f'CREATE DATABASE "{DB_NAME}"')
@@ -304,6 +295,17 @@ async def main_async(args: argparse.Namespace) -> int:
             check=False,
         ).returncode:
             return 1
+        # Workers first, on an empty database: a fresh worker's LLM refresh (one generation
+        # per active person, at startup) then has nobody to write for, instead of holding the
+        # pass back behind 10,000 generations (minutes on a busy machine). The pass still
+        # triggers a generation per person, as a first pass does in production.
+        workers = [oo("worker", max_jobs=args.max_jobs) for _ in range(args.workers)]
+        await asyncio.sleep(3)  # workers import and connect
+        for w in workers:
+            if w.poll() is not None:
+                print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
+                return 1
+        await wait_idle(args.workers)
         t0 = time.perf_counter()
         rows = await seed(args.users)
         seeded_s = time.perf_counter() - t0
@@ -314,19 +316,15 @@ async def main_async(args: argparse.Namespace) -> int:
         from backend.identity.service import live_user_zones
 
         user_ids = set(await live_user_zones())
-        workers = [oo("worker", max_jobs=args.max_jobs) for _ in range(args.workers)]
-        await asyncio.sleep(3)  # workers import and connect
-        for w in workers:
-            if w.poll() is not None:
-                print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
-                return 1
-        await wait_idle(args.workers)
+        pg_before = pg_cpu_s(DB_NAME)
         cpu_before = cpu_s(workers)
         wall, jobs = await run_pass(args.jobs)
         cpu = cpu_s(workers) - cpu_before
+        pg_cpu = pg_cpu_s(DB_NAME, pg_before)
         stored = await count_outputs()
         print(f"agent runs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} runs/s")
         print(f"jobs: {args.jobs} · worker CPU {cpu:.1f} s · {cpu / jobs * 1000:.2f} ms per run")
+        print(f"PostgreSQL CPU (this run's connections) {pg_cpu:.1f} s · {load_line()}")
         print(f"workers: {args.workers} × max_jobs {args.max_jobs} · target ≤ {TARGET_S:.0f} s")
         print(f"total wall time: {wall:.1f} s")
         return 0 if stored == jobs == args.users * 5 else 1

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -165,9 +164,9 @@ async def _upsert_piccolo(keep: Sequence[Computed]) -> None:
 
 _PREFS_SQL = """
 INSERT INTO preference (id, "user", scope, key, value, source, evidence, updated_at)
-SELECT u.id, u.usr, u.scope, u.key, u.value::json, 'inferred', u.evidence, u.at
-FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::int[],
-            {}::timestamptz[]) AS u(id, usr, scope, key, value, evidence, at)
+SELECT gen_random_uuid(), u.usr, u.scope, u.key, u.value::json, 'inferred', u.evidence, u.at
+FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::int[], {}::timestamptz[])
+     AS u(usr, scope, key, value, evidence, at)
 ON CONFLICT ("user", scope, key) DO UPDATE
 SET value = EXCLUDED.value, evidence = EXCLUDED.evidence, updated_at = EXCLUDED.updated_at
 WHERE preference.source = 'inferred'
@@ -175,11 +174,11 @@ WHERE preference.source = 'inferred'
 _OUTPUTS_SQL = """
 INSERT INTO agent_output (id, "user", agent_id, agent_version, snippet, snippet_hash, params,
                           evidence, computed_at, expires_at)
-SELECT u.id, u.usr, u.agent_id, u.version, u.snippet, u.hash, u.params::json, u.evidence,
-       u.computed_at, u.expires_at
-FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[],
-            {}::int[], {}::timestamptz[], {}::timestamptz[])
-     AS u(id, usr, agent_id, version, snippet, hash, params, evidence, computed_at, expires_at)
+SELECT gen_random_uuid(), u.usr, u.agent_id, u.version, u.snippet, u.hash, u.params::json,
+       u.evidence, u.computed_at, u.expires_at
+FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[], {}::int[],
+            {}::timestamptz[], {}::timestamptz[])
+     AS u(usr, agent_id, version, snippet, hash, params, evidence, computed_at, expires_at)
 ON CONFLICT ("user", agent_id) DO UPDATE
 SET agent_version = EXCLUDED.agent_version, snippet = EXCLUDED.snippet,
     snippet_hash = EXCLUDED.snippet_hash, params = EXCLUDED.params,
@@ -192,13 +191,13 @@ async def _upsert_postgres(keep: Sequence[Computed]) -> None:
     """The same upserts as `_upsert_piccolo`, as two statements over arrays (unnest).
 
     A worker writes hundreds of results per batch; building one Piccolo row object per value
-    cost more than the database's work. Same columns, same conflict rules.
+    cost more than the database's work. Same columns, same conflict rules; new rows' ids come
+    from PostgreSQL (gen_random_uuid, built in since 13) instead of an array of them.
     """
     prefs = [(i, key, value) for i in keep for key, value in i.inferred.items()]
     if prefs:
         await Preference.raw(
             _PREFS_SQL,
-            [uuid.uuid4() for _ in prefs],
             [i.user_id for i, _, _ in prefs],
             [agent_scope(i.agent_id) for i, _, _ in prefs],
             [key for _, key, _ in prefs],
@@ -208,7 +207,6 @@ async def _upsert_postgres(keep: Sequence[Computed]) -> None:
         )
     await AgentOutput.raw(
         _OUTPUTS_SQL,
-        [uuid.uuid4() for _ in keep],
         [i.user_id for i in keep],
         [i.agent_id for i in keep],
         [i.agent_version for i in keep],
