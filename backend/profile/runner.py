@@ -325,6 +325,9 @@ async def run_group(user_ids: Sequence[str]) -> dict[str, list[AgentRun]]:
             continue
         runs[user_id] = [await compute_run(m, user_id, found) for m in all_agents()]
         results.extend(run.result for run in runs[user_id] if run.result is not None)
+        # A group is tens of milliseconds of computing: let the worker's other jobs (and
+        # arq's own Redis round trips, which time out) in between people.
+        await asyncio.sleep(0)
     if results:
         await write_results(results)
     return runs
