@@ -306,6 +306,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
                 return 1
         await wait_idle(args.workers)
+        hour = datetime.now(UTC).hour
         t0 = time.perf_counter()
         rows = await seed(args.users)
         seeded_s = time.perf_counter() - t0
@@ -327,6 +328,9 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"PostgreSQL CPU (this run's connections) {pg_cpu:.1f} s · {load_line()}")
         print(f"workers: {args.workers} × max_jobs {args.max_jobs} · target ≤ {TARGET_S:.0f} s")
         print(f"total wall time: {wall:.1f} s")
+        if datetime.now(UTC).hour != hour:
+            # The LLM refresh cron runs at minute 0: one generation per person, queued ahead.
+            print("warning: the run crossed the hour (the hourly LLM refresh ran in it)")
         return 0 if stored == jobs == args.users * 5 else 1
     finally:
         for w in workers:
