@@ -11,7 +11,8 @@ objects are mostly gone (reference counting) before one runs.
 from __future__ import annotations
 
 import gc
-import os
+
+from backend.settings import get_settings
 
 YOUNG_THRESHOLD = 20_000
 """Allocations between young collections (CPython's default: 700)."""
@@ -22,7 +23,7 @@ def settle_heap() -> None:
 
     OO_WORKER_GC=default leaves CPython's settings alone (for an A/B).
     """
-    mode = os.environ.get("OO_WORKER_GC", "tuned")
+    mode = get_settings().worker_gc
     if mode == "default":
         return
     gc.collect()
