@@ -121,15 +121,20 @@ async def main_async(args: argparse.Namespace) -> None:
         from backend.identity.service import live_user_zones
 
         user_ids = sorted(await live_user_zones())
+        from process_cpu import pg_cpu_s
+
         gc_clock = GcClock()
         gc.callbacks.append(gc_clock)
+        pg_before = pg_cpu_s(at.DB_NAME)
         wall, cpu = await _pass(user_ids, args.concurrency, args.jobs)
+        pg_cpu = pg_cpu_s(at.DB_NAME, pg_before)
         gc.callbacks.remove(gc_clock)
         runs = 5 * len(user_ids)
         print(
             f"plain: {len(user_ids)} people, {runs} agent runs in {wall:.1f} s wall"
             f" ({runs / wall:,.0f} runs/s), CPU {cpu:.1f} s = {cpu / runs * 1000:.2f} ms per run;"
-            f" garbage collector {gc_clock.seconds:.1f} s in {gc_clock.collections} collections"
+            f" garbage collector {gc_clock.seconds:.1f} s in {gc_clock.collections} collections;"
+            f" PostgreSQL {pg_cpu:.1f} s"
         )
         from backend.profile.tables import AgentOutput
 
