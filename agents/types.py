@@ -79,9 +79,13 @@ class History:
         return tuple(self.local(e.at) for e in self.done)
 
     def done_since(self, days: int) -> tuple[HistoryEvent, ...]:
-        """Done events of the last `days` days."""
-        start = self.now - timedelta(days=days)
-        return tuple(e for e in self.done if e.at >= start)
+        """Done events of the last `days` days (once per window and history)."""
+
+        def window() -> tuple[HistoryEvent, ...]:
+            start = self.now - timedelta(days=days)
+            return tuple(e for e in self.done if e.at >= start)
+
+        return self.memo(f"done_since.{days}", window)
 
 
 Infer = Callable[[History], JsonValue]

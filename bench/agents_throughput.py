@@ -7,11 +7,11 @@ What it does
   1. prepares a private deployment: a fresh database oo_bench_agents_<random> on
      postgres://postgres@127.0.0.1:5432 and the shared Redis at redis://127.0.0.1:6379/0 under
      the key prefix oo-bench-agents-<random>:, then `oo migrate`;
-  2. seeds N people with histories from the task generator (backend/integrations/taskgen.py):
+  2. (after 3) seeds N people with histories from the task generator (integrations/taskgen.py):
      40–90 completed tasks each over the last 45 days, at hours drawn from one of three
      personas (morning, office hours, evening), in one of five time zones (COPY, a few seconds);
-  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) and waits until
-     the jobs a fresh worker queues at startup (the LLM refresh, one per person) are done;
+  3. starts W `oo worker` processes (each OO_WORKER_MAX_JOBS concurrent jobs) before seeding,
+     and waits until they are up and idle (their startup LLM refresh finds nobody yet);
   4. runs the fan-out once (the same `fan_out()` the cron calls: one job per group of ~50
      people running every eligible agent of each, enqueued in batches; `--jobs per-person` and
      `per-agent` are the earlier shapes, for an A/B on the same machine) and waits until every
@@ -181,17 +181,6 @@ def oo(*args: str, max_jobs: int = 0) -> subprocess.Popen[bytes]:
     )
 
 
-def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
-    """CPU seconds the workers have used so far (less sensitive to a busy machine than wall)."""
-    import psutil
-
-    total = 0.0
-    for proc in procs:
-        times = psutil.Process(proc.pid).cpu_times()
-        total += times.user + times.system
-    return total
-
-
 async def run_pass(shape: str = "per-group") -> tuple[float, int]:
     """Fan out once and wait until every agent run's output is stored; returns (wall seconds,
     agent runs).
@@ -228,26 +217,36 @@ async def run_pass(shape: str = "per-group") -> tuple[float, int]:
     return time.perf_counter() - started, pairs
 
 
-async def wait_idle(limit_s: float = 600.0) -> None:
-    """Wait until the workers' startup jobs are done, so the pass starts on idle workers.
+async def wait_idle(workers: int, limit_s: float = 600.0) -> None:
+    """Wait until every worker is up and idle, so the pass starts on idle workers.
 
     A fresh worker runs the LLM refresh cron at startup (`run_at_startup`: people get tip
-    candidates at once), one generation job per active person — 10,000 jobs queued ahead of
-    the fan-out here. That is not the agent pass, so it is drained (and reported) first.
+    candidates at once), one generation job per active person — jobs queued ahead of the
+    fan-out here, and not the agent pass. Idle means: every worker has beaten (it finished
+    starting up and polls the queue) since the queue was last seen non-empty, and each says
+    it runs nothing. (A first version waited for an empty queue only, which it also is before
+    a slow-starting worker has queued its startup jobs: the pass then began behind them.)
     """
+    from backend.heartbeat import beats
     from backend.queue import get_queue, queue_name
 
     queue = await get_queue()
     started = time.perf_counter()
     first = None
+    busy_at = time.time()
     while time.perf_counter() - started < limit_s:
         queued = int(await queue.zcard(queue_name()))
-        first = queued if first is None else first
-        if queued == 0:
-            break
-        print(f"startup jobs: {queued} still queued (LLM refresh at worker start)", flush=True)
+        first = queued if first is None else max(first, queued)
+        if queued:
+            busy_at = time.time()
+            print(f"startup jobs: {queued} still queued (LLM refresh at worker start)", flush=True)
+        else:
+            live = await beats("worker")
+            if len(live) >= workers and all(
+                b.at > busy_at and not b.figures.get("jobs_running") for b in live
+            ):
+                break
         await asyncio.sleep(1.0)
-    await asyncio.sleep(1.0)  # the last of them finish
     print(f"workers idle after {time.perf_counter() - started:.1f} s ({first or 0} startup jobs)")
 
 
@@ -281,6 +280,8 @@ async def cleanup_redis(user_ids: set[str]) -> None:
 
 async def main_async(args: argparse.Namespace) -> int:
     """The whole run; returns the exit status."""
+    from process_cpu import cpu_s, load_line, pg_cpu_s
+
     for key, value in bench_env(args.max_jobs).items():
         os.environ[key] = value
     await admin_sql(f'CREATE DATABASE "{DB_NAME}"')
@@ -294,6 +295,18 @@ async def main_async(args: argparse.Namespace) -> int:
             check=False,
         ).returncode:
             return 1
+        # Workers first, on an empty database: a fresh worker's LLM refresh (one generation
+        # per active person, at startup) then has nobody to write for, instead of holding the
+        # pass back behind 10,000 generations (minutes on a busy machine). The pass still
+        # triggers a generation per person, as a first pass does in production.
+        workers = [oo("worker", max_jobs=args.max_jobs) for _ in range(args.workers)]
+        await asyncio.sleep(3)  # workers import and connect
+        for w in workers:
+            if w.poll() is not None:
+                print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
+                return 1
+        await wait_idle(args.workers)
+        hour = datetime.now(UTC).hour
         t0 = time.perf_counter()
         rows = await seed(args.users)
         seeded_s = time.perf_counter() - t0
@@ -304,21 +317,20 @@ async def main_async(args: argparse.Namespace) -> int:
         from backend.identity.service import live_user_zones
 
         user_ids = set(await live_user_zones())
-        workers = [oo("worker", max_jobs=args.max_jobs) for _ in range(args.workers)]
-        await asyncio.sleep(3)  # workers import and connect
-        for w in workers:
-            if w.poll() is not None:
-                print(f"a worker died; see {LOG_DIR}", file=sys.stderr)
-                return 1
-        await wait_idle()
+        pg_before = pg_cpu_s(DB_NAME)
         cpu_before = cpu_s(workers)
         wall, jobs = await run_pass(args.jobs)
         cpu = cpu_s(workers) - cpu_before
+        pg_cpu = pg_cpu_s(DB_NAME, pg_before)
         stored = await count_outputs()
         print(f"agent runs: {jobs} · outputs stored: {stored} · {jobs / wall:,.0f} runs/s")
         print(f"jobs: {args.jobs} · worker CPU {cpu:.1f} s · {cpu / jobs * 1000:.2f} ms per run")
+        print(f"PostgreSQL CPU (this run's connections) {pg_cpu:.1f} s · {load_line()}")
         print(f"workers: {args.workers} × max_jobs {args.max_jobs} · target ≤ {TARGET_S:.0f} s")
         print(f"total wall time: {wall:.1f} s")
+        if datetime.now(UTC).hour != hour:
+            # The LLM refresh cron runs at minute 0: one generation per person, queued ahead.
+            print("warning: the run crossed the hour (the hourly LLM refresh ran in it)")
         return 0 if stored == jobs == args.users * 5 else 1
     finally:
         for w in workers:

@@ -121,18 +121,19 @@ def _label(texts: Sequence[str], weights: Sequence[int], group: Sequence[int]) -
 def keyword_themes(texts: Sequence[str], weights: Sequence[int], limit: int = 3) -> list[Theme]:
     """The lexical fallback (see the module docstring); themes by size, largest first."""
     pool = list(range(len(texts)))
+    distinct = [dict.fromkeys(words(t)) for t in texts]  # each text's words, once each
     themes: list[Theme] = []
     while pool and len(themes) < limit:
         weight: Counter[str] = Counter()  # insertion order = first seen: the tie-break
         for i in pool:
-            for w in dict.fromkeys(words(texts[i])):
+            for w in distinct[i]:
                 weight[w] += weights[i]
         if not weight:
             break
         best, size = weight.most_common(1)[0]
         if size < 2:
             break
-        group = [i for i in pool if best in words(texts[i])]
+        group = [i for i in pool if best in distinct[i]]
         ordered = sorted(group, key=lambda i: -weights[i])
         themes.append(
             Theme(
@@ -141,5 +142,6 @@ def keyword_themes(texts: Sequence[str], weights: Sequence[int], limit: int = 3)
                 examples=tuple(texts[i] for i in ordered[:2]),
             )
         )
-        pool = [i for i in pool if i not in set(group)]
+        taken = set(group)
+        pool = [i for i in pool if i not in taken]
     return themes

@@ -28,10 +28,25 @@ def infer_lookback(history: History) -> int:
     return int(history.memo("patterns.lookback", lambda: _lookback(history)))
 
 
+_WEEK = timedelta(days=7)
+
+
 def _lookback(history: History) -> int:
-    for days in range(7, MAX_LOOKBACK, 7):
-        if len(history.done_since(days)) >= TARGET_EVENTS:
-            return days
+    # One pass: each done event counts in every window of whole weeks that reaches back to
+    # it (the week count is exact integer arithmetic on the event's age, as `done_since`'s
+    # `at >= now - days` is); windows from 7 to 84 days.
+    weeks = (MAX_LOOKBACK - 1) // 7
+    newest_window = [0] * (weeks + 1)  # events whose shortest window is this many weeks
+    for event in history.done:
+        age = history.now - event.at
+        needed = max(1, -(-age // _WEEK))  # ceil(age / week), at least one week
+        if needed <= weeks:
+            newest_window[needed] += 1
+    held = 0
+    for week in range(1, weeks + 1):
+        held += newest_window[week]
+        if held >= TARGET_EVENTS:
+            return week * 7
     return MAX_LOOKBACK
 
 

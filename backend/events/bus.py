@@ -55,18 +55,41 @@ async def publish(user_id: str, payload: msgspec.Struct) -> str:
     return (await publish_many([(user_id, payload)]))[0]
 
 
+BATCH_SCRIPT_FROM = 16
+"""From this many events a publish is one script call instead of one XADD (and HSET) each."""
+
+# One XADD per event with the fields in publish's order, and the person's last-event stamp.
+# KEYS[1] is the stream, KEYS[2..] the people's last-event hashes; ARGV[1] the stream's cap,
+# ARGV[2] the time, then per event: the index of its person's hash in KEYS, subject, user,
+# payload.
+_PUBLISH_MANY = """
+local ids = {}
+for b = 3, #ARGV, 4 do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+    'subject', ARGV[b + 1], 'user_id', ARGV[b + 2], 'at', ARGV[2], 'payload', ARGV[b + 3])
+  redis.call('HSET', KEYS[tonumber(ARGV[b])], ARGV[b + 1], ARGV[2])
+end
+return ids
+"""
+
+
 async def publish_many(events: Sequence[tuple[str, msgspec.Struct]]) -> list[str]:
     """Append several events in one round trip (a batch of agent runs, say).
 
     The domains' in-process handlers (backend/events/handlers.py) see each event first.
     Each event also stamps its subject's time in the person's last-event hash, so "has anything
     happened since X" (profile feature invalidation) is one HGETALL, however long the stream.
+    A batch goes as one script call: the same entries and stamps, with a few arguments per
+    event instead of fourteen (packing a command's arguments was most of a batch's client
+    CPU); a handful stays a pipeline (one round trip either way, and no script to load).
     """
     if not events:
         return []
     await dispatch(events)  # read models first: they must not depend on Redis being up
     at = datetime.now(UTC).isoformat()
     maxlen = get_settings().event_stream_maxlen
+    if len(events) >= BATCH_SCRIPT_FROM:
+        return await _publish_script(events, at, maxlen)
     stamps: dict[str, dict[str, str]] = {}
     async with get_redis().pipeline(transaction=False) as pipe:
         for user_id, payload in events:
@@ -77,6 +100,20 @@ async def publish_many(events: Sequence[tuple[str, msgspec.Struct]]) -> list[str
             pipe.hset(last_events_key(user_id), mapping=mapping)
         results = await pipe.execute()
     return [str(r) for r in results[: len(events)]]
+
+
+async def _publish_script(
+    events: Sequence[tuple[str, msgspec.Struct]], at: str, maxlen: int
+) -> list[str]:
+    people: dict[str, int] = {}
+    args: list[str | int] = [maxlen, at]
+    for user_id, payload in events:
+        slot = people.setdefault(user_id, len(people) + 2)  # KEYS index (1-based, after stream)
+        payload_json = msgspec.json.encode(payload).decode()
+        args += [slot, subject_of(payload), user_id, payload_json]
+    keys = [stream_key(), *(last_events_key(u) for u in people)]
+    ids = await get_redis().register_script(_PUBLISH_MANY)(keys=keys, args=args)
+    return [str(i) for i in ids]
 
 
 async def last_event_times(user_id: str) -> dict[str, datetime]:

@@ -16,7 +16,7 @@ from backend.identity.service import live_user_zones, users_created_since
 from backend.integrations.service import users_completed_since
 from backend.profile.eligibility import eligible_agents, snapshots
 from backend.profile.features import refresh_stale
-from backend.profile.runner import Runner, run_agent, run_agents
+from backend.profile.runner import Runner, run_agent, run_agents, run_group
 from backend.profile.tip_history import users_served_since
 from backend.queue import enqueue_many
 from backend.settings import get_settings
@@ -155,12 +155,11 @@ async def compute_agents(ctx: dict[str, Any], user_id: str) -> dict[str, int]:
 
 
 async def compute_agents_group(ctx: dict[str, Any], user_ids: list[str]) -> dict[str, int]:
-    """Run every agent for each person of a group, side by side (each person's eligibility is
-    checked again now; reads and writes are batched across them by the worker's runner)."""
-    runner = worker_runner()
-    runs = await asyncio.gather(*(run_agents(uid, runner) for uid in user_ids))
-    computed = sum(run.status == "computed" for person in runs for run in person)
-    skipped = sum(len(person) for person in runs) - computed
+    """Run every agent for each person of a group (each person's eligibility is checked again
+    now): one read per table for the group, one write transaction and one event pipeline."""
+    runs = await run_group(user_ids)
+    computed = sum(run.status == "computed" for person in runs.values() for run in person)
+    skipped = sum(len(person) for person in runs.values()) - computed
     return {"people": len(user_ids), "computed": computed, "skipped": skipped}
 
 

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -165,9 +164,9 @@ async def _upsert_piccolo(keep: Sequence[Computed]) -> None:
 
 _PREFS_SQL = """
 INSERT INTO preference (id, "user", scope, key, value, source, evidence, updated_at)
-SELECT u.id, u.usr, u.scope, u.key, u.value::json, 'inferred', u.evidence, u.at
-FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::int[],
-            {}::timestamptz[]) AS u(id, usr, scope, key, value, evidence, at)
+SELECT gen_random_uuid(), u.usr, u.scope, u.key, u.value::json, 'inferred', u.evidence, u.at
+FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::int[], {}::timestamptz[])
+     AS u(usr, scope, key, value, evidence, at)
 ON CONFLICT ("user", scope, key) DO UPDATE
 SET value = EXCLUDED.value, evidence = EXCLUDED.evidence, updated_at = EXCLUDED.updated_at
 WHERE preference.source = 'inferred'
@@ -175,11 +174,11 @@ WHERE preference.source = 'inferred'
 _OUTPUTS_SQL = """
 INSERT INTO agent_output (id, "user", agent_id, agent_version, snippet, snippet_hash, params,
                           evidence, computed_at, expires_at)
-SELECT u.id, u.usr, u.agent_id, u.version, u.snippet, u.hash, u.params::json, u.evidence,
-       u.computed_at, u.expires_at
-FROM unnest({}::uuid[], {}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[],
-            {}::int[], {}::timestamptz[], {}::timestamptz[])
-     AS u(id, usr, agent_id, version, snippet, hash, params, evidence, computed_at, expires_at)
+SELECT gen_random_uuid(), u.usr, u.agent_id, u.version, u.snippet, u.hash, u.params::json,
+       u.evidence, u.computed_at, u.expires_at
+FROM unnest({}::uuid[], {}::text[], {}::text[], {}::text[], {}::text[], {}::text[], {}::int[],
+            {}::timestamptz[], {}::timestamptz[])
+     AS u(usr, agent_id, version, snippet, hash, params, evidence, computed_at, expires_at)
 ON CONFLICT ("user", agent_id) DO UPDATE
 SET agent_version = EXCLUDED.agent_version, snippet = EXCLUDED.snippet,
     snippet_hash = EXCLUDED.snippet_hash, params = EXCLUDED.params,
@@ -192,13 +191,13 @@ async def _upsert_postgres(keep: Sequence[Computed]) -> None:
     """The same upserts as `_upsert_piccolo`, as two statements over arrays (unnest).
 
     A worker writes hundreds of results per batch; building one Piccolo row object per value
-    cost more than the database's work. Same columns, same conflict rules.
+    cost more than the database's work. Same columns, same conflict rules; new rows' ids come
+    from PostgreSQL (gen_random_uuid, built in since 13) instead of an array of them.
     """
     prefs = [(i, key, value) for i in keep for key, value in i.inferred.items()]
     if prefs:
         await Preference.raw(
             _PREFS_SQL,
-            [uuid.uuid4() for _ in prefs],
             [i.user_id for i, _, _ in prefs],
             [agent_scope(i.agent_id) for i, _, _ in prefs],
             [key for _, key, _ in prefs],
@@ -208,7 +207,6 @@ async def _upsert_postgres(keep: Sequence[Computed]) -> None:
         )
     await AgentOutput.raw(
         _OUTPUTS_SQL,
-        [uuid.uuid4() for _ in keep],
         [i.user_id for i in keep],
         [i.agent_id for i in keep],
         [i.agent_version for i in keep],
@@ -281,7 +279,7 @@ async def run_agent(user_id: str, agent_id: str, runner: Runner | None = None) -
     data = await runner.person(user_id)
     if data is None:
         return AgentRun(user_id, agent_id, "skipped", "no such person")
-    run = await _compute(manifest, user_id, data)
+    run = await compute_run(manifest, user_id, data)
     if run.result is not None:
         await runner.write(run.result)
     return run
@@ -298,14 +296,44 @@ async def run_agents(user_id: str, runner: Runner | None = None) -> list[AgentRu
     data = await runner.person(user_id)
     if data is None:
         return [AgentRun(user_id, m.id, "skipped", "no such person") for m in all_agents()]
-    runs = [await _compute(manifest, user_id, data) for manifest in all_agents()]
+    runs = [await compute_run(manifest, user_id, data) for manifest in all_agents()]
     results = [run.result for run in runs if run.result is not None]
     if results:
         await runner.write_many(results)
     return runs
 
 
-async def _compute(manifest: Manifest, user_id: str, data: PersonData) -> AgentRun:
+async def run_group(user_ids: Sequence[str]) -> dict[str, list[AgentRun]]:
+    """Every registered agent for each person of a group: `run_agents`' steps, with one read
+    per table for the whole group, then one write transaction and one publish pipeline.
+
+    A group is a batch already: its reads need not wait for other jobs' company (a worker
+    runner's coalescing window), nor its results go one by one through the batch writer.
+    Exactly-once and consent are `write_results`' as for any run: one upserted row per
+    (person, agent), and a consent revoked since the read drops the result in the write.
+    """
+    people = list(dict.fromkeys(user_ids))
+    data = await person_data(people)
+    runs: dict[str, list[AgentRun]] = {}
+    results: list[Computed] = []
+    for user_id in people:
+        found = data.get(user_id)
+        if found is None:
+            runs[user_id] = [
+                AgentRun(user_id, m.id, "skipped", "no such person") for m in all_agents()
+            ]
+            continue
+        runs[user_id] = [await compute_run(m, user_id, found) for m in all_agents()]
+        results.extend(run.result for run in runs[user_id] if run.result is not None)
+        # A group is tens of milliseconds of computing: let the worker's other jobs (and
+        # arq's own Redis round trips, which time out) in between people.
+        await asyncio.sleep(0)
+    if results:
+        await write_results(results)
+    return runs
+
+
+async def compute_run(manifest: Manifest, user_id: str, data: PersonData) -> AgentRun:
     """One agent's run on a person's data (nothing stored yet)."""
     agent_id = manifest.id
     snap, history = data

@@ -186,6 +186,13 @@ class RecommenderSettings:
         "Jobs one arq worker runs at once. Agent jobs batch their database reads across "
         "concurrent jobs, so a high value is what makes the fan-out fast.",
     )
+    worker_gc: str = setting(
+        "OO_WORKER_GC",
+        "tuned",
+        "The worker's garbage collector: tuned (startup heap frozen, young collections every "
+        "20,000 allocations; ADR 0037), freeze (frozen only) or default (CPython's).",
+        one_of("tuned", "freeze", "default"),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
