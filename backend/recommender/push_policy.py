@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-POLICY_ID = "push-ts-v2"
+POLICY_ID = "push-ts-v3"
 BUCKETS = 6
 """Hours are learned in 4-hour buckets of the person's local day, plus the peak-hour flag."""
 FEATURES = (
