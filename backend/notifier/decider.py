@@ -2,10 +2,12 @@
 
 A trigger (a new candidate, a context change, the 15-minute check) asks `decide(user_id, …)`.
 The hard rules (push_rules) may hold first; then the person's budget (a rest after unanswered
-pushes); else the person's push learner (push_policy) chooses push or hold with a propensity —
-a hold for a better hour names that hour. Every decision is one `push_decision` row with its
-why; a push goes to `delivery.deliver(…, once_key=decision id)`.
-docs/adr/0023-push-decider.md, docs/adr/0033-push-decider-v2.md
+pushes); then the tip floor (push_floor: a tip in the lower part of the person's own recent
+tips waits for the app); else the person's push learner (push_policy) chooses push or hold with
+a propensity — a hold for a better hour names that hour. Every decision is one `push_decision`
+row with its why; a push goes to `delivery.deliver(…, once_key=decision id)`.
+docs/adr/0023-push-decider.md, docs/adr/0033-push-decider-v2.md,
+docs/adr/0040-relative-tip-floor.md
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from backend.notifier.message import push_tip
 from backend.notifier.push_settings import settings_of
 from backend.notifier.tables import PushDecision, PushLearnerState
 from backend.profile import service as profile
-from backend.recommender import push_policy, push_rules
+from backend.recommender import push_floor, push_policy, push_rules
 from backend.recommender import service as recommender
 from backend.recommender.tip_cache import TipView
 from backend.redis import get_redis, key
@@ -157,11 +159,26 @@ def _priority(tip: TipView) -> float:
     return 0.0
 
 
-def _score(tip: TipView) -> float:
+def _score(tip: TipView) -> float | None:
+    """The recommender's score of the tip, clipped to −1..1; None when it has none (a rule)."""
     raw = tip.explanation.get("score")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return max(-1.0, min(1.0, float(raw)))
-    return 0.0
+    return None
+
+
+async def _recent_scores(user_id: str, now: datetime) -> dict[str, float]:
+    """The scores of the person's current tips the decider saw in the floor's window, by tip."""
+    rows = (
+        await PushDecision.select(PushDecision.tip_id, PushDecision.tip_score)
+        .where(
+            (PushDecision.user == user_id)
+            & (PushDecision.decided_at >= now - timedelta(days=push_floor.WINDOW_DAYS))
+            & PushDecision.tip_score.is_not_null()
+        )
+        .distinct()
+    )
+    return {str(r["tip_id"]): float(r["tip_score"]) for r in rows if r["tip_id"]}
 
 
 async def _current_tip(user_id: str) -> TipView | None:
@@ -235,6 +252,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         if tip
         else None
     )
+    score = _score(tip) if tip else None
     ctx = push_policy.PushContext(
         local_hour=local.hour,
         weekend=local.weekday() >= 5,
@@ -243,7 +261,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         due_now=bool(msg and msg.due_now),
         priority=_priority(tip) if tip else 0.0,
         kind=tip.kind if tip else "task",
-        score=_score(tip) if tip else 0.0,
+        score=score if score is not None else 0.0,
         peak_hours=prefs.peak_hours,
         preferred_hour=prefs.preferred_hour,
     )
@@ -254,6 +272,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         trigger=trigger if trigger in TRIGGERS else "manual",
         tip_id=tip.id if tip else "",
         tip_kind=tip.kind if tip else "",
+        tip_score=score,
         push=False,
         reason=held or "",
         propensity=1.0,
@@ -266,7 +285,12 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         if last_push is not None and now - last_push < timedelta(hours=rest):
             row.reason, row.threshold = REST, round(state.threshold, 4)
             row.context = {**asdict(ctx), "rest_h": rest}
+        elif (floor := await _floor(user_id, tip, score, now)).holds:
+            # A tip in the lower part of the person's own recent tips waits for the app.
+            row.reason, row.threshold = push_floor.WEAK_TIP, round(state.threshold, 4)
+            row.context = {**asdict(ctx), **floor.as_context()}
         else:
+            row.context = {**asdict(ctx), **floor.as_context()}
             _learner_choice(row, state, ctx, user_id, local, now, prefs.quiet)
             if row.push:
                 row.expires_at = datetime.fromtimestamp(msg.expires_at, UTC)
@@ -276,6 +300,15 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         await delivery.deliver(user_id, msg, once_key=str(row.id))
     saved = await PushDecision.select().where(PushDecision.id == row.id).first()
     return _view(saved) if saved else None
+
+
+async def _floor(
+    user_id: str, tip: TipView | None, score: float | None, now: datetime
+) -> push_floor.Floor:
+    if tip is None or score is None:
+        return push_floor.judge(None, ())  # nothing to rank: the floor does not apply
+    recent = {**await _recent_scores(user_id, now), tip.id: score}
+    return push_floor.judge(score, recent.values())
 
 
 def _learner_choice(
@@ -301,7 +334,11 @@ def _learner_choice(
     if choice.wait_hours:
         # The why of a hold for a better hour: which local hour, and how far away.
         better = (local + timedelta(hours=choice.wait_hours)).hour
-        row.context = {**asdict(ctx), "better_hour": better, "wait_h": choice.wait_hours}
+        row.context = {
+            **json_object(row.context),
+            "better_hour": better,
+            "wait_h": choice.wait_hours,
+        }
 
 
 async def decisions_of(user_id: str, first: int = 50) -> list[DecisionView]:

@@ -18,9 +18,9 @@ from backend.notifier.tables import PushDecision
 from backend.recommender import push_policy
 from backend.simulation.ope import OpeInput, ips, snips
 
-LEARNER_REASONS = ("value", "below_threshold", "better_hour", "better_later", "rest")
-"""The learned policy's decisions (a budget's `rest` hold is one, with propensity 1;
-`better_later` is how older rows name `better_hour`)."""
+LEARNER_REASONS = ("value", "below_threshold", "better_hour", "better_later", "rest", "weak_tip")
+"""The learned policy's decisions (a budget's `rest` hold and the tip floor's `weak_tip` hold
+are, with propensity 1; `better_later` is how older rows name `better_hour`)."""
 TURN_OFF_REWARD = -3.0
 """A turn-off costs three reactions' worth: it ends every later chance."""
 

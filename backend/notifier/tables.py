@@ -80,10 +80,13 @@ class PushDecision(Table, tablename="push_decision"):
     """candidate | context | periodic | manual"""
     tip_id = Varchar(length=64, default="", index=True)
     tip_kind = Varchar(length=20, default="")
+    tip_score = Float(null=True, default=None)
+    """The recommender's own score of the tip (None: no tip, or a rule served it unscored): the
+    person's recent scores are what the tip floor ranks a tip against (ADR 0040)."""
     push = Boolean(default=False)
     reason = Varchar(length=30)
     """value (pushed) · a learner hold (below_threshold, better_hour; better_later in older
-    rows) · the budget's hold (rest) · a hard rule's code"""
+    rows) · the budget's hold (rest) · the tip floor's hold (weak_tip) · a hard rule's code"""
     value_now = Float(null=True, default=None)
     value_wait = Float(null=True, default=None)
     threshold = Float(null=True, default=None)

@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-POLICY_ID = "push-ts-v2"
+POLICY_ID = "push-ts-v3"
 BUCKETS = 6
 """Hours are learned in 4-hour buckets of the person's local day, plus the peak-hour flag."""
 FEATURES = (
@@ -60,7 +60,7 @@ THRESHOLD_RANGE = (0.1, 0.9)
 THRESHOLD_STEP = {"reacted": -0.02, "ignored": 0.05, "dismissed": 0.06, "turned_off": 0.3}
 """How an outcome moves the person's threshold: it settles where five reactions balance two
 misses, and one turn-off costs as much as fifteen reactions earn."""
-REST_H = 36.0
+REST_H = 12.0
 REST_GROWTH = 3.0
 REST_MAX_H = 240.0
 """The budget: after n pushes in a row without a reaction, the next waits
@@ -72,8 +72,8 @@ WAIT_HOURS = 24
 WAIT_DISCOUNT = 0.95
 WAIT_DISCOUNT_DUE = 0.8
 """A later push is worth less (the tip may be stale, more so a task due now)."""
-EXPLORATION = 0.25
-"""Thompson draws take a quarter of the posterior's spread: a push is an interruption, so the
+EXPLORATION = 0.1
+"""Thompson draws take a tenth of the posterior's spread: a push is an interruption, so the
 learner explores less boldly than plain Thompson sampling (the propensity uses the same
 tempered draws, so it stays exact)."""
 PROPENSITY_DRAWS = 32

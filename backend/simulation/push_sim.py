@@ -10,8 +10,9 @@ the annoyance decays with time, and past `push.turn_off` they turn notifications
 
 - `fixed-9am` — one push a day at 9:00 local;
 - `on-candidate` — a push whenever a new candidate exists;
-- `learned` — ours: the notifier's hard rules, the learner's rest budget and the push learner
-  (push_policy.py), seeded with the peak and preferred hours the time-of-day agent infers.
+- `learned` — ours: the notifier's hard rules, the learner's rest budget, the tip floor relative
+  to the person's own recent tips (push_floor.py) and the push learner (push_policy.py), seeded
+  with the peak and preferred hours the time-of-day agent infers.
   Like the notifier, it pushes the recommender's pick and sees no hidden appeal.
 
 Everything random derives from (seed, persona, user, decider-independent stream), so the
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from agents.stats import longest_circular_run, percentile
-from backend.recommender import push_policy, push_rules
+from backend.recommender import push_floor, push_policy, push_rules
 from backend.simulation.personas import Persona
 
 DECIDERS = ("fixed-9am", "on-candidate", "learned")
@@ -170,6 +171,8 @@ class _Learned:
     last_activity: datetime | None = None
     peaks: tuple[int, ...] = ()
     preferred: int | None = None
+    seen: dict[int, tuple[datetime, float]] = field(default_factory=dict)
+    """The scores of the person's current tips the decider saw, by candidate (last seen, score)."""
 
 
 def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushContext:
@@ -289,8 +292,14 @@ def _decide(
     )
     if best is None or push_rules.hold_reason(rules) is not None:
         return None
+    # As the notifier logs it: every decision past the rules sees (and remembers) the tip.
+    window = timedelta(days=push_floor.WINDOW_DAYS)
+    mem.seen = {k: v for k, v in mem.seen.items() if now - v[0] < window}
+    mem.seen[best.id] = (now, best.score)
     if mem.pushes and now - mem.pushes[-1] < timedelta(hours=push_policy.rest_hours(mem.state)):
         return None  # the budget: a rest after pushes left unanswered
+    if push_floor.judge(best.score, [score for _, score in mem.seen.values()]).holds:
+        return None  # a weak tip for this person: it waits for the app
     allowed = push_rules.allowed_hours_ahead(now, quiet, push_policy.WAIT_HOURS)
     draw = random.Random(f"{person_key}:{now.date()}")  # one model draw per person and day
     # Nothing is logged here, so no propensity draws (they are 32 of every 33 model draws).
