@@ -201,10 +201,42 @@ def feature_table(
     return FeatureTable(candidates, KEYS, out)
 
 
+IN_READING_ORDER = (
+    "is_overdue",
+    "due_today",
+    "due_soon",
+    "days_overdue",
+    "task_age_days",
+    "priority",
+    "is_recurring",
+    "kind_task",
+    "kind_advice",
+    "kind_insight",
+    "kind_reminder",
+    "hour_of_day",
+    "day_of_week",
+    "served_count",
+    "ignored_count",
+    "hours_since_served",
+    "time_fit",
+    "project_time_fit",
+    "usual_hour",
+    "project_affinity",
+    "habit_project",
+    "habit_time",
+    "habit_late",
+    "duration_min",
+)
+"""KEYS in candidate_features' own order: the task's facts first, then the moment and history.
+The served tip's features are logged in this order, and /data shows the first few of them."""
+
+
 def row_mapping(table: FeatureTable, row: int) -> dict[str, float]:
-    """One row of a table as the mapping candidate_features would have given (logged as the
-    served tip's features)."""
-    return dict(zip(table.keys, table.values[row].tolist(), strict=True))
+    """One row of a table as the mapping candidate_features would have given, keys in its order
+    (logged as the served tip's features)."""
+    values = dict(zip(table.keys, table.values[row].tolist(), strict=True))
+    ordered = {key: values.pop(key) for key in IN_READING_ORDER if key in values}
+    return ordered | values
 
 
 class TableMappings(Mapping[str, Mapping[str, float]]):

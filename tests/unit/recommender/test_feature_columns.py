@@ -125,7 +125,10 @@ def test_column_features_equal_candidate_features(seed: int) -> None:
     table = feature_table(columns, rows, candidates, with_shares)
     assert table.keys == KEYS
     for i, c in enumerate(candidates):
-        assert row_mapping(table, i) == candidate_features(c, with_shares), (i, c)
+        expected = candidate_features(c, with_shares)
+        assert row_mapping(table, i) == expected, (i, c)
+        # In its order too: the served tip's features are shown to the person in this order.
+        assert list(row_mapping(table, i)) == list(expected)
     mappings = TableMappings(table)
     last = {c.item_ref: i for i, c in enumerate(candidates)}
     assert {ref: dict(mappings[ref]) for ref in mappings} == {
