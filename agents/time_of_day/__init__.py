@@ -73,6 +73,23 @@ def infer_peak_hours(history: History) -> list[int]:
     return peaks or [h for h in range(24) if counts[h] == max(active)]
 
 
+PROFILE_PSEUDO_COUNT = 1.0
+"""Added to every hour's count before the profile is taken: an hour never seen is not 0."""
+
+
+def profile_of(counts: list[int]) -> list[float]:
+    """Activity per local hour relative to the busiest hour (0..1, 24 values, 3 decimals),
+    from done counts per hour; flat when there are none."""
+    smoothed = [c + PROFILE_PSEUDO_COUNT for c in counts]
+    top = max(smoothed)
+    return [round(c / top, 3) for c in smoothed]
+
+
+def infer_hour_profile(history: History) -> list[float]:
+    """The person's activity per local hour, relative to their busiest hour (0..1)."""
+    return profile_of(_counts(history))
+
+
 def _hh(hour: object) -> str:
     return f"{int(str(hour)) % 24:02d}:00"
 

@@ -35,6 +35,7 @@ FEATURES = (
     "priority",
     "is_task",
     "score",
+    "activity",
 )
 V1_FEATURES = tuple(f for f in FEATURES if f not in ("peak", "preferred"))
 """The feature order of states stored before the peak-hour flag (read, then re-mapped)."""
@@ -43,6 +44,8 @@ FATIGUE_TAU_H = 48.0
 RECOVERY_TAU_H = 36.0
 """`recovered` = 1 − e^(−hours since the last push / 36 h): the arm's value recovers with rest."""
 PRIOR_VAR = 0.1
+ACTIVITY_PRIOR = 1.0
+ACTIVITY_FLOOR = 0.05
 PRIOR_VAR_OF = {"bias": 1.0}
 """The base rate is the least known and is learned fastest."""
 PRIOR_MEAN = {
@@ -54,6 +57,7 @@ PRIOR_MEAN = {
     "due_now": 0.3,
     "priority": 0.3,
     "score": 2.0,
+    "activity": ACTIVITY_PRIOR,
 }
 THRESHOLD_START = 0.35
 THRESHOLD_RANGE = (0.1, 0.9)
@@ -99,6 +103,9 @@ class PushContext:
     """The time-of-day agent's peak hours of the person (local hours)."""
     preferred_hour: int | None = None
     """The time-of-day agent's busiest hour of the person."""
+    hour_profile: tuple[float, ...] = ()
+    """The time-of-day agent's activity per local hour (for this kind of day), relative to the
+    person's busiest hour: 0..1, 24 values; empty when not known."""
 
     def later(self, hours: int) -> PushContext:
         """The same situation `hours` from now, with no push in between."""
@@ -140,7 +147,15 @@ def features(ctx: PushContext) -> list[float]:
         max(0.0, min(1.0, ctx.priority)),
         1.0 if ctx.kind == "task" else 0.0,
         max(-1.0, min(1.0, ctx.score)),
+        activity(ctx.hour_profile, ctx.local_hour),
     ]
+
+
+def activity(profile: tuple[float, ...], hour: int) -> float:
+    """log of the person's activity at this hour relative to their busiest (0 when unknown)."""
+    if len(profile) != 24:
+        return 0.0
+    return math.log(max(ACTIVITY_FLOOR, min(1.0, profile[hour % 24])))
 
 
 def _sigmoid(z: float) -> float:

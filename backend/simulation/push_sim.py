@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import mean
 
+from agents import time_of_day
 from agents.stats import longest_circular_run, percentile
 from backend.recommender import push_floor, push_policy, push_rules
 from backend.simulation.personas import Persona
@@ -138,6 +139,23 @@ def _world(persona: Persona, seed: int, user: int, days: int) -> _World:
     return _World(arrivals, sessions)
 
 
+HISTORY_DAYS = 28
+"""The app sessions the person had before the simulated days, which the time-of-day agent's
+hour profile starts from (then every simulated session adds to it)."""
+
+
+def _past_sessions(persona: Persona, seed: int, user: int) -> list[int]:
+    """Sessions per local hour in the HISTORY_DAYS before the simulation (its own stream)."""
+    rng = random.Random(f"{seed}:{persona.id}:{user}:history")
+    counts = [0] * 24
+    for day in range(-HISTORY_DAYS, 0):
+        weekend = (START + timedelta(days=day)).weekday() >= 5
+        per_day = persona.sessions_weekend if weekend else persona.sessions_weekday
+        for _ in range(_poisson(rng, per_day)):
+            counts[rng.choices(range(24), weights=persona.rhythm(weekend))[0]] += 1
+    return counts
+
+
 def _candidate(rng: random.Random, cid: int, at: datetime, kind: str) -> Candidate:
     appeal = rng.gauss(0.0, 1.0)
     return Candidate(
@@ -171,6 +189,8 @@ class _Learned:
     last_activity: datetime | None = None
     peaks: tuple[int, ...] = ()
     preferred: int | None = None
+    profile: tuple[float, ...] = ()
+    """The time-of-day agent's hour profile of the person, from the sessions so far."""
     seen: dict[int, tuple[datetime, float]] = field(default_factory=dict)
     """The scores of the person's current tips the decider saw, by candidate (last seen, score)."""
 
@@ -189,6 +209,7 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         score=c.score,
         peak_hours=mem.peaks,
         preferred_hour=mem.preferred,
+        hour_profile=mem.profile,
     )
 
 
@@ -212,6 +233,8 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
     mem = _Learned(
         peaks=peak_hours(persona), preferred=max(range(24), key=lambda h: (weights[h], -h))
     )
+    activity = _past_sessions(persona, seed, user)
+    mem.profile = tuple(time_of_day.profile_of(activity))
     annoyance, last_step = 0.0, START
     arrivals, sessions = list(world.arrivals), list(world.sessions)
     steps = days * 24 * 60 // STEP_MIN
@@ -224,7 +247,8 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
             new.append(arrivals.pop(0))
         pool = [c for c in pool if now - c.at < timedelta(hours=CANDIDATE_TTL_H)] + new
         while sessions and sessions[0] <= now:
-            sessions.pop(0)
+            activity[sessions.pop(0).hour] += 1
+            mem.profile = tuple(time_of_day.profile_of(activity))
             mem.last_activity = now
             shown = _best([c for c in pool if not c.pushed])
             if shown is not None:
