@@ -144,16 +144,23 @@ HISTORY_DAYS = 28
 hour profile starts from (then every simulated session adds to it)."""
 
 
-def _past_sessions(persona: Persona, seed: int, user: int) -> list[int]:
-    """Sessions per local hour in the HISTORY_DAYS before the simulation (its own stream)."""
+def _past_sessions(persona: Persona, seed: int, user: int) -> tuple[list[int], list[int]]:
+    """Sessions per local hour in the HISTORY_DAYS before the simulation (its own stream), on
+    weekdays and on weekends."""
     rng = random.Random(f"{seed}:{persona.id}:{user}:history")
-    counts = [0] * 24
+    counts = ([0] * 24, [0] * 24)
     for day in range(-HISTORY_DAYS, 0):
         weekend = (START + timedelta(days=day)).weekday() >= 5
         per_day = persona.sessions_weekend if weekend else persona.sessions_weekday
         for _ in range(_poisson(rng, per_day)):
-            counts[rng.choices(range(24), weights=persona.rhythm(weekend))[0]] += 1
+            counts[weekend][rng.choices(range(24), weights=persona.rhythm(weekend))[0]] += 1
     return counts
+
+
+def _profiles(
+    counts: tuple[list[int], list[int]],
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    return tuple(time_of_day.profile_of(counts[0])), tuple(time_of_day.profile_of(counts[1]))
 
 
 def _candidate(rng: random.Random, cid: int, at: datetime, kind: str) -> Candidate:
@@ -189,8 +196,9 @@ class _Learned:
     last_activity: datetime | None = None
     peaks: tuple[int, ...] = ()
     preferred: int | None = None
-    profile: tuple[float, ...] = ()
-    """The time-of-day agent's hour profile of the person, from the sessions so far."""
+    profiles: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    """The time-of-day agent's hour profiles of the person (weekdays, weekends), from the
+    sessions so far."""
     seen: dict[int, tuple[datetime, float]] = field(default_factory=dict)
     """The scores of the person's current tips the decider saw, by candidate (last seen, score)."""
 
@@ -209,7 +217,7 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         score=c.score,
         peak_hours=mem.peaks,
         preferred_hour=mem.preferred,
-        hour_profile=mem.profile,
+        hour_profile=mem.profiles[now.weekday() >= 5],
     )
 
 
@@ -234,7 +242,7 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
         peaks=peak_hours(persona), preferred=max(range(24), key=lambda h: (weights[h], -h))
     )
     activity = _past_sessions(persona, seed, user)
-    mem.profile = tuple(time_of_day.profile_of(activity))
+    mem.profiles = _profiles(activity)
     annoyance, last_step = 0.0, START
     arrivals, sessions = list(world.arrivals), list(world.sessions)
     steps = days * 24 * 60 // STEP_MIN
@@ -247,8 +255,9 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
             new.append(arrivals.pop(0))
         pool = [c for c in pool if now - c.at < timedelta(hours=CANDIDATE_TTL_H)] + new
         while sessions and sessions[0] <= now:
-            activity[sessions.pop(0).hour] += 1
-            mem.profile = tuple(time_of_day.profile_of(activity))
+            at = sessions.pop(0)
+            activity[at.weekday() >= 5][at.hour] += 1
+            mem.profiles = _profiles(activity)
             mem.last_activity = now
             shown = _best([c for c in pool if not c.pushed])
             if shown is not None:
