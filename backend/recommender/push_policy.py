@@ -5,12 +5,14 @@ diagonal Gaussian posterior (Chapelle & Li 2011), sampled for Thompson sampling.
 feature, as in the recovering bandit of Yancey & Settles (KDD 2020, Duolingo): each unanswered
 push adds to a load that decays with time, so a person's response falls with recent unanswered
 pushes and recovers while we leave them alone. The person's good hours are learned from
-outcomes, seeded by the time-of-day agent's peak hours; the value of pushing now is compared
-with the best later hour (a hold "for a better hour" names it). A push must also clear a
+outcomes, seeded by the time-of-day agent's peak hours and weighed by its hourly activity
+profile; the value of pushing now is compared with the best later hour (a hold "for a better
+hour" names it). A push must also clear a
 per-person threshold that moves with outcomes, and a person who leaves pushes unanswered
 earns a longer rest before the next one (the budget adapts). Pure functions and plain data:
 the notifier's decider and the simulator (`oo sim --push`) run the same code.
-See docs/adr/0023-push-decider.md and docs/adr/0033-push-decider-v2.md.
+See docs/adr/0023-push-decider.md, docs/adr/0033-push-decider-v2.md and
+docs/adr/0040-relative-tip-floor.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-POLICY_ID = "push-ts-v3"
+POLICY_ID = "push-ts-v4"
 BUCKETS = 6
 """Hours are learned in 4-hour buckets of the person's local day, plus the peak-hour flag."""
 FEATURES = (
@@ -44,7 +46,9 @@ FATIGUE_TAU_H = 48.0
 RECOVERY_TAU_H = 36.0
 """`recovered` = 1 − e^(−hours since the last push / 36 h): the arm's value recovers with rest."""
 PRIOR_VAR = 0.1
-ACTIVITY_PRIOR = 1.0
+ACTIVITY_PRIOR = 1.5
+"""The prior weight of log(activity at this hour): a person twice as active at one hour as at
+another notices a push there about 2^1.5 times as readily (the odds, as the agent counts them)."""
 ACTIVITY_FLOOR = 0.05
 PRIOR_VAR_OF = {"bias": 1.0}
 """The base rate is the least known and is learned fastest."""
