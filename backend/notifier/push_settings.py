@@ -86,7 +86,8 @@ async def settings_of(user_id: str) -> PushSettings:
     start, end = _hour(agent.get("quiet_start")), _hour(agent.get("quiet_end"))
     if start is not None and end is not None:
         return PushSettings(start, end, "agent", daily, spacing, *learned)
-    return PushSettings(*DEFAULT_QUIET, "default", daily, spacing, *learned)
+    quiet_start, quiet_end = DEFAULT_QUIET
+    return PushSettings(quiet_start, quiet_end, "default", daily, spacing, *learned)
 
 
 async def set_settings(
