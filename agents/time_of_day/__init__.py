@@ -144,7 +144,7 @@ async def compute(ctx: AgentContext) -> str:
 MANIFEST = Manifest(
     id="time-of-day",
     name="Time of day",
-    version="1.0.0",
+    version="1.1.0",
     description="When you get things done and when you are usually quiet.",
     consent_key="agent.time-of-day",
     ttl_s=6 * 3600,

@@ -371,5 +371,7 @@ def context_of(raw: object) -> push_policy.PushContext:
         score=float(str(data.get("score", 0.0))),
         peak_hours=tuple(int(str(h)) for h in peaks) if isinstance(peaks, list) else (),
         preferred_hour=int(str(preferred)) if preferred is not None else None,
-        hour_profile=tuple(float(str(a)) for a in profile) if isinstance(profile, list) else (),
+        hour_profile=(
+            tuple(float(str(a)) for a in profile) if isinstance(profile, list | tuple) else ()
+        ),
     )
