@@ -264,6 +264,7 @@ async def _decide(user_id: str, trigger: str, now: datetime) -> DecisionView | N
         score=score if score is not None else 0.0,
         peak_hours=prefs.peak_hours,
         preferred_hour=prefs.preferred_hour,
+        hour_profile=prefs.hour_profile(local.weekday() >= 5),
     )
     row = PushDecision(
         id=uuid.uuid4(),
@@ -358,6 +359,7 @@ def context_of(raw: object) -> push_policy.PushContext:
     ages = data.get("unanswered_ages_h")
     since = data.get("hours_since_last_push")
     peaks, preferred = data.get("peak_hours"), data.get("preferred_hour")
+    profile = data.get("hour_profile")
     return push_policy.PushContext(
         local_hour=int(str(data.get("local_hour", 12))),
         weekend=bool(data.get("weekend")),
@@ -369,4 +371,7 @@ def context_of(raw: object) -> push_policy.PushContext:
         score=float(str(data.get("score", 0.0))),
         peak_hours=tuple(int(str(h)) for h in peaks) if isinstance(peaks, list) else (),
         preferred_hour=int(str(preferred)) if preferred is not None else None,
+        hour_profile=(
+            tuple(float(str(a)) for a in profile) if isinstance(profile, list | tuple) else ()
+        ),
     )

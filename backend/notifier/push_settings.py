@@ -37,6 +37,13 @@ class PushSettings:
     """The time-of-day agent's peak hours (empty when it has none yet)."""
     preferred_hour: int | None = None
     """The time-of-day agent's busiest hour."""
+    hour_profiles: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    """The time-of-day agent's activity per hour (weekdays, weekends), relative to the busiest
+    hour; empty when it has none."""
+
+    def hour_profile(self, weekend: bool) -> tuple[float, ...]:
+        """The activity profile for this kind of day."""
+        return self.hour_profiles[1 if weekend else 0]
 
     @property
     def quiet(self) -> tuple[int, int]:
@@ -48,6 +55,15 @@ def _hour(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 23:
         return value
     return None
+
+
+def _profile(value: object) -> tuple[float, ...]:
+    """24 activities in 0..1, or () when the stored value is of another shape."""
+    if not isinstance(value, list) or len(value) != 24:
+        return ()
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in value):
+        return ()
+    return tuple(max(0.0, min(1.0, float(v))) for v in value)
 
 
 def _hours(value: object) -> tuple[int, ...]:
@@ -63,14 +79,15 @@ async def settings_of(user_id: str) -> PushSettings:
     spacing = row.min_spacing_min if row else DEFAULT_MIN_SPACING_MIN
     agent = {p.key: p.value for p in await profile.preferences(user_id, TIME_OF_DAY)}
     peaks, preferred = _hours(agent.get("peak_hours")), _hour(agent.get("preferred_hour"))
+    profiles = (_profile(agent.get("hour_profile")), _profile(agent.get("hour_profile_weekend")))
+    learned = (peaks, preferred, profiles)
     if row is not None and row.quiet_start is not None and row.quiet_end is not None:
-        return PushSettings(
-            row.quiet_start, row.quiet_end, "push", daily, spacing, peaks, preferred
-        )
+        return PushSettings(row.quiet_start, row.quiet_end, "push", daily, spacing, *learned)
     start, end = _hour(agent.get("quiet_start")), _hour(agent.get("quiet_end"))
     if start is not None and end is not None:
-        return PushSettings(start, end, "agent", daily, spacing, peaks, preferred)
-    return PushSettings(*DEFAULT_QUIET, "default", daily, spacing, peaks, preferred)
+        return PushSettings(start, end, "agent", daily, spacing, *learned)
+    quiet_start, quiet_end = DEFAULT_QUIET
+    return PushSettings(quiet_start, quiet_end, "default", daily, spacing, *learned)
 
 
 async def set_settings(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 WEAK_TIP = "weak_tip"
 """The reason code of a hold by the floor (deterministic: propensity 1)."""
-QUANTILE = 0.5
+QUANTILE = 0.55
 """A tip is pushed only when it ranks at or above this share of the person's recent tips."""
 WINDOW_DAYS = 7
 """The recent tips: the person's current tips seen by the decider in the last 7 days."""

@@ -5,12 +5,14 @@ diagonal Gaussian posterior (Chapelle & Li 2011), sampled for Thompson sampling.
 feature, as in the recovering bandit of Yancey & Settles (KDD 2020, Duolingo): each unanswered
 push adds to a load that decays with time, so a person's response falls with recent unanswered
 pushes and recovers while we leave them alone. The person's good hours are learned from
-outcomes, seeded by the time-of-day agent's peak hours; the value of pushing now is compared
-with the best later hour (a hold "for a better hour" names it). A push must also clear a
+outcomes, seeded by the time-of-day agent's peak hours and weighed by its hourly activity
+profile; the value of pushing now is compared with the best later hour (a hold "for a better
+hour" names it). A push must also clear a
 per-person threshold that moves with outcomes, and a person who leaves pushes unanswered
 earns a longer rest before the next one (the budget adapts). Pure functions and plain data:
 the notifier's decider and the simulator (`oo sim --push`) run the same code.
-See docs/adr/0023-push-decider.md and docs/adr/0033-push-decider-v2.md.
+See docs/adr/0023-push-decider.md, docs/adr/0033-push-decider-v2.md and
+docs/adr/0040-relative-tip-floor.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-POLICY_ID = "push-ts-v3"
+POLICY_ID = "push-ts-v4"
 BUCKETS = 6
 """Hours are learned in 4-hour buckets of the person's local day, plus the peak-hour flag."""
 FEATURES = (
@@ -35,6 +37,7 @@ FEATURES = (
     "priority",
     "is_task",
     "score",
+    "activity",
 )
 V1_FEATURES = tuple(f for f in FEATURES if f not in ("peak", "preferred"))
 """The feature order of states stored before the peak-hour flag (read, then re-mapped)."""
@@ -43,6 +46,10 @@ FATIGUE_TAU_H = 48.0
 RECOVERY_TAU_H = 36.0
 """`recovered` = 1 − e^(−hours since the last push / 36 h): the arm's value recovers with rest."""
 PRIOR_VAR = 0.1
+ACTIVITY_PRIOR = 1.5
+"""The prior weight of log(activity at this hour): a person twice as active at one hour as at
+another notices a push there about 2^1.5 times as readily (the odds, as the agent counts them)."""
+ACTIVITY_FLOOR = 0.05
 PRIOR_VAR_OF = {"bias": 1.0}
 """The base rate is the least known and is learned fastest."""
 PRIOR_MEAN = {
@@ -54,6 +61,7 @@ PRIOR_MEAN = {
     "due_now": 0.3,
     "priority": 0.3,
     "score": 2.0,
+    "activity": ACTIVITY_PRIOR,
 }
 THRESHOLD_START = 0.35
 THRESHOLD_RANGE = (0.1, 0.9)
@@ -99,6 +107,9 @@ class PushContext:
     """The time-of-day agent's peak hours of the person (local hours)."""
     preferred_hour: int | None = None
     """The time-of-day agent's busiest hour of the person."""
+    hour_profile: tuple[float, ...] = ()
+    """The time-of-day agent's activity per local hour (for this kind of day), relative to the
+    person's busiest hour: 0..1, 24 values; empty when not known."""
 
     def later(self, hours: int) -> PushContext:
         """The same situation `hours` from now, with no push in between."""
@@ -140,7 +151,15 @@ def features(ctx: PushContext) -> list[float]:
         max(0.0, min(1.0, ctx.priority)),
         1.0 if ctx.kind == "task" else 0.0,
         max(-1.0, min(1.0, ctx.score)),
+        activity(ctx.hour_profile, ctx.local_hour),
     ]
+
+
+def activity(profile: tuple[float, ...], hour: int) -> float:
+    """log of the person's activity at this hour relative to their busiest (0 when unknown)."""
+    if len(profile) != 24:
+        return 0.0
+    return math.log(max(ACTIVITY_FLOOR, min(1.0, profile[hour % 24])))
 
 
 def _sigmoid(z: float) -> float:

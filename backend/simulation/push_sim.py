@@ -12,7 +12,8 @@ the annoyance decays with time, and past `push.turn_off` they turn notifications
 - `on-candidate` — a push whenever a new candidate exists;
 - `learned` — ours: the notifier's hard rules, the learner's rest budget, the tip floor relative
   to the person's own recent tips (push_floor.py) and the push learner (push_policy.py), seeded
-  with the peak and preferred hours the time-of-day agent infers.
+  with the peak and preferred hours the time-of-day agent infers and weighing each hour by the
+  agent's hour profiles, counted from the person's own sessions (push_persona.py).
   Like the notifier, it pushes the recommender's pick and sees no hidden appeal.
 
 Everything random derives from (seed, persona, user, decider-independent stream), so the
@@ -27,39 +28,23 @@ import random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import mean
 
-from agents.stats import longest_circular_run, percentile
 from backend.recommender import push_floor, push_policy, push_rules
 from backend.simulation.personas import Persona
+from backend.simulation.push_persona import (
+    START,
+    past_sessions,
+    peak_hours,
+    poisson,
+    profiles,
+    quiet_window,
+)
 
 DECIDERS = ("fixed-9am", "on-candidate", "learned")
 STEP_MIN = 15
 CANDIDATE_TTL_H = 12
 PUSH_TTL_H = 4
 """A push not answered within 4 hours counts as ignored."""
-START = datetime(2026, 1, 5)  # a Monday, local time
-
-
-def quiet_window(persona: Persona) -> tuple[int, int]:
-    """The persona's quiet hours as the time-of-day agent infers them from a full history:
-    the longest run of hours below the mean weekday rhythm."""
-    weights = persona.rhythm_weekday
-    baseline = mean(weights)
-    start, length = longest_circular_run([w < baseline for w in weights])
-    if length == 0:
-        return push_rules.DEFAULT_QUIET
-    return start, (start + length) % 24
-
-
-def peak_hours(persona: Persona) -> tuple[int, ...]:
-    """The persona's peak hours as the time-of-day agent infers them from a full history: the
-    hours in the top quartile of the weekday rhythm (and above its median hour)."""
-    weights = persona.rhythm_weekday
-    active = [w for w in weights if w > 0]
-    top, typical = percentile(active, 75), percentile(active, 50)
-    peaks = tuple(h for h in range(24) if weights[h] >= top and weights[h] > typical)
-    return peaks or tuple(h for h in range(24) if weights[h] == max(weights))
 
 
 @dataclass
@@ -121,16 +106,16 @@ def _world(persona: Persona, seed: int, user: int, days: int) -> _World:
     for day in range(days):
         midnight = START + timedelta(days=day)
         weekend = midnight.weekday() >= 5
-        tasks = _poisson(rng, persona.arrivals)
+        tasks = poisson(rng, persona.arrivals)
         for _ in range(tasks):
             at = midnight + timedelta(minutes=rng.randint(7 * 60, 22 * 60 - 1))
             arrivals.append(_candidate(rng, len(arrivals), at, "task"))
-        for _ in range(_poisson(rng, 1.0)):  # written tips: agents run at any hour
+        for _ in range(poisson(rng, 1.0)):  # written tips: agents run at any hour
             at = midnight + timedelta(minutes=rng.randint(0, 24 * 60 - 1))
             arrivals.append(_candidate(rng, len(arrivals), at, "advice"))
         weights = persona.rhythm(weekend)
         per_day = persona.sessions_weekend if weekend else persona.sessions_weekday
-        for _ in range(_poisson(rng, per_day)):
+        for _ in range(poisson(rng, per_day)):
             hour = rng.choices(range(24), weights=weights)[0]
             sessions.append(midnight + timedelta(hours=hour, minutes=rng.randint(0, 59)))
     arrivals.sort(key=lambda c: c.at)
@@ -151,15 +136,6 @@ def _candidate(rng: random.Random, cid: int, at: datetime, kind: str) -> Candida
     )
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 @dataclass
 class _Learned:
     """Our decider's memory of one person: the model, its pushes and the outcomes it knows."""
@@ -171,6 +147,9 @@ class _Learned:
     last_activity: datetime | None = None
     peaks: tuple[int, ...] = ()
     preferred: int | None = None
+    profiles: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    """The time-of-day agent's hour profiles of the person (weekdays, weekends), from the
+    sessions so far."""
     seen: dict[int, tuple[datetime, float]] = field(default_factory=dict)
     """The scores of the person's current tips the decider saw, by candidate (last seen, score)."""
 
@@ -189,6 +168,7 @@ def _context(mem: _Learned, now: datetime, c: Candidate) -> push_policy.PushCont
         score=c.score,
         peak_hours=mem.peaks,
         preferred_hour=mem.preferred,
+        hour_profile=mem.profiles[now.weekday() >= 5],
     )
 
 
@@ -212,6 +192,8 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
     mem = _Learned(
         peaks=peak_hours(persona), preferred=max(range(24), key=lambda h: (weights[h], -h))
     )
+    activity = past_sessions(persona, seed, user)
+    mem.profiles = profiles(activity)
     annoyance, last_step = 0.0, START
     arrivals, sessions = list(world.arrivals), list(world.sessions)
     steps = days * 24 * 60 // STEP_MIN
@@ -224,7 +206,9 @@ def simulate_person(persona: Persona, decider: str, seed: int, user: int, days: 
             new.append(arrivals.pop(0))
         pool = [c for c in pool if now - c.at < timedelta(hours=CANDIDATE_TTL_H)] + new
         while sessions and sessions[0] <= now:
-            sessions.pop(0)
+            at = sessions.pop(0)
+            activity[at.weekday() >= 5][at.hour] += 1
+            mem.profiles = profiles(activity)
             mem.last_activity = now
             shown = _best([c for c in pool if not c.pushed])
             if shown is not None:

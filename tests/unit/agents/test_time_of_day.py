@@ -17,6 +17,8 @@ def test_cold_start_gives_defaults_and_tz_from_sign_in() -> None:
         "quiet_start": 22,
         "quiet_end": 7,
         "peak_hours": [9, 10, 11, 14, 15, 16],
+        "hour_profile": [1.0] * 24,
+        "hour_profile_weekend": [1.0] * 24,
         "tz": "Europe/Paris",
     }
     assert result.inferred_keys == frozenset()
