@@ -19,6 +19,7 @@ from backend.web import page_user, sign_in_redirect
 PAGE = "settings.html"
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HOUR_KEYS = frozenset({"preferred_hour", "quiet_start", "quiet_end"})
+PROFILE_KEYS = frozenset({"hour_profile", "hour_profile_weekend"})
 KIND_NAMES = {
     "task": "Tasks",
     "advice": "Advice",
@@ -75,6 +76,8 @@ def show(value: Any, key: str = "") -> str:
         return f"{value:02d}:00"
     if key == "peak_hours" and isinstance(value, list):
         return ", ".join(f"{int(h):02d}:00" for h in value) or "none"
+    if key in PROFILE_KEYS and isinstance(value, list):
+        return _busiest_hours(value)
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):
@@ -85,6 +88,17 @@ def show(value: Any, key: str = "") -> str:
             return f"{peak} (strength {value['strength']})" if peak else "no rhythm yet"
         return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
     return str(value)
+
+
+def _busiest_hours(profile: list[Any]) -> str:
+    """An hour profile (24 shares of the busiest hour) as people read it: its busiest hours,
+    not 24 numbers."""
+    values = [float(v) for v in profile if isinstance(v, int | float)]
+    if len(values) != 24 or max(values) - min(values) < 1e-9:
+        return "not known yet"
+    top = sorted(range(24), key=lambda h: -values[h])[:3]
+    busiest = [f"{h:02d}:00" for h in sorted(top) if values[h] >= 0.5 * max(values)]
+    return "busiest around " + ", ".join(busiest)
 
 
 def editable(value: Any, key: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.profile.web import _hour_text, _in_words, _value_text, control, editable
+from backend.profile.web import _hour_text, _in_words, _value_text, control, editable, show
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,7 @@ from backend.profile.web import _hour_text, _in_words, _value_text, control, edi
         ("tz", "Europe/Paris", "words"),
         ("preferred_areas", ["work", "home"], "words"),
         ("weekly_cycle", {"peak": None, "strength": 0}, "none"),
+        ("hour_profile", [0.5] * 24, "none"),
     ],
 )
 def test_control_fits_the_value(key: str, value: object, expected: str) -> None:
@@ -42,3 +43,11 @@ def test_refusals_use_the_setting_s_name() -> None:
     said = _in_words("quiet_start: must be an hour from 0 to 23.", "quiet_start", "Quiet from")
     assert said == "Quiet from: must be an hour from 0 to 23."
     assert _in_words("Something else.", "quiet_start", "Quiet from") == "Something else."
+
+
+def test_an_hour_profile_reads_as_its_busiest_hours() -> None:
+    profile = [0.05] * 24
+    profile[9], profile[14], profile[21], profile[3] = 1.0, 0.8, 0.3, 0.2
+    # The third busiest (21:00) is under half the busiest, so it is not named.
+    assert show(profile, "hour_profile") == "busiest around 09:00, 14:00"
+    assert show([1.0] * 24, "hour_profile_weekend") == "not known yet"
