@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.test_tip_page import CHROMIUM, DESKTOP, run_db, sign_in
 from tests.support.fixtures import LiveServer
 from tests.support.push_standin import BrowserSubscription
+
+POLL_DEADLINE_S = 60
 
 pytestmark = pytest.mark.browser
 
@@ -169,10 +172,10 @@ def test_the_service_worker_shows_a_pushed_tip_with_done_and_snooze(
         ),
     )
     cdp.send("ServiceWorker.enable")
-    deadline = 50
-    while not registrations and deadline:
+    # Bounded polls, sized for a loaded machine (5 s was once too short for the push event).
+    deadline = time.monotonic() + POLL_DEADLINE_S
+    while not registrations and time.monotonic() < deadline:
         granting.wait_for_timeout(100)  # a bounded poll for the CDP event, not a fixed wait
-        deadline -= 1
     assert registrations, "the service worker registration was not reported"
     message = {
         "v": 1,
@@ -190,7 +193,8 @@ def test_the_service_worker_shows_a_pushed_tip_with_done_and_snooze(
         },
     )
     shown: list[dict[str, Any]] = []
-    for _ in range(50):  # a bounded poll: the push event runs in the worker, asynchronously
+    deadline = time.monotonic() + POLL_DEADLINE_S
+    while time.monotonic() < deadline:  # the push event runs in the worker, asynchronously
         shown = granting.evaluate(
             """() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
                  ns.map(n => ({title: n.title, body: n.body, tag: n.tag,
