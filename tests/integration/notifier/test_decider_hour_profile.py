@@ -3,45 +3,27 @@ what the learner weighs the hour by, and it is logged in the decision's context.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
-from backend.notifier import decider, push_settings, subscriptions
+from backend.notifier import decider, push_settings
 from backend.notifier.tables import PushDecision, PushLearnerState
 from backend.profile import service as profile
 from backend.recommender import push_policy
-from tests.support.fixtures import make_person
+from tests.support.push_people import subscribed_person_outside_quiet_hours
 from tests.support.push_standin import PushStandIn
 
 
 async def _person_active_at(push_service: PushStandIn, activity_now: float) -> tuple[str, int]:
     """A subscribed person outside quiet hours whose agent says they are this active now (and
     fully active at every other hour); a certain learner (no exploration); their local hour."""
-    person = await make_person(tasks=True)
-    browser = push_service.new_browser()
-    keys = browser.to_json()["keys"]
-    await subscriptions.subscribe(
-        person.user_id, browser.endpoint, None, keys["p256dh"], keys["auth"], "phone"
-    )
-    elig = await profile.eligibility(person.user_id)
-    assert elig is not None
-    hour = datetime.now(UTC).astimezone(ZoneInfo(elig.timezone)).hour
-    await push_settings.set_settings(
-        person.user_id,
-        quiet_start=(hour + 3) % 24,
-        quiet_end=(hour + 5) % 24,
-        daily_max=3,
-        min_spacing_min=0,
-    )
+    user_id, hour = await subscribed_person_outside_quiet_hours(push_service)
     profile_now = [activity_now if h == hour else 1.0 for h in range(24)]
     await profile.set_preferences(
-        person.user_id,
+        user_id,
         push_settings.TIME_OF_DAY,
         {"hour_profile": profile_now, "hour_profile_weekend": profile_now},
     )
     certain = push_policy.PushState(precision=[1e4] * len(push_policy.FEATURES))
-    await PushLearnerState(user=person.user_id, state=certain.as_json()).save()
-    return person.user_id, hour
+    await PushLearnerState(user=user_id, state=certain.as_json()).save()
+    return user_id, hour
 
 
 async def test_a_quiet_hour_in_the_profile_is_worth_less_than_an_active_one(

@@ -7,47 +7,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.notifier import decider, push_ope, push_settings, subscriptions
+from backend.notifier import decider, push_ope
 from backend.notifier.tables import PushDecision, PushLearnerState
-from backend.profile import service as profile
 from backend.queue import get_queue, queue_name
 from backend.recommender import push_floor, push_policy
-from tests.support.fixtures import make_person
+from tests.support.push_people import subscribed_person_outside_quiet_hours
 from tests.support.push_standin import PushStandIn
 
 
 async def _eager_person(push_service: PushStandIn) -> tuple[str, float]:
     """A subscribed person outside quiet hours whose learner would push anything (so the floor
     is what is tested), and the score of their current tip."""
-    from zoneinfo import ZoneInfo
 
-    person = await make_person(tasks=True)
-    browser = push_service.new_browser()
-    keys = browser.to_json()["keys"]
-    await subscriptions.subscribe(
-        person.user_id, browser.endpoint, None, keys["p256dh"], keys["auth"], "phone"
-    )
-    elig = await profile.eligibility(person.user_id)
-    assert elig is not None
-    hour = datetime.now(UTC).astimezone(ZoneInfo(elig.timezone)).hour
-    await push_settings.set_settings(
-        person.user_id,
-        quiet_start=(hour + 3) % 24,
-        quiet_end=(hour + 5) % 24,
-        daily_max=3,
-        min_spacing_min=0,
-    )
+    user_id, _ = await subscribed_person_outside_quiet_hours(push_service)
     sure = push_policy.PushState(
         mean=[4.0] + [0.0] * (len(push_policy.FEATURES) - 1),
         precision=[1e4] * len(push_policy.FEATURES),
         threshold=0.2,
     )
-    await PushLearnerState(user=person.user_id, state=sure.as_json()).save()
-    tip = await decider._current_tip(person.user_id)
+    await PushLearnerState(user=user_id, state=sure.as_json()).save()
+    tip = await decider._current_tip(user_id)
     assert tip is not None
     score = decider._score(tip)
     assert score is not None  # the recommender's pick carries its own score
-    return person.user_id, score
+    return user_id, score
 
 
 async def _seen_before(user_id: str, scores: list[float], age: timedelta) -> None:
