@@ -217,7 +217,7 @@ async def test_sigterm_lets_running_jobs_finish_and_leaves_queued_ones(
         returncode = await asyncio.to_thread(worker.wait, GRACE_S + 10)
         assert returncode == 0, log.read_text(errors="replace")[-2000:]
         finished = Job(first, queue, _queue_name=deployment.prefix + "arq:queue")
-        assert await finished.result(timeout=5) is True, "the running job finished"
+        assert await finished.result(timeout=30) is True, "the running job finished"
         left = Job(second, queue, _queue_name=deployment.prefix + "arq:queue")
         assert await left.status() == JobStatus.queued, "a job after the signal stays queued"
         done = await db.fetch(

@@ -4,6 +4,7 @@ subscriber filtered and bounded, resume without gaps or duplicates, slow ones cu
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,8 @@ from backend.events.contracts import TasksSynced
 from backend.redis import get_redis
 
 SUBJECT = "signals.task.synced"
+WAIT_S = 30.0
+"""How long a subscriber may take to register: far longer than needed, for a loaded machine."""
 
 
 async def _take(stream: AsyncIterator[Event], n: int, timeout: float = 10.0) -> list[Event]:
@@ -27,10 +30,9 @@ async def _take(stream: AsyncIterator[Event], n: int, timeout: float = 10.0) -> 
 async def _started(stream: AsyncIterator[Event]) -> asyncio.Task[Event]:
     """Begin waiting on a subscription (it registers on its first step)."""
     task = asyncio.create_task(anext(stream))  # type: ignore[arg-type]
-    for _ in range(100):
+    deadline = time.monotonic() + WAIT_S
+    while not live.multiplexer().subscribers and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-        if live.multiplexer().subscribers:
-            break
     return task
 
 
@@ -47,10 +49,9 @@ async def test_many_subscribers_share_one_reader_and_see_only_their_own() -> Non
     people = [str(uuid.uuid4()) for _ in range(40)]
     streams = [live.subscribe([SUBJECT], person) for person in people]
     firsts = [asyncio.create_task(anext(s)) for s in streams]  # type: ignore[arg-type]
-    for _ in range(200):
+    deadline = time.monotonic() + WAIT_S
+    while live.multiplexer().subscribers < len(people) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
-        if live.multiplexer().subscribers == len(people):
-            break
     assert live.multiplexer().subscribers == len(people)
     assert _in_use_connections() <= 2, "one blocking reader, not one per subscriber"
 
@@ -89,7 +90,9 @@ async def test_a_slow_subscriber_is_cut_off_without_slowing_the_others(
     slow_first = await _started(slow)
     total = 12
     fast_all = asyncio.create_task(_take(fast, total, timeout=20))
-    await asyncio.sleep(0.05)
+    deadline = time.monotonic() + WAIT_S
+    while live.multiplexer().subscribers < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     published = [await publish(person, _synced(n)) for n in range(total)]
 
     assert [e.id for e in await fast_all] == published, "the fast one got every event"

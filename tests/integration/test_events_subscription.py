@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,11 +101,15 @@ class Socket:
 
     async def sync_when_ready(self, op_id: str, user_id: str) -> list[dict[str, Any]]:
         """Like `sync`, but retries the marker until the subscription has started tailing."""
-        for _ in range(50):
+        # Each try waits longer (a loaded machine can take seconds to deliver one event); the
+        # whole wait is bounded by the clock, not by a count of tries.
+        deadline = time.monotonic() + TIMEOUT_S
+        attempt_s = 0.3
+        while time.monotonic() < deadline:
             try:
-                return await asyncio.wait_for(self.sync(op_id, user_id), 0.3)
+                return await asyncio.wait_for(self.sync(op_id, user_id), attempt_s)
             except TimeoutError:
-                continue
+                attempt_s = min(attempt_s * 2, 5.0)
         raise AssertionError("the subscription never delivered a marker event")
 
 

@@ -53,7 +53,7 @@ class Output:
         raise AssertionError(f"no {pattern!r} in output of `oo up`:\n{self.text}")
 
     def join(self) -> None:
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=30)
 
 
 def redis_servers_of(var_dir: Path) -> list[psutil.Process]:
@@ -117,7 +117,7 @@ def _stop_on_failure(process: subprocess.Popen[str], var_dir: Path) -> None:
             process.wait()
     for leftover in redis_servers_of(var_dir):  # started by this test's `oo up` only
         leftover.terminate()
-        leftover.wait(timeout=5)
+        leftover.wait(timeout=30)
 
 
 def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
@@ -141,10 +141,10 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         out.wait_for(re.escape(f"oO is running at {url}"), process, START_TIMEOUT_S)
-        link = out.wait_for(r"Sign in as the demo user: (\S+)", process, 5).group(1)
+        link = out.wait_for(r"Sign in as the demo user: (\S+)", process, 30).group(1)
         assert link.startswith(f"{url}/auth/link/"), "the link points at this server"
 
-        assert httpx.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        assert httpx.get(f"{url}/healthz", timeout=30).json() == {"ok": True}
         with httpx.Client(timeout=60, follow_redirects=False) as client:
             signed_in = client.get(link)
             assert signed_in.status_code == 303
@@ -263,9 +263,9 @@ def test_port_option_quiet_console_and_the_link_last(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         out.wait_for(re.escape(f"oO is running at {url}"), process, START_TIMEOUT_S)
-        link = out.wait_for(r"Sign in as the demo user: (\S+)\n", process, 5).group(1)
+        link = out.wait_for(r"Sign in as the demo user: (\S+)\n", process, 30).group(1)
         assert link.startswith(f"{url}/auth/link/"), "--port is honoured, link included"
-        assert httpx.get(f"{url}/healthz", timeout=5).json() == {"ok": True}
+        assert httpx.get(f"{url}/healthz", timeout=30).json() == {"ok": True}
         assert httpx.get(f"{url}/tip", timeout=5, follow_redirects=False).status_code == 303
         lines = [line for line in out.text.splitlines() if line.strip()]
         assert len(lines) == 2, out.text
@@ -337,7 +337,7 @@ def test_enter_prints_a_fresh_link_and_sigterm_leaves_nothing_behind(tmp_path: P
     try:
         url = f"http://127.0.0.1:{port}"
         out.wait_for(re.escape("Enter prints a new link"), process, START_TIMEOUT_S)
-        first = out.wait_for(link_line, process, 5).group(1)
+        first = out.wait_for(link_line, process, 30).group(1)
         (worker,) = workers_of(process.pid)
         (redis_server,) = redis_servers_of(var_dir)
         with httpx.Client(timeout=60, follow_redirects=False) as client:
