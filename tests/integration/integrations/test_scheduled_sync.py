@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from backend.integrations import status
 from backend.integrations.jobs import sync_all
-from backend.queue import get_queue, queue_name
 from backend.settings import get_settings
 from tests.support.fixtures import make_person
+from tests.support.queued_jobs import enqueued
 
 
 async def _queued_ids() -> set[str]:
-    queue = await get_queue()
-    jobs = await queue.queued_jobs(queue_name=queue_name())
-    return {j.job_id for j in jobs if j.job_id and j.job_id.startswith("sync:")}
+    """Sync jobs enqueued, queued or already run by the session's worker."""
+    return set(await enqueued("sync:"))
 
 
 async def test_cron_twice_enqueues_each_pair_once() -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 from backend.notifier import decider, push_ope
 from backend.notifier.tables import PushDecision, PushLearnerState
-from backend.queue import get_queue, queue_name
 from backend.recommender import push_floor, push_policy
 from tests.support.push_people import subscribed_person_outside_quiet_hours
 from tests.support.push_standin import PushStandIn
+from tests.support.queued_jobs import enqueued
 
 
 async def _eager_person(push_service: PushStandIn) -> tuple[str, float]:
@@ -73,8 +73,7 @@ async def test_a_tip_below_the_persons_own_recent_tips_waits_and_the_log_says_wh
     assert logged["tip_score"] == score
     assert logged["score_rank"] < push_floor.QUANTILE
     assert logged["recent_tips"] == 7  # six earlier tips and this one
-    queued = await (await get_queue()).queued_jobs(queue_name=queue_name())
-    assert not [j for j in queued if j.job_id and j.job_id.startswith(f"push:{held.id}:")]
+    assert await enqueued(f"push:{held.id}:") == {}, "a hold queues no delivery"
     # The learned policy held there for sure: off-policy evaluation keeps the hold.
     replayed = [d for d in await push_ope.logged(since) if not d.pushed]
     assert any(d.propensity == 1.0 for d in replayed)
