@@ -40,7 +40,7 @@ from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
 from backend.recommender.registry import serving
-from backend.recommender.state import state_for, stored_states
+from backend.recommender.state import state_for, states_for_pick
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
 
 log = logging.getLogger("oo.recommender.decisions")
@@ -203,7 +203,7 @@ async def pick(user: Principal, now: datetime) -> Served | None:
             _hidden_refs(user.user_id, now),
             _candidates(user.user_id, now),  # written tips are pre-written: never a model call
             serving(),
-            stored_states(user.user_id),
+            states_for_pick(user.user_id),
             _history_rows(user.user_id, now),
             population_priors(),
         ),

@@ -9,6 +9,7 @@ written in the reaction's transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,28 @@ async def stored_states(user_id: str) -> dict[str, StoredState]:
     }
 
 
+_learned: ContextVar[dict[str, tuple[str, Mapping[str, StoredState]]] | None] = ContextVar(
+    "oo_states_learned", default=None
+)
+
+
+def remember_learned(user_id: str, states: Mapping[str, StoredState]) -> None:
+    """The states a reaction just committed, for the pick that follows in the same request
+    (ADR 0041): it scores with them instead of reading them back. Call after the commit."""
+    _learned.set({"states": (user_id, states)})
+
+
+async def states_for_pick(user_id: str) -> Mapping[str, StoredState]:
+    """The person's states for a pick: those this request's reaction committed (once), else
+    read (one query)."""
+    held = _learned.get()
+    if held is not None:
+        found = held.pop("states", None)
+        if found is not None and found[0] == user_id:
+            return found[1]
+    return await stored_states(user_id)
+
+
 def state_for(policy: Policy, stored: Mapping[str, StoredState]) -> UserState:
     """The policy's state from stored rows; a fresh one when absent or of another version."""
     row = stored.get(policy.id)
@@ -74,14 +97,16 @@ async def save_states(
     user_id: str,
     new_states: Mapping[str, tuple[Policy, UserState]],
     stored: Mapping[str, StoredState],
-) -> None:
+) -> dict[str, StoredState]:
     """Write new states (call inside the feedback transaction, with `stored` read in it).
 
     One statement for all of them: existing rows are upserted on their id (so they are updated),
     missing rows get new ids (so they are inserted) — one round trip instead of one per policy.
+    Returns every state of the person as stored after it (`stored` with the new ones over it).
     """
     now = datetime.now(UTC)
     rows: list[PolicyState] = []
+    after = dict(stored)
     for policy_id, (policy, state) in new_states.items():
         row = stored.get(policy_id)
         same_version = row is not None and row.policy_version == policy.version
@@ -96,6 +121,7 @@ async def save_states(
         if row is not None:
             written.id = row.id
         rows.append(written)
+        after[policy_id] = StoredState(written.id, policy.version, written.updates, state)
     if rows:
         await PolicyState.insert(*rows).on_conflict(
             target=PolicyState.id,
@@ -107,6 +133,7 @@ async def save_states(
                 PolicyState.updated_at,
             ],
         )
+    return after
 
 
 async def load_state(user_id: str, policy: Policy) -> UserState:
