@@ -49,6 +49,15 @@ async def learn(
     to store the states raises, which rolls the whole reaction back.
     """
     await lock_user_learning(user_id)
+    new, stored = await updated_states(user_id, timezone, row, reward)
+    return await save_states(user_id, new, stored)
+
+
+async def updated_states(
+    user_id: str, timezone: str, row: dict[str, Any], reward: float
+) -> tuple[dict[str, tuple[Policy, UserState]], dict[str, StoredState]]:
+    """Every running policy's new state for this user (not written), and the stored states it
+    started from: call inside the reaction's transaction, holding the learning lock."""
     active, shadows = await serving()
     stored = await stored_states(user_id)
     features = row.get("features")
@@ -68,4 +77,4 @@ async def learn(
             )
         except Exception:  # one broken policy must not lose the person's reaction
             log.exception("policy %s failed to learn", policy.id)
-    return await save_states(user_id, new, stored)
+    return new, stored

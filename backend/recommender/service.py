@@ -17,7 +17,7 @@ from backend.contracts.principal import Principal
 from backend.contracts.sources import read_ahead_keys
 from backend.db import write_transaction
 from backend.events.contracts import TipFeedback, TipServed
-from backend.recommender import answers, outbox, tip_cache
+from backend.recommender import answers, outbox, reaction_write, tip_cache
 from backend.recommender.decisions import display_detail, pick
 from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
     forget_habits as forget_habits,
@@ -25,10 +25,10 @@ from backend.recommender.habits_cache import (  # re-exported: privacy drops it 
 from backend.recommender.habits_cache import habits_key
 from backend.recommender.kind_rewards import KindReward as KindReward  # llm's console reads
 from backend.recommender.kind_rewards import rewards_by_kind as rewards_by_kind
-from backend.recommender.learning import learn
+from backend.recommender.learning import updated_states
 from backend.recommender.reward import EFFECT, MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.serve_lock import serve_lock
-from backend.recommender.state import remember_learned
+from backend.recommender.state import remember_learned, states_upsert
 from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
 from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
 from backend.settings import get_settings
@@ -197,23 +197,6 @@ async def _pick(user: Principal, now: datetime) -> tuple[TipView | None, TipServ
     return view, event
 
 
-_REACTION_COLUMNS = (
-    ServedTip.id,
-    ServedTip.item_ref,
-    ServedTip.source,
-    ServedTip.kind,
-    ServedTip.content,
-    ServedTip.project,
-    ServedTip.detail,
-    ServedTip.features,
-    ServedTip.explanation,
-    ServedTip.served_at,
-    ServedTip.reacted_at,
-)
-"""What a reaction reads of its tip: not the candidate log (up to ~100 kB, decoded for
-nothing when it was read with the rest)."""
-
-
 def _parse_tip_id(tip_id: str) -> str:
     try:
         return str(uuid.UUID(tip_id))
@@ -245,27 +228,23 @@ async def react(
     now = datetime.now(UTC)
     try:
         async with write_transaction():
-            row = (
-                await ServedTip.select(*_REACTION_COLUMNS)
-                .where((ServedTip.id == tid) & (ServedTip.user == user.user_id))
-                .output(load_json=True)
-                .first()
-            )
-            if row is None:
-                raise ReactionError("NOT_FOUND", "No such tip.", "tipId")
-            if row["reacted_at"] is not None:
-                raise ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
-            not_for_kind = answers.refusal(row["kind"], action)
-            if not_for_kind:
-                raise ReactionError("ANSWER_NOT_FOR_KIND", not_for_kind, "action")
             effect = EFFECT[action]
-            dwell_source = "client"
+            dwell_source = "client" if dwell_ms is not None else "server"
+            reward = infer_reward(action, dwell_ms) if dwell_ms is not None else None
+            row = await reaction_write.claim(tid, user.user_id, now, effect.value, reward)
+            if row is None:
+                raise await _unclaimed(tid, user.user_id)
+            not_for_kind = answers.refusal(row["kind"], action)
+            if not_for_kind:  # raised inside the transaction: the claim is rolled back
+                raise ReactionError("ANSWER_NOT_FOR_KIND", not_for_kind, "action")
+            writes: list[reaction_write.Write] = []
             if dwell_ms is None:
-                dwell_source = "server"
                 elapsed = int((now - row["served_at"]).total_seconds() * 1000)
                 dwell_ms = max(0, min(elapsed, MAX_DWELL_MS))
-            reward = infer_reward(action, dwell_ms)
-            await Feedback(
+                reward = infer_reward(action, dwell_ms)
+                writes.append(reaction_write.reward_update(tid, reward))
+            assert reward is not None
+            feedback = Feedback(
                 tip=tid,
                 user=user.user_id,
                 action=effect.value,
@@ -275,28 +254,28 @@ async def react(
                 reward=reward,
                 created_at=now,
                 request_id=request_id,
-            ).save()
-            await ServedTip.update(
-                {
-                    ServedTip.reacted_at: now,
-                    ServedTip.reaction: effect.value,
-                    ServedTip.reward: reward,
-                }
-            ).where(ServedTip.id == tid)
+            )
+            writes.append(Feedback.insert(feedback))
             if effect is not Action.DONE:
                 hide_s = (
                     get_settings().snooze_s if effect is Action.SNOOZE else get_settings().dismiss_s
                 )
-                await Snooze(
+                snooze = Snooze(
                     user=user.user_id,
                     item_ref=row["item_ref"],
                     until=now + timedelta(seconds=hide_s),
                     reason=effect.value,
-                ).save()
-            learned = await learn(user.user_id, user.timezone, row, reward)
+                )
+                writes.append(Snooze.insert(snooze))
+            # The claim took the learning lock (PostgreSQL; SQLite's writer lock serialises).
+            new, stored = await updated_states(user.user_id, user.timezone, row, reward)
+            upsert, learned = states_upsert(user.user_id, new, stored)
+            if upsert is not None:
+                writes.append(upsert)
             tip = _view(row)
             effects = _side_effects(user.user_id, tip, action, dwell_ms, dwell_source, reward, now)
-            await Outbox.insert(*effects)
+            writes.append(Outbox.insert(*effects))
+            await reaction_write.write(writes)
     except ReactionError as err:
         if err.code != "ALREADY_REACTED":
             raise
@@ -352,6 +331,18 @@ def _side_effects(
     return effects
 
 
+async def _unclaimed(tip_id: str, user_id: str) -> ReactionError:
+    """Why the claim changed nothing: no such tip of the person's, or answered already."""
+    row = (
+        await ServedTip.select(ServedTip.id)
+        .where((ServedTip.id == tip_id) & (ServedTip.user == user_id))
+        .first()
+    )
+    if row is None:
+        return ReactionError("NOT_FOUND", "No such tip.", "tipId")
+    return ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
+
+
 async def _forget_cached_tip(user_id: str) -> None:
     try:
         await tip_cache.drop(user_id)
@@ -381,7 +372,7 @@ async def _stored_answer(
         .first()
     )
     row = (
-        await ServedTip.select(*_REACTION_COLUMNS)
+        await ServedTip.select(*reaction_write.CLAIMED)
         .where(ServedTip.id == tip_id)
         .output(load_json=True)
         .first()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.custom_types import Combinable
+from piccolo.query import Insert
 
 from backend.audit import record
 from backend.contracts.json import json_object
@@ -93,17 +94,16 @@ async def load_states(user_id: str, policies: Iterable[Policy]) -> dict[str, Use
     return {p.id: state_for(p, stored) for p in policies}
 
 
-async def save_states(
+def states_upsert(
     user_id: str,
     new_states: Mapping[str, tuple[Policy, UserState]],
     stored: Mapping[str, StoredState],
-) -> dict[str, StoredState]:
-    """Write new states (call inside the feedback transaction, with `stored` read in it).
+) -> tuple[Insert[Any] | None, dict[str, StoredState]]:
+    """The one statement writing new states (None: nothing to write), and every state of the
+    person as stored after it (`stored` with the new ones over it).
 
-    One statement for all of them: existing rows are upserted on their id (so they are updated),
-    missing rows get new ids (so they are inserted) — one round trip instead of one per policy.
-    Returns every state of the person as stored after it (`stored` with the new ones over it).
-    """
+    Existing rows are upserted on their id (so they are updated), missing rows get new ids (so
+    they are inserted) — one statement instead of one per policy."""
     now = datetime.now(UTC)
     rows: list[PolicyState] = []
     after = dict(stored)
@@ -122,17 +122,31 @@ async def save_states(
             written.id = row.id
         rows.append(written)
         after[policy_id] = StoredState(written.id, policy.version, written.updates, state)
-    if rows:
-        await PolicyState.insert(*rows).on_conflict(
-            target=PolicyState.id,
-            action="DO UPDATE",
-            values=[
-                PolicyState.state,
-                PolicyState.policy_version,
-                PolicyState.updates,
-                PolicyState.updated_at,
-            ],
-        )
+    if not rows:
+        return None, after
+    upsert = PolicyState.insert(*rows).on_conflict(
+        target=PolicyState.id,
+        action="DO UPDATE",
+        values=[
+            PolicyState.state,
+            PolicyState.policy_version,
+            PolicyState.updates,
+            PolicyState.updated_at,
+        ],
+    )
+    return upsert, after
+
+
+async def save_states(
+    user_id: str,
+    new_states: Mapping[str, tuple[Policy, UserState]],
+    stored: Mapping[str, StoredState],
+) -> dict[str, StoredState]:
+    """Write new states (call inside the feedback transaction, with `stored` read in it): one
+    statement (`states_upsert`). Returns every state of the person as stored after it."""
+    upsert, after = states_upsert(user_id, new_states, stored)
+    if upsert is not None:
+        await upsert
     return after
 
 
@@ -146,6 +160,11 @@ async def save_state(user_id: str, policy: Policy, state: UserState) -> None:
     await save_states(user_id, {policy.id: (policy, state)}, await stored_states(user_id))
 
 
+def learning_lock_key(user_id: str) -> str:
+    """The advisory lock's name for a person's learning (PostgreSQL: hashtext of it)."""
+    return f"oo-learn:{user_id}"
+
+
 async def lock_user_learning(user_id: str) -> None:
     """Serialise learning per user inside the current transaction.
 
@@ -154,7 +173,9 @@ async def lock_user_learning(user_id: str) -> None:
     (IMMEDIATE transactions); on PostgreSQL a transaction-scoped advisory lock on the user does.
     """
     if engine().engine_type == "postgres":
-        await PolicyState.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"oo-learn:{user_id}")
+        await PolicyState.raw(
+            "SELECT pg_advisory_xact_lock(hashtext({}))", learning_lock_key(user_id)
+        )
 
 
 async def reset_states(

@@ -48,17 +48,18 @@ async def policy_updates(user_id: str) -> set[int]:
 
 
 def break_state_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make storing the learned policy state fail."""
+    """Make storing the learned policy state fail (the reaction's writes go together, ADR 0041:
+    the write that carries the states fails)."""
+    from backend.recommender import reaction_write
 
-    async def broken(*args: object) -> None:
-        raise RuntimeError("state store down")
+    real_write = reaction_write.write
 
-    try:
-        from backend.recommender import learning
-    except ImportError:  # a single policy, learning inside the service
-        monkeypatch.setattr(service, "save_state", broken)
-    else:
-        monkeypatch.setattr(learning, "save_states", broken)
+    async def broken(statements: list[reaction_write.Write]) -> None:
+        if any(statement.table is PolicyState for statement in statements):
+            raise RuntimeError("state store down")
+        await real_write(statements)
+
+    monkeypatch.setattr(reaction_write, "write", broken)
 
 
 @pytest.mark.parametrize(
