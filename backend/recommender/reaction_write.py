@@ -24,7 +24,7 @@ import msgspec
 from piccolo.query import Insert, Update
 from piccolo.querystring import QueryString
 
-from backend.db import engine
+from backend.db import engine, write_transaction
 from backend.recommender.state import learning_lock_key
 from backend.recommender.tables import ServedTip
 
@@ -91,8 +91,20 @@ def reward_update(tip_id: str, reward: float) -> Update[Any]:
     return ServedTip.update({ServedTip.reward: reward}).where(ServedTip.id == tip_id)
 
 
+async def write_at_once(statements: Sequence[Write]) -> None:
+    """Several writes that commit together: on PostgreSQL one statement (atomic by itself, no
+    BEGIN/COMMIT round trips), on SQLite one IMMEDIATE transaction."""
+    if _postgres():
+        await write(statements)
+        return
+    async with write_transaction():
+        for statement in statements:
+            await statement
+
+
 async def write(statements: Sequence[Write]) -> None:
-    """Run the reaction's writes: one statement on PostgreSQL, one each on SQLite."""
+    """Run the reaction's writes (inside its transaction): one statement on PostgreSQL, one
+    each on SQLite."""
     if not _postgres():
         for statement in statements:
             await statement

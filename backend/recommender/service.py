@@ -18,7 +18,7 @@ from backend.contracts.sources import read_ahead_keys
 from backend.db import write_transaction
 from backend.events.contracts import TipFeedback, TipServed
 from backend.recommender import answers, outbox, reaction_write, tip_cache
-from backend.recommender.decisions import display_detail, pick
+from backend.recommender.decisions import TipAlreadyServed, display_detail, pick
 from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
     forget_habits as forget_habits,
 )
@@ -138,9 +138,12 @@ async def current_tip(user: Principal, after_reaction: bool = False) -> TipView 
     ahead = [*read_ahead_keys(user.user_id), habits_key(user.user_id)]
     event: TipServed | None = None
     async with serve_lock(user.user_id, ahead) as held:
-        tip = await _stored_tip(user.user_id, now)  # under the lock the database decides
-        if tip is None:
+        try:  # under the lock the database decides: a tip served meanwhile is shown
             tip, event = await _pick(user, now)
+        except TipAlreadyServed:  # (or the recent log could not tell: then the query does)
+            tip = await _stored_tip(user.user_id, now)
+            if tip is None:
+                tip, event = await _pick(user, now, check=False)
         if tip is not None:
             valid_for = timedelta(seconds=get_settings().tip_valid_s)
             cached = tip_cache.entry(user.user_id, tip, valid_for, now)
@@ -162,8 +165,10 @@ async def next_tip_or_none(user: Principal) -> TipView | None:
         return None
 
 
-async def _pick(user: Principal, now: datetime) -> tuple[TipView | None, TipServed | None]:
-    served = await pick(user, now)
+async def _pick(
+    user: Principal, now: datetime, check: bool = True
+) -> tuple[TipView | None, TipServed | None]:
+    served = await pick(user, now, unless_served_after=_valid_after(now) if check else None)
     if served is None:
         return None, None
     chosen, decision, policy = served.candidate, served.decision, served.policy
