@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -40,6 +41,7 @@ from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
 from backend.recommender.reaction_write import Write, write_at_once
 from backend.recommender.registry import serving
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import state_for, states_for_pick
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
 
@@ -148,20 +150,43 @@ def display_detail(
     return detail
 
 
+SHADOW_COLUMNS = (
+    ShadowDecision.id,
+    ShadowDecision.tip,
+    ShadowDecision.policy_id,
+    ShadowDecision.policy_version,
+    ShadowDecision.item_ref,
+    ShadowDecision.score,
+    ShadowDecision.propensity,
+    ShadowDecision.served_propensity,
+    ShadowDecision.agrees,
+    ShadowDecision.explored,
+    ShadowDecision.created_at,
+)
+
+
 def _shadow_row(
-    tip_id: Any, policy: Policy, d: Decision, candidates: list[Candidate], served: int
-) -> ShadowDecision:
+    tip_id: Any,
+    policy: Policy,
+    d: Decision,
+    candidates: list[Candidate],
+    served: int,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """A shadow decision's values, in the order of SHADOW_COLUMNS."""
     probs = d.probabilities
-    return ShadowDecision(
-        tip=tip_id,
-        policy_id=policy.id,
-        policy_version=policy.version,
-        item_ref=candidates[d.choice].item_ref,
-        score=float(d.scores[d.choice]),
-        propensity=d.propensity,
-        served_propensity=float(probs[served]) if len(probs) == len(candidates) else 0.0,
-        agrees=candidates[d.choice].item_ref == candidates[served].item_ref,
-        explored=d.explored,
+    return (
+        uuid.uuid4(),
+        tip_id,
+        policy.id,
+        policy.version,
+        candidates[d.choice].item_ref,
+        float(d.scores[d.choice]),
+        d.propensity,
+        float(probs[served]) if len(probs) == len(candidates) else 0.0,
+        candidates[d.choice].item_ref == candidates[served].item_ref,
+        d.explored,
+        now,
     )
 
 
@@ -303,13 +328,13 @@ async def pick(
         served_at=now,
     )
     shadow_rows = [
-        _shadow_row(row.id, policy, d, candidates, decision.choice)
+        _shadow_row(row.id, policy, d, candidates, decision.choice, datetime.now(UTC))
         for policy, d in shadow_decisions
     ]
     # The decision and its shadows commit together (one statement on PostgreSQL, ADR 0041).
     writes: list[Write] = [ServedTip.insert(row)]
     if shadow_rows:
-        writes.append(ShadowDecision.insert(*shadow_rows))
+        writes.append(RowsInsert(ShadowDecision, SHADOW_COLUMNS, shadow_rows))
     await write_at_once(writes)
     return Served(
         tip_id=str(row.id),

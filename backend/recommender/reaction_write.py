@@ -25,10 +25,11 @@ from piccolo.query import Insert, Update
 from piccolo.querystring import QueryString
 
 from backend.db import engine, write_transaction
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import learning_lock_key
 from backend.recommender.tables import ServedTip
 
-Write = Insert[Any] | Update[Any]
+Write = Insert[Any] | Update[Any] | RowsInsert
 """One of a reaction's write statements."""
 
 CLAIMED = (

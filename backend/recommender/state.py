@@ -8,6 +8,7 @@ written in the reaction's transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,12 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.custom_types import Combinable
-from piccolo.query import Insert
 
 from backend.audit import record
 from backend.contracts.json import json_object
 from backend.db import engine, write_transaction
 from backend.recommender.policies import Policy, UserState
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.tables import PolicyState
 
 
@@ -98,41 +99,42 @@ def states_upsert(
     user_id: str,
     new_states: Mapping[str, tuple[Policy, UserState]],
     stored: Mapping[str, StoredState],
-) -> tuple[Insert[Any] | None, dict[str, StoredState]]:
+) -> tuple[RowsInsert | None, dict[str, StoredState]]:
     """The one statement writing new states (None: nothing to write), and every state of the
     person as stored after it (`stored` with the new ones over it).
 
     Existing rows are upserted on their id (so they are updated), missing rows get new ids (so
     they are inserted) — one statement instead of one per policy."""
     now = datetime.now(UTC)
-    rows: list[PolicyState] = []
+    rows: list[tuple[Any, ...]] = []
     after = dict(stored)
     for policy_id, (policy, state) in new_states.items():
         row = stored.get(policy_id)
         same_version = row is not None and row.policy_version == policy.version
-        written = PolicyState(
-            user=user_id,
-            policy_id=policy_id,
-            policy_version=policy.version,
-            state=state,
-            updates=(row.updates + 1) if row is not None and same_version else 1,
-            updated_at=now,
-        )
-        if row is not None:
-            written.id = row.id
-        rows.append(written)
-        after[policy_id] = StoredState(written.id, policy.version, written.updates, state)
+        updates = (row.updates + 1) if row is not None and same_version else 1
+        row_id = row.id if row is not None else uuid.uuid4()
+        rows.append((row_id, user_id, policy_id, policy.version, state, updates, now))
+        after[policy_id] = StoredState(row_id, policy.version, updates, state)
     if not rows:
         return None, after
-    upsert = PolicyState.insert(*rows).on_conflict(
-        target=PolicyState.id,
-        action="DO UPDATE",
-        values=[
+    upsert = RowsInsert(
+        PolicyState,
+        (
+            PolicyState.id,
+            PolicyState.user,
+            PolicyState.policy_id,
+            PolicyState.policy_version,
+            PolicyState.state,
+            PolicyState.updates,
+            PolicyState.updated_at,
+        ),
+        rows,
+        update_on_conflict=(
             PolicyState.state,
             PolicyState.policy_version,
             PolicyState.updates,
             PolicyState.updated_at,
-        ],
+        ),
     )
     return upsert, after
 
