@@ -47,6 +47,18 @@ def write_transaction() -> Any:
     return db.transaction()
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """What a pooled PostgreSQL connection gets on its way back to the pool beyond asyncpg's
+    own clean-up (an open transaction rolled back, listeners dropped): nothing (ADR 0041).
+
+    asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL` — a round trip after every statement run outside a transaction, about one in two
+    of the hot path's. The app leaves no session state to undo: its advisory locks are
+    transaction-scoped, its SETs are `SET LOCAL`, it neither LISTENs nor holds cursors past a
+    transaction (the SQL console's statement runs in a transaction that is always rolled
+    back, and refuses the advisory-lock functions)."""
+
+
 async def open_pool() -> None:
     """Open the connection pool: PostgreSQL's, or this process's SQLite connections (kept
     open until close_pool, ADR 0030) with the file in WAL mode.
@@ -56,7 +68,7 @@ async def open_pool() -> None:
     """
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=20)
+        await db.start_connection_pool(min_size=1, max_size=20, reset=keep_session)
     elif isinstance(db, SQLiteEngine):
         if isinstance(db, PooledSQLiteEngine):
             await db.start_connection_pool()

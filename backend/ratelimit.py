@@ -15,17 +15,26 @@ calls would do more harm than the abuse it stops.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from limits import parse
+from limits import RateLimitItem
+from limits import parse as parse_rate
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from backend.redis import get_redis
 from backend.settings import get_settings
+
+
+@functools.lru_cache(maxsize=256)
+def parse(rate: str) -> RateLimitItem:
+    """A rate from settings (`30/minute`), parsed once per process and rate, not per request."""
+    return parse_rate(rate)
+
 
 log = logging.getLogger("oo.ratelimit")
 REDIS_TIMEOUT_S = 0.5

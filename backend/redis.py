@@ -67,6 +67,23 @@ async def read(name: str) -> str | None:
     return got
 
 
+async def read_many(names: list[str]) -> list[str | None]:
+    """MGET, taking what this request's round already read (once each) and asking Redis only
+    for the rest (none: no round trip); Redis errors propagate."""
+    values: list[str | None] = []
+    missing: list[int] = []
+    for i, name in enumerate(names):
+        found, value = request_round.take(name)
+        values.append(value)
+        if not found:
+            missing.append(i)
+    if missing:
+        got = await get_redis().mget([names[i] for i in missing])
+        for i, value in zip(missing, got, strict=True):
+            values[i] = value
+    return values
+
+
 async def cache_set(name: str, value: str | bytes, ttl_s: int) -> None:
     """Cache a value for ttl_s seconds; skipped while Redis is away."""
     request_round.forget(name)

@@ -21,6 +21,11 @@ GateReader = Callable[[str, datetime], Awaitable[Gate | None]]
 """(user_id, now) → a test every candidate must pass right now (None: no restriction)."""
 
 
+ReadAhead = Callable[[str], list[str]]
+"""user_id → the Redis keys a source's readers will GET or MGET during the person's pick (read
+with the serve lock in one round trip, ADR 0041)."""
+
+
 @dataclass(frozen=True)
 class CompletionRecord:
     """A task the person completed at its source (`content` is "" when the title is not kept)."""
@@ -41,6 +46,7 @@ class _Registry:
     candidates: dict[str, CandidateReader] = {}
     gates: dict[str, GateReader] = {}
     completions: list[CompletionReader] = []
+    ahead: dict[str, ReadAhead] = {}
 
 
 def register_candidates(name: str, reader: CandidateReader) -> None:
@@ -51,6 +57,16 @@ def register_candidates(name: str, reader: CandidateReader) -> None:
 def register_gate(name: str, reader: GateReader) -> None:
     """Add an eligibility gate every candidate must pass (e.g. fits before the next meeting)."""
     _Registry.gates[name] = reader
+
+
+def register_read_ahead(name: str, keys: ReadAhead) -> None:
+    """Name the Redis keys a registered reader will read during a pick (by name)."""
+    _Registry.ahead[name] = keys
+
+
+def read_ahead_keys(user_id: str) -> list[str]:
+    """Every key the registered readers will read for this person's pick."""
+    return [k for keys in _Registry.ahead.values() for k in keys(user_id)]
 
 
 def register_completions(reader: CompletionReader) -> None:

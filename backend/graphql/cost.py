@@ -36,7 +36,6 @@ from graphql import (
     get_named_type,
     value_from_ast_untyped,
 )
-from limits import parse
 from strawberry.extensions import SchemaExtension
 
 from backend import ratelimit, request_round
@@ -158,7 +157,7 @@ def _flat(selection_set: SelectionSetNode | None) -> int:
 
 def budget_per_window() -> int:
     """How much one caller may spend per window of OO_RATE_GRAPHQL_COST."""
-    return int(parse(get_settings().rate_graphql_cost).amount)
+    return int(ratelimit.parse(get_settings().rate_graphql_cost).amount)
 
 
 class CostBudget(SchemaExtension):

@@ -16,6 +16,8 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTasks
+from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
 from strawberry.http import GraphQLRequestData
@@ -96,7 +98,21 @@ class HardenedGraphQLController(GraphQLController):
         return Template(template_name="playground.html", context=playground_context())
 
 
+def _sub_response() -> Response[Any]:
+    """The response a request's resolvers may set headers and cookies on (Strawberry's)."""
+    return Response({}, background=BackgroundTasks([]))
+
+
 def graphql_controller(**options: Any) -> type[GraphQLController]:
-    """`make_graphql_controller(**options)`, hardened (see the module docstring)."""
+    """`make_graphql_controller(**options)`, hardened (see the module docstring).
+
+    The per-request response is built on the event loop: Strawberry provides it with
+    `sync_to_thread=True`, a hop to Litestar's thread pool and back on every request for a
+    constructor call (ADR 0041)."""
     base = make_graphql_controller(**options)
-    return type("GraphQLController", (HardenedGraphQLController, base), {})
+    dependencies = {**base.dependencies, "response": Provide(_sub_response, sync_to_thread=False)}
+    return type(
+        "GraphQLController",
+        (HardenedGraphQLController, base),
+        {"dependencies": dependencies},
+    )

@@ -9,6 +9,7 @@ from backend.contracts.sources import (
     register_candidates,
     register_completions,
     register_gate,
+    register_read_ahead,
 )
 from backend.domain import Domain
 from backend.events.contracts import SignedIn
@@ -39,6 +40,7 @@ def install() -> None:
     histories; demo tasks for a demo person signing in."""
     register_candidates("tasks", open_tasks)
     register_gate("calendar", calendar_gate)
+    register_read_ahead("integrations", service.read_ahead_keys)
     register_completions(completions_since)
     subscribe(SignedIn, demo.on_signed_in)
 

@@ -27,7 +27,7 @@ from backend.integrations.sources import get_source, register_source, source_nam
 from backend.integrations.status import sources_by_person as sources_by_person
 from backend.integrations.todoist import TodoistSource
 from backend.integrations.webhook_source import WebhookSource
-from backend.redis import cache_get, get_redis, key
+from backend.redis import cache_get, get_redis, key, read_many
 from backend.settings import get_settings
 
 log = logging.getLogger("oo.integrations")
@@ -117,7 +117,7 @@ async def open_items(user_id: str) -> list[Candidate]:
     """
     sources = await _sources_of(user_id)
     try:
-        fresh = await get_redis().mget([_fresh_key(user_id, s) for s in sources])
+        fresh = await read_many([_fresh_key(user_id, s) for s in sources])
     except RedisError:
         fresh = [None] * len(sources)
     items: list[Candidate] = []
@@ -137,6 +137,11 @@ async def open_items(user_id: str) -> list[Candidate]:
         await _remember(user_id, source, got)
         items.extend(got)
     return items
+
+
+def read_ahead_keys(user_id: str) -> list[str]:
+    """What a pick reads of this domain's cache: every source's task list, the calendar."""
+    return [*(_fresh_key(user_id, s) for s in ITEM_SOURCES), key("calendar", user_id)]
 
 
 async def known_item(user_id: str, source: str, item_ref: str) -> Candidate | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -22,7 +23,6 @@ from backend.contracts.candidate import Candidate
 from backend.contracts.clock import local_time
 from backend.contracts.principal import Principal
 from backend.contracts.sources import Gate, candidate_readers, gate_readers
-from backend.db import write_transaction
 from backend.recommender import first_tip
 from backend.recommender.candidate_columns import COLUMNS, CandidateColumns
 from backend.recommender.candidate_log import compact
@@ -39,8 +39,10 @@ from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
+from backend.recommender.reaction_write import Write, write_at_once
 from backend.recommender.registry import serving
-from backend.recommender.state import state_for, stored_states
+from backend.recommender.rows_insert import RowsInsert
+from backend.recommender.state import state_for, states_for_pick
 from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
 
 log = logging.getLogger("oo.recommender.decisions")
@@ -69,6 +71,21 @@ class Served:
     policy_version: str = ""
     phrasing: str | None = None
     """The task said as a person would (a newcomer's first task tip), else None."""
+
+
+class TipAlreadyServed(Exception):
+    """A tip served after `valid_after` is still unanswered: show it, pick nothing."""
+
+
+def _unanswered_since(rows: list[dict[str, Any]], now: datetime, valid_after: datetime) -> bool:
+    """Whether the person has an unanswered tip served after `valid_after`, told from the
+    recent log when it covers that time (else by a query of its own)."""
+    if any(r["reacted_at"] is None and r["served_at"] > valid_after for r in rows):
+        return True
+    covered = now - timedelta(days=HISTORY_DAYS) <= valid_after and (
+        len(rows) < HISTORY_LIMIT or rows[-1]["served_at"] <= valid_after
+    )
+    return not covered
 
 
 async def _hidden_refs(user_id: str, now: datetime) -> set[str]:
@@ -133,20 +150,43 @@ def display_detail(
     return detail
 
 
+SHADOW_COLUMNS = (
+    ShadowDecision.id,
+    ShadowDecision.tip,
+    ShadowDecision.policy_id,
+    ShadowDecision.policy_version,
+    ShadowDecision.item_ref,
+    ShadowDecision.score,
+    ShadowDecision.propensity,
+    ShadowDecision.served_propensity,
+    ShadowDecision.agrees,
+    ShadowDecision.explored,
+    ShadowDecision.created_at,
+)
+
+
 def _shadow_row(
-    tip_id: Any, policy: Policy, d: Decision, candidates: list[Candidate], served: int
-) -> ShadowDecision:
+    tip_id: Any,
+    policy: Policy,
+    d: Decision,
+    candidates: list[Candidate],
+    served: int,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """A shadow decision's values, in the order of SHADOW_COLUMNS."""
     probs = d.probabilities
-    return ShadowDecision(
-        tip=tip_id,
-        policy_id=policy.id,
-        policy_version=policy.version,
-        item_ref=candidates[d.choice].item_ref,
-        score=float(d.scores[d.choice]),
-        propensity=d.propensity,
-        served_propensity=float(probs[served]) if len(probs) == len(candidates) else 0.0,
-        agrees=candidates[d.choice].item_ref == candidates[served].item_ref,
-        explored=d.explored,
+    return (
+        uuid.uuid4(),
+        tip_id,
+        policy.id,
+        policy.version,
+        candidates[d.choice].item_ref,
+        float(d.scores[d.choice]),
+        d.propensity,
+        float(probs[served]) if len(probs) == len(candidates) else 0.0,
+        candidates[d.choice].item_ref == candidates[served].item_ref,
+        d.explored,
+        now,
     )
 
 
@@ -191,8 +231,14 @@ def still_relevant(items: list[Candidate], hidden: set[str]) -> list[Candidate]:
     ]
 
 
-async def pick(user: Principal, now: datetime) -> Served | None:
-    """Score, pick, log (with shadows and the explanation); None when there is nothing to pick."""
+async def pick(
+    user: Principal, now: datetime, unless_served_after: datetime | None = None
+) -> Served | None:
+    """Score, pick, log (with shadows and the explanation); None when there is nothing to pick.
+
+    `unless_served_after`: raise TipAlreadyServed instead when a tip served after it is still
+    unanswered (told from the recent log the pick reads anyway: no query of its own, ADR 0041).
+    """
     started = time.perf_counter()
     (
         (hidden, items, (active, shadows), stored, rows, priors),
@@ -203,13 +249,15 @@ async def pick(user: Principal, now: datetime) -> Served | None:
             _hidden_refs(user.user_id, now),
             _candidates(user.user_id, now),  # written tips are pre-written: never a model call
             serving(),
-            stored_states(user.user_id),
+            states_for_pick(user.user_id),
             _history_rows(user.user_id, now),
             population_priors(),
         ),
         _gates(user.user_id, now),
         habits_of(user.user_id, user.timezone, now),
     )
+    if unless_served_after is not None and _unanswered_since(rows, now, unless_served_after):
+        raise TipAlreadyServed
     hidden |= _recently_done(rows, now)
     # Eligibility first, then features of the eligible rows only: not hidden, still relevant,
     # and through every gate (e.g. no long task right before the next meeting).
@@ -280,13 +328,14 @@ async def pick(user: Principal, now: datetime) -> Served | None:
         served_at=now,
     )
     shadow_rows = [
-        _shadow_row(row.id, policy, d, candidates, decision.choice)
+        _shadow_row(row.id, policy, d, candidates, decision.choice, datetime.now(UTC))
         for policy, d in shadow_decisions
     ]
-    async with write_transaction():
-        await ServedTip.insert(row)
-        if shadow_rows:
-            await ShadowDecision.insert(*shadow_rows)
+    # The decision and its shadows commit together (one statement on PostgreSQL, ADR 0041).
+    writes: list[Write] = [ServedTip.insert(row)]
+    if shadow_rows:
+        writes.append(RowsInsert(ShadowDecision, SHADOW_COLUMNS, shadow_rows))
+    await write_at_once(writes)
     return Served(
         tip_id=str(row.id),
         candidate=chosen,

@@ -15,8 +15,12 @@ TTL_S = 15 * 60
 """How long counted habits are reused before the completions are read again."""
 
 
-def _key(user_id: str) -> str:
+def habits_key(user_id: str) -> str:
+    """The Redis key of a person's counted habits (read ahead with the serve lock)."""
     return key("habits", user_id)
+
+
+_key = habits_key
 
 
 async def habits_of(user_id: str, timezone: str, now: datetime) -> Habits:

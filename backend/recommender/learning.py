@@ -17,7 +17,13 @@ from backend.recommender.features import Context
 from backend.recommender.policies import Policy, UserState
 from backend.recommender.population import population_priors
 from backend.recommender.registry import serving
-from backend.recommender.state import lock_user_learning, save_states, state_for, stored_states
+from backend.recommender.state import (
+    StoredState,
+    lock_user_learning,
+    save_states,
+    state_for,
+    stored_states,
+)
 
 log = logging.getLogger("oo.recommender.learning")
 
@@ -33,13 +39,25 @@ def served_candidate(row: dict[str, Any]) -> Candidate:
     )
 
 
-async def learn(user_id: str, timezone: str, row: dict[str, Any], reward: float) -> list[str]:
-    """Update every running policy's state for this user; returns the ids that learned.
+async def learn(
+    user_id: str, timezone: str, row: dict[str, Any], reward: float
+) -> dict[str, StoredState]:
+    """Update every running policy's state for this user; returns all of the person's states
+    as stored after it (what learned and what did not).
 
     A policy that fails to update is logged and skipped (its state stays as it was); a failure
     to store the states raises, which rolls the whole reaction back.
     """
     await lock_user_learning(user_id)
+    new, stored = await updated_states(user_id, timezone, row, reward)
+    return await save_states(user_id, new, stored)
+
+
+async def updated_states(
+    user_id: str, timezone: str, row: dict[str, Any], reward: float
+) -> tuple[dict[str, tuple[Policy, UserState]], dict[str, StoredState]]:
+    """Every running policy's new state for this user (not written), and the stored states it
+    started from: call inside the reaction's transaction, holding the learning lock."""
     active, shadows = await serving()
     stored = await stored_states(user_id)
     features = row.get("features")
@@ -59,5 +77,4 @@ async def learn(user_id: str, timezone: str, row: dict[str, Any], reward: float)
             )
         except Exception:  # one broken policy must not lose the person's reaction
             log.exception("policy %s failed to learn", policy.id)
-    await save_states(user_id, new, stored)
-    return list(new)
+    return new, stored

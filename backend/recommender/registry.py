@@ -20,6 +20,7 @@ from backend.audit import record
 from backend.contracts.errors import Refused
 from backend.db import write_transaction
 from backend.recommender.policies import DEFAULT_ACTIVE_ID, Policy, all_policies, get_policy
+from backend.recommender.registry_cache import forget_serving, serving_rows
 from backend.recommender.tables import PolicyRegistry, ShadowDecision
 
 log = logging.getLogger("oo.recommender.registry")
@@ -170,12 +171,14 @@ async def ensure_registry() -> None:
                 {"status": {p.policy_id: p.status for p in missing}, "why": "known to the code"},
             )
     _synced = True
+    forget_serving()
 
 
 def forget_sync() -> None:
-    """Make the next call re-read the table (tests that recreate it)."""
+    """Make the next call re-read the table (tests that recreate or rewrite it)."""
     global _synced
     _synced = False
+    forget_serving()
 
 
 async def entries() -> list[RegistryEntry]:
@@ -187,19 +190,17 @@ async def entries() -> list[RegistryEntry]:
 
 
 async def serving() -> tuple[Policy, list[Policy]]:
-    """The active policy and the shadow policies (those the code knows), in one query."""
+    """The active policy and the shadow policies (those the code knows): one query per
+    SERVING_TTL_S and process."""
     await ensure_registry()
-    rows = await PolicyRegistry.select(PolicyRegistry.policy_id, PolicyRegistry.status).where(
-        PolicyRegistry.status != DISABLED
-    )
     active: Policy | None = None
     shadows: list[Policy] = []
-    for row in rows:
+    for policy_id, status in await serving_rows():
         try:
-            policy = get_policy(row["policy_id"])
+            policy = get_policy(policy_id)
         except KeyError:
             continue  # retired from the code: its row stays for the record
-        if row["status"] == ACTIVE:
+        if status == ACTIVE:
             active = policy
         else:
             shadows.append(policy)
@@ -341,6 +342,7 @@ async def promote(
         }
         await record(actor_user_id, "policy.promote", policy_id, detail)
         row = (await _rows_in_tx())[policy_id]
+    forget_serving()
     return _entry(row), evidence
 
 
@@ -379,4 +381,5 @@ async def set_status(
                 {"from": target["status"], "to": status, "reason": reason},
             )
         row = (await _rows_in_tx())[policy_id]
+    forget_serving()
     return _entry(row)

@@ -14,16 +14,21 @@ import asyncpg
 from backend.contracts.errors import Refused
 from backend.contracts.json import json_object
 from backend.contracts.principal import Principal
+from backend.contracts.sources import read_ahead_keys
 from backend.db import write_transaction
 from backend.events.contracts import TipFeedback, TipServed
-from backend.recommender import answers, outbox, tip_cache
-from backend.recommender.decisions import display_detail, pick
+from backend.recommender import answers, outbox, reaction_write, tip_cache
+from backend.recommender.decisions import TipAlreadyServed, display_detail, pick
 from backend.recommender.habits_cache import (  # re-exported: privacy drops it with the data
     forget_habits as forget_habits,
 )
-from backend.recommender.learning import learn
+from backend.recommender.habits_cache import habits_key
+from backend.recommender.kind_rewards import KindReward as KindReward  # llm's console reads
+from backend.recommender.kind_rewards import rewards_by_kind as rewards_by_kind
+from backend.recommender.learning import updated_states
 from backend.recommender.reward import EFFECT, MAX_DWELL_MS, Action, infer_reward
 from backend.recommender.serve_lock import serve_lock
+from backend.recommender.state import remember_learned, states_upsert
 from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
 from backend.recommender.tip_cache import TipView as TipView  # pages and GraphQL read it here
 from backend.settings import get_settings
@@ -61,12 +66,12 @@ def _view(row: dict[str, Any]) -> TipView:
     )
 
 
-async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
-    valid_for = timedelta(seconds=get_settings().tip_valid_s)
-    valid_after = now - valid_for
-    cached = await tip_cache.get(user_id)
-    if cached is not None and cached.served_at > valid_after:
-        return cached
+def _valid_after(now: datetime) -> datetime:
+    return now - timedelta(seconds=get_settings().tip_valid_s)
+
+
+async def _stored_tip(user_id: str, now: datetime) -> TipView | None:
+    """The unanswered tip still valid, from the database (one query)."""
     row = (
         await ServedTip.select(
             ServedTip.id,
@@ -81,16 +86,22 @@ async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
         .where(
             (ServedTip.user == user_id)
             & ServedTip.reacted_at.is_null()
-            & (ServedTip.served_at > valid_after)
+            & (ServedTip.served_at > _valid_after(now))
         )
         .order_by(ServedTip.served_at, ascending=False)
         .output(load_json=True)
         .first()
     )
-    if row is None:
-        return None
-    tip = _view(row)
-    await tip_cache.put(user_id, tip, valid_for, now)
+    return _view(row) if row is not None else None
+
+
+async def _stable_tip(user_id: str, now: datetime) -> TipView | None:
+    cached = await tip_cache.get(user_id)
+    if cached is not None and cached.served_at > _valid_after(now):
+        return cached
+    tip = await _stored_tip(user_id, now)
+    if tip is not None:
+        await tip_cache.put(user_id, tip, timedelta(seconds=get_settings().tip_valid_s), now)
     return tip
 
 
@@ -112,18 +123,35 @@ async def shown_tip(user_id: str) -> TipView | None:
     return _view(row) if row else None
 
 
-async def current_tip(user: Principal) -> TipView | None:
-    """The one tip for now: the unanswered one still valid, else a fresh pick (None: nothing)."""
+async def current_tip(user: Principal, after_reaction: bool = False) -> TipView | None:
+    """The one tip for now: the unanswered one still valid, else a fresh pick (None: nothing).
+
+    `after_reaction`: the cached tip was just dropped by this request's reaction, so the
+    lock is taken at once (the database is read under it either way)."""
     now = datetime.now(UTC)
-    tip = await _stable_tip(user.user_id, now)
-    if tip is not None:
-        return tip
-    # One pick at a time per user, so two tabs loading at once do not serve two tips.
-    async with serve_lock(user.user_id):
+    if not after_reaction:
         tip = await _stable_tip(user.user_id, now)
         if tip is not None:
             return tip
-        return await _pick(user, now)
+    # One pick at a time per user, so two tabs loading at once do not serve two tips. The
+    # lock's round trip also reads what the pick will read of Redis (ADR 0041).
+    ahead = [*read_ahead_keys(user.user_id), habits_key(user.user_id)]
+    event: TipServed | None = None
+    async with serve_lock(user.user_id, ahead) as held:
+        try:  # under the lock the database decides: a tip served meanwhile is shown
+            tip, event = await _pick(user, now)
+        except TipAlreadyServed:  # (or the recent log could not tell: then the query does)
+            tip = await _stored_tip(user.user_id, now)
+            if tip is None:
+                tip, event = await _pick(user, now, check=False)
+        if tip is not None:
+            valid_for = timedelta(seconds=get_settings().tip_valid_s)
+            cached = tip_cache.entry(user.user_id, tip, valid_for, now)
+            if cached is not None:
+                held.cache_on_release(*cached)  # the next `tip` is a cache hit
+    if event is not None:
+        await outbox.publish_or_keep(user.user_id, event)
+    return tip
 
 
 async def next_tip_or_none(user: Principal) -> TipView | None:
@@ -131,38 +159,37 @@ async def next_tip_or_none(user: Principal) -> TipView | None:
     to pick the next one (Redis or the database away for a moment) must not hide that it was
     stored. The page or client asks for the tip again later."""
     try:
-        return await current_tip(user)
+        return await current_tip(user, after_reaction=True)
     except Exception as err:
         log.warning("next tip not picked after a reaction: %s", type(err).__name__)
         return None
 
 
-async def _pick(user: Principal, now: datetime) -> TipView | None:
-    served = await pick(user, now)
+async def _pick(
+    user: Principal, now: datetime, check: bool = True
+) -> tuple[TipView | None, TipServed | None]:
+    served = await pick(user, now, unless_served_after=_valid_after(now) if check else None)
     if served is None:
-        return None
+        return None, None
     chosen, decision, policy = served.candidate, served.decision, served.policy
-    await outbox.publish_or_keep(
-        user.user_id,
-        TipServed(
-            tip_id=served.tip_id,
-            item_ref=chosen.item_ref,
-            source=chosen.source,
-            kind=chosen.kind,
-            policy_id=served.policy_id or policy.id,
-            policy_version=served.policy_version or policy.version,
-            propensity=decision.propensity,
-            candidate_count=served.candidate_count,
-            latency_ms=round(served.latency_ms, 3),
-            model=chosen.written.model if chosen.written else "",
-            prompt_version=chosen.written.prompt_version if chosen.written else "",
-            served_at=now.isoformat(),
-            content=chosen.content,
-            project=chosen.project,
-            due_date=chosen.due_date.isoformat() if chosen.due_date else "",
-        ),
+    event = TipServed(
+        tip_id=served.tip_id,
+        item_ref=chosen.item_ref,
+        source=chosen.source,
+        kind=chosen.kind,
+        policy_id=served.policy_id or policy.id,
+        policy_version=served.policy_version or policy.version,
+        propensity=decision.propensity,
+        candidate_count=served.candidate_count,
+        latency_ms=round(served.latency_ms, 3),
+        model=chosen.written.model if chosen.written else "",
+        prompt_version=chosen.written.prompt_version if chosen.written else "",
+        served_at=now.isoformat(),
+        content=chosen.content,
+        project=chosen.project,
+        due_date=chosen.due_date.isoformat() if chosen.due_date else "",
     )
-    return TipView(
+    view = TipView(
         id=served.tip_id,
         content=chosen.content,
         kind=chosen.kind,
@@ -172,6 +199,7 @@ async def _pick(user: Principal, now: datetime) -> TipView | None:
         detail=display_detail(chosen, served.features, served.phrasing),
         explanation=served.explanation,
     )
+    return view, event
 
 
 def _parse_tip_id(tip_id: str) -> str:
@@ -205,27 +233,23 @@ async def react(
     now = datetime.now(UTC)
     try:
         async with write_transaction():
-            row = (
-                await ServedTip.select()
-                .where((ServedTip.id == tid) & (ServedTip.user == user.user_id))
-                .output(load_json=True)
-                .first()
-            )
-            if row is None:
-                raise ReactionError("NOT_FOUND", "No such tip.", "tipId")
-            if row["reacted_at"] is not None:
-                raise ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
-            not_for_kind = answers.refusal(row["kind"], action)
-            if not_for_kind:
-                raise ReactionError("ANSWER_NOT_FOR_KIND", not_for_kind, "action")
             effect = EFFECT[action]
-            dwell_source = "client"
+            dwell_source = "client" if dwell_ms is not None else "server"
+            reward = infer_reward(action, dwell_ms) if dwell_ms is not None else None
+            row = await reaction_write.claim(tid, user.user_id, now, effect.value, reward)
+            if row is None:
+                raise await _unclaimed(tid, user.user_id)
+            not_for_kind = answers.refusal(row["kind"], action)
+            if not_for_kind:  # raised inside the transaction: the claim is rolled back
+                raise ReactionError("ANSWER_NOT_FOR_KIND", not_for_kind, "action")
+            writes: list[reaction_write.Write] = []
             if dwell_ms is None:
-                dwell_source = "server"
                 elapsed = int((now - row["served_at"]).total_seconds() * 1000)
                 dwell_ms = max(0, min(elapsed, MAX_DWELL_MS))
-            reward = infer_reward(action, dwell_ms)
-            await Feedback(
+                reward = infer_reward(action, dwell_ms)
+                writes.append(reaction_write.reward_update(tid, reward))
+            assert reward is not None
+            feedback = Feedback(
                 tip=tid,
                 user=user.user_id,
                 action=effect.value,
@@ -235,28 +259,28 @@ async def react(
                 reward=reward,
                 created_at=now,
                 request_id=request_id,
-            ).save()
-            await ServedTip.update(
-                {
-                    ServedTip.reacted_at: now,
-                    ServedTip.reaction: effect.value,
-                    ServedTip.reward: reward,
-                }
-            ).where(ServedTip.id == tid)
+            )
+            writes.append(Feedback.insert(feedback))
             if effect is not Action.DONE:
                 hide_s = (
                     get_settings().snooze_s if effect is Action.SNOOZE else get_settings().dismiss_s
                 )
-                await Snooze(
+                snooze = Snooze(
                     user=user.user_id,
                     item_ref=row["item_ref"],
                     until=now + timedelta(seconds=hide_s),
                     reason=effect.value,
-                ).save()
-            await learn(user.user_id, user.timezone, row, reward)
+                )
+                writes.append(Snooze.insert(snooze))
+            # The claim took the learning lock (PostgreSQL; SQLite's writer lock serialises).
+            new, stored = await updated_states(user.user_id, user.timezone, row, reward)
+            upsert, learned = states_upsert(user.user_id, new, stored)
+            if upsert is not None:
+                writes.append(upsert)
             tip = _view(row)
             effects = _side_effects(user.user_id, tip, action, dwell_ms, dwell_source, reward, now)
-            await Outbox.insert(*effects)
+            writes.append(Outbox.insert(*effects))
+            await reaction_write.write(writes)
     except ReactionError as err:
         if err.code != "ALREADY_REACTED":
             raise
@@ -266,6 +290,7 @@ async def react(
         await _forget_cached_tip(user.user_id)
         refused = ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
         return await _stored_answer(user.user_id, tid, request_id, refused)
+    remember_learned(user.user_id, learned)  # committed: the next pick scores with them
     await _forget_cached_tip(user.user_id)
     await outbox.send(effects)
     return Reaction(
@@ -311,6 +336,18 @@ def _side_effects(
     return effects
 
 
+async def _unclaimed(tip_id: str, user_id: str) -> ReactionError:
+    """Why the claim changed nothing: no such tip of the person's, or answered already."""
+    row = (
+        await ServedTip.select(ServedTip.id)
+        .where((ServedTip.id == tip_id) & (ServedTip.user == user_id))
+        .first()
+    )
+    if row is None:
+        return ReactionError("NOT_FOUND", "No such tip.", "tipId")
+    return ReactionError("ALREADY_REACTED", "This tip already has a reaction.", "tipId")
+
+
 async def _forget_cached_tip(user_id: str) -> None:
     try:
         await tip_cache.drop(user_id)
@@ -340,7 +377,10 @@ async def _stored_answer(
         .first()
     )
     row = (
-        await ServedTip.select().where(ServedTip.id == tip_id).output(load_json=True).first()
+        await ServedTip.select(*reaction_write.CLAIMED)
+        .where(ServedTip.id == tip_id)
+        .output(load_json=True)
+        .first()
         if stored
         else None
     )
@@ -353,44 +393,3 @@ async def _stored_answer(
         dwell_source=stored["dwell_source"],
         reward=round(stored["reward"], 6),  # PostgreSQL's REAL keeps ~7 digits
     )
-
-
-@dataclass(frozen=True)
-class KindReward:
-    """Rewards of served tips of one kind, written by one model and prompt ("" for tasks)."""
-
-    kind: str
-    model: str
-    prompt_version: str
-    served: int
-    reacted: int
-    mean_reward: float | None
-
-
-async def rewards_by_kind(since: datetime, limit: int = 100_000) -> list[KindReward]:
-    """Reward per tip kind (and writer) of tips served since a time, most served first."""
-    rows = (
-        await ServedTip.select(ServedTip.kind, ServedTip.reward, ServedTip.detail)
-        .where(ServedTip.served_at >= since)
-        .limit(limit)
-        .output(load_json=True)
-    )
-    groups: dict[tuple[str, str, str], list[float | None]] = {}
-    for r in rows:
-        detail = json_object(r["detail"])
-        group = (r["kind"], str(detail.get("model") or ""), str(detail.get("prompt_version") or ""))
-        groups.setdefault(group, []).append(r["reward"])
-    out = []
-    for (kind, model, version), rewards in groups.items():
-        got = [float(x) for x in rewards if x is not None]
-        out.append(
-            KindReward(
-                kind=kind,
-                model=model,
-                prompt_version=version,
-                served=len(rewards),
-                reacted=len(got),
-                mean_reward=round(sum(got) / len(got), 4) if got else None,
-            )
-        )
-    return sorted(out, key=lambda k: (-k.served, k.kind, k.model))

@@ -8,7 +8,9 @@ written in the reaction's transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,7 @@ from backend.audit import record
 from backend.contracts.json import json_object
 from backend.db import engine, write_transaction
 from backend.recommender.policies import Policy, UserState
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.tables import PolicyState
 
 
@@ -56,6 +59,28 @@ async def stored_states(user_id: str) -> dict[str, StoredState]:
     }
 
 
+_learned: ContextVar[dict[str, tuple[str, Mapping[str, StoredState]]] | None] = ContextVar(
+    "oo_states_learned", default=None
+)
+
+
+def remember_learned(user_id: str, states: Mapping[str, StoredState]) -> None:
+    """The states a reaction just committed, for the pick that follows in the same request
+    (ADR 0041): it scores with them instead of reading them back. Call after the commit."""
+    _learned.set({"states": (user_id, states)})
+
+
+async def states_for_pick(user_id: str) -> Mapping[str, StoredState]:
+    """The person's states for a pick: those this request's reaction committed (once), else
+    read (one query)."""
+    held = _learned.get()
+    if held is not None:
+        found = held.pop("states", None)
+        if found is not None and found[0] == user_id:
+            return found[1]
+    return await stored_states(user_id)
+
+
 def state_for(policy: Policy, stored: Mapping[str, StoredState]) -> UserState:
     """The policy's state from stored rows; a fresh one when absent or of another version."""
     row = stored.get(policy.id)
@@ -70,43 +95,61 @@ async def load_states(user_id: str, policies: Iterable[Policy]) -> dict[str, Use
     return {p.id: state_for(p, stored) for p in policies}
 
 
+def states_upsert(
+    user_id: str,
+    new_states: Mapping[str, tuple[Policy, UserState]],
+    stored: Mapping[str, StoredState],
+) -> tuple[RowsInsert | None, dict[str, StoredState]]:
+    """The one statement writing new states (None: nothing to write), and every state of the
+    person as stored after it (`stored` with the new ones over it).
+
+    Existing rows are upserted on their id (so they are updated), missing rows get new ids (so
+    they are inserted) — one statement instead of one per policy."""
+    now = datetime.now(UTC)
+    rows: list[tuple[Any, ...]] = []
+    after = dict(stored)
+    for policy_id, (policy, state) in new_states.items():
+        row = stored.get(policy_id)
+        same_version = row is not None and row.policy_version == policy.version
+        updates = (row.updates + 1) if row is not None and same_version else 1
+        row_id = row.id if row is not None else uuid.uuid4()
+        rows.append((row_id, user_id, policy_id, policy.version, state, updates, now))
+        after[policy_id] = StoredState(row_id, policy.version, updates, state)
+    if not rows:
+        return None, after
+    upsert = RowsInsert(
+        PolicyState,
+        (
+            PolicyState.id,
+            PolicyState.user,
+            PolicyState.policy_id,
+            PolicyState.policy_version,
+            PolicyState.state,
+            PolicyState.updates,
+            PolicyState.updated_at,
+        ),
+        rows,
+        update_on_conflict=(
+            PolicyState.state,
+            PolicyState.policy_version,
+            PolicyState.updates,
+            PolicyState.updated_at,
+        ),
+    )
+    return upsert, after
+
+
 async def save_states(
     user_id: str,
     new_states: Mapping[str, tuple[Policy, UserState]],
     stored: Mapping[str, StoredState],
-) -> None:
-    """Write new states (call inside the feedback transaction, with `stored` read in it).
-
-    One statement for all of them: existing rows are upserted on their id (so they are updated),
-    missing rows get new ids (so they are inserted) — one round trip instead of one per policy.
-    """
-    now = datetime.now(UTC)
-    rows: list[PolicyState] = []
-    for policy_id, (policy, state) in new_states.items():
-        row = stored.get(policy_id)
-        same_version = row is not None and row.policy_version == policy.version
-        written = PolicyState(
-            user=user_id,
-            policy_id=policy_id,
-            policy_version=policy.version,
-            state=state,
-            updates=(row.updates + 1) if row is not None and same_version else 1,
-            updated_at=now,
-        )
-        if row is not None:
-            written.id = row.id
-        rows.append(written)
-    if rows:
-        await PolicyState.insert(*rows).on_conflict(
-            target=PolicyState.id,
-            action="DO UPDATE",
-            values=[
-                PolicyState.state,
-                PolicyState.policy_version,
-                PolicyState.updates,
-                PolicyState.updated_at,
-            ],
-        )
+) -> dict[str, StoredState]:
+    """Write new states (call inside the feedback transaction, with `stored` read in it): one
+    statement (`states_upsert`). Returns every state of the person as stored after it."""
+    upsert, after = states_upsert(user_id, new_states, stored)
+    if upsert is not None:
+        await upsert
+    return after
 
 
 async def load_state(user_id: str, policy: Policy) -> UserState:
@@ -119,6 +162,11 @@ async def save_state(user_id: str, policy: Policy, state: UserState) -> None:
     await save_states(user_id, {policy.id: (policy, state)}, await stored_states(user_id))
 
 
+def learning_lock_key(user_id: str) -> str:
+    """The advisory lock's name for a person's learning (PostgreSQL: hashtext of it)."""
+    return f"oo-learn:{user_id}"
+
+
 async def lock_user_learning(user_id: str) -> None:
     """Serialise learning per user inside the current transaction.
 
@@ -127,7 +175,9 @@ async def lock_user_learning(user_id: str) -> None:
     (IMMEDIATE transactions); on PostgreSQL a transaction-scoped advisory lock on the user does.
     """
     if engine().engine_type == "postgres":
-        await PolicyState.raw("SELECT pg_advisory_xact_lock(hashtext({}))", f"oo-learn:{user_id}")
+        await PolicyState.raw(
+            "SELECT pg_advisory_xact_lock(hashtext({}))", learning_lock_key(user_id)
+        )
 
 
 async def reset_states(

@@ -52,11 +52,19 @@ async def get(user_id: str) -> TipView | None:
     return msgspec.json.decode(raw, type=TipView) if raw else None
 
 
+def entry(
+    user_id: str, tip: TipView, valid_for: timedelta, now: datetime
+) -> tuple[str, bytes, int] | None:
+    """(key, value, TTL) to cache the tip under until it stops being valid; None: not valid."""
+    remaining = min(MAX_TTL_S, int((tip.served_at + valid_for - now).total_seconds()))
+    return (_key(user_id), msgspec.json.encode(tip), remaining) if remaining > 0 else None
+
+
 async def put(user_id: str, tip: TipView, valid_for: timedelta, now: datetime) -> None:
     """Cache the tip until it stops being valid (skipped while Redis is away)."""
-    remaining = min(MAX_TTL_S, int((tip.served_at + valid_for - now).total_seconds()))
-    if remaining > 0:
-        await cache_set(_key(user_id), msgspec.json.encode(tip), remaining)
+    found = entry(user_id, tip, valid_for, now)
+    if found is not None:
+        await cache_set(*found)
 
 
 async def drop(user_id: str) -> None:

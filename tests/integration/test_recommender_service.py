@@ -10,7 +10,7 @@ import pytest
 from backend.identity.service import Principal, principal_for_user
 from backend.integrations.service import forget_items
 from backend.integrations.tables import DemoTask
-from backend.recommender import service
+from backend.recommender import service, tip_cache
 from backend.recommender.candidate_log import logged_rows
 from backend.recommender.reward import Action
 from backend.recommender.tables import Feedback, PolicyState, ServedTip, Snooze
@@ -48,17 +48,18 @@ async def policy_updates(user_id: str) -> set[int]:
 
 
 def break_state_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make storing the learned policy state fail."""
+    """Make storing the learned policy state fail (the reaction's writes go together, ADR 0041:
+    the write that carries the states fails)."""
+    from backend.recommender import reaction_write
 
-    async def broken(*args: object) -> None:
-        raise RuntimeError("state store down")
+    real_write = reaction_write.write
 
-    try:
-        from backend.recommender import learning
-    except ImportError:  # a single policy, learning inside the service
-        monkeypatch.setattr(service, "save_state", broken)
-    else:
-        monkeypatch.setattr(learning, "save_states", broken)
+    async def broken(statements: list[reaction_write.Write]) -> None:
+        if any(statement.table is PolicyState for statement in statements):
+            raise RuntimeError("state store down")
+        await real_write(statements)
+
+    monkeypatch.setattr(reaction_write, "write", broken)
 
 
 @pytest.mark.parametrize(
@@ -200,6 +201,8 @@ async def test_expired_unanswered_tip_is_replaced() -> None:
     assert tip is not None
     old = datetime.now(UTC) - timedelta(seconds=get_settings().tip_valid_s + 60)
     await ServedTip.update({ServedTip.served_at: old}).where(ServedTip.id == tip.id)
+    # The serve cached the tip as served (ADR 0041); the clock moved behind the cache's back.
+    await tip_cache.drop(user.user_id)
     fresh = await service.current_tip(user)
     assert fresh is not None
     assert fresh.id != tip.id

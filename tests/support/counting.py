@@ -41,7 +41,7 @@ def _wrap(kind: str, original: Callable[..., Awaitable[Any]]) -> Callable[..., A
             if kind == "redis":
                 counts.redis.append(_redis_name(args))
             else:
-                counts.sql.append(" ".join(str(getattr(args[1], "template", args[1])).split()))
+                counts.sql.append(" ".join(str(args[1]).split()))  # rendered, values included
         return await original(*args, **kwargs)
 
     return counted

@@ -19,6 +19,7 @@ from backend.identity.service import create_api_token
 from backend.identity.tables import User
 from backend.recommender import registry
 from backend.recommender.policy_stats import policy_stats
+from backend.recommender.registry_cache import forget_serving
 from backend.recommender.tables import PolicyState, ServedTip
 from backend.simulation.evaluation import MIN_ESS, PolicyEstimate, estimate_window
 from backend.simulation.ope import Estimate
@@ -151,6 +152,13 @@ async def test_the_evidence_is_the_promotion_estimators_and_the_page_shows_it(
     assert 'data-chart="intervals"' in page.text
 
 
+async def _serving_now() -> tuple[Any, Any]:
+    """Who serves, read now: the server changed the registry in its own process, and this
+    one keeps what it read for up to SERVING_TTL_S (ADR 0041)."""
+    forget_serving()
+    return await registry.serving()
+
+
 @pytest.mark.usefixtures("registry_back")
 async def test_promotion_from_the_page_is_refused_with_its_evidence_then_forced(
     live_server: LiveServer,
@@ -171,7 +179,7 @@ async def test_promotion_from_the_page_is_refused_with_its_evidence_then_forced(
     assert "force: true" in refused.text
     assert 'aria-label="Promotion evidence"' in refused.text
     assert "of the 500 required" in refused.text
-    assert (await registry.serving())[0].id != "egreedy-v1"
+    assert (await _serving_now())[0].id != "egreedy-v1"
 
     unknown = client.post("/admin/policies/nope/promote", data={"reason": "why"}, headers=csrf)
     assert unknown.status_code == 404
@@ -182,7 +190,7 @@ async def test_promotion_from_the_page_is_refused_with_its_evidence_then_forced(
     )
     assert forced.status_code == 200
     assert "egreedy-v1 is now the active policy" in forced.text
-    assert (await registry.serving())[0].id == "egreedy-v1"
+    assert (await _serving_now())[0].id == "egreedy-v1"
     line = (await audit.recent(target="egreedy-v1", action_prefix="policy.promote"))[0]
     assert line.actor_user_id == admin_id
     assert line.detail["reason"] == "dogfooding it"
@@ -203,7 +211,7 @@ async def test_disable_enable_and_their_refusals(live_server: LiveServer) -> Non
     assert "Enable as shadow" in off.text
     on = client.post(url, data={"status": "SHADOW", "reason": "fixed"}, headers=csrf)
     assert "lints-v1 is now shadow" in on.text
-    active = (await registry.serving())[0].id
+    active = (await _serving_now())[0].id
     blocked = client.post(
         f"/admin/policies/{active}/status",
         data={"status": "DISABLED", "reason": "try"},
@@ -259,4 +267,4 @@ async def test_graphql_status_and_promotion_need_a_reason(live_server: LiveServe
         payload = next(iter(data.values()))
         assert payload["policy"] is None
         assert payload["errors"] == [{"code": "REASON_REQUIRED", "field": "reason"}]
-    assert "lints-v1" in [p.id for p in (await registry.serving())[1]]
+    assert "lints-v1" in [p.id for p in (await _serving_now())[1]]

@@ -11,6 +11,7 @@ from backend.identity.service import Principal, principal_for_user
 from backend.integrations.service import forget_items
 from backend.integrations.tables import DemoTask
 from backend.recommender.registry import ensure_registry
+from backend.recommender.registry_cache import forget_serving
 from backend.recommender.tables import PolicyRegistry
 from tests.support.fixtures import make_person
 
@@ -34,6 +35,7 @@ async def registry_restored() -> AsyncIterator[None]:
                 PolicyRegistry.version: row["version"],
             }
         ).where(PolicyRegistry.id == row["id"])
+    forget_serving()  # the rows were rewritten behind the registry's back
 
 
 async def person_with_tasks(*specs: tuple[str, int]) -> Principal:

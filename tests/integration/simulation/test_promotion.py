@@ -12,6 +12,7 @@ import pytest
 from backend.recommender import registry
 from backend.recommender.decision_log import LoggedTip, rewarded_decisions
 from backend.recommender.policies import get_policy
+from backend.recommender.registry_cache import forget_serving
 from backend.recommender.tables import PolicyRegistry, ServedTip, ShadowDecision
 from backend.simulation import evaluation
 from backend.simulation.evaluation import (
@@ -99,6 +100,7 @@ async def registry_back() -> AsyncIterator[None]:
                 PolicyRegistry.promoted_at: row["promoted_at"],
             }
         ).where(PolicyRegistry.id == row["id"])
+    forget_serving()  # the rows were rewritten behind the registry's back
     install_promotion_estimator()  # as every web process has it
 
 
