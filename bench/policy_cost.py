@@ -74,6 +74,7 @@ def pools(rng: np.random.Generator, n: int, count: int) -> list[tuple[list[Candi
                 "habit_project": float(rng.uniform(-1, 1)),
                 "habit_time": float(rng.uniform(-1, 1)),
                 "habit_late": overdue * float(rng.uniform(-1, 1)),
+                "habit_choice": float(rng.uniform(-2, 3)),
             }
         out.append((cands, Context(now=now, features=feats)))
     return out

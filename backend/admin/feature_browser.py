@@ -35,7 +35,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     ),
     "time": ("hour_of_day", "day_of_week", "time_fit", "project_time_fit", "usual_hour"),
     "history": ("served_count", "ignored_count", "hours_since_served", "project_affinity"),
-    "habits": ("habit_project", "habit_time", "habit_late"),
+    "habits": ("habit_project", "habit_time", "habit_late", "habit_choice"),
 }
 """Named groups of the candidate features (backend/recommender/features.py); "all" is every
 logged key, including any this list does not know yet."""

@@ -36,6 +36,12 @@ class CompletionRecord:
     content: str
     project: str
     due_date: date | None
+    priority: int = 1
+    """1 (normal) … 4 (urgent), as the task was when completed."""
+    added_at: datetime | None = None
+    """When the task was added (None: unknown)."""
+    recurring: bool = False
+    """Its due date recurs (it stays open, with a new due date, after each completion)."""
 
 
 CompletionReader = Callable[[Sequence[str], datetime], Awaitable[list[CompletionRecord]]]

@@ -1,9 +1,9 @@
 """Tasks completed in a connected app, kept for completion habits and the agents' histories.
 
-Only derivatives are kept: which item, when, its project's name and its due date, never its
-title. A sync reads the completions since the latest one kept less `OVERLAP` (completions can
-reach the provider late), else over the last `FIRST_WINDOW_DAYS`; rows older than
-`COMPLETION_KEEP_DAYS` are deleted nightly (jobs.py).
+Only derivatives are kept: which item, when, its project's name, its due date, priority, when
+it was added and whether it recurs, never its title. A sync reads the completions since the
+latest one kept less `OVERLAP` (completions can reach the provider late), else over the last
+`FIRST_WINDOW_DAYS`; rows older than `COMPLETION_KEEP_DAYS` are deleted nightly (jobs.py).
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ async def store(
                     project=c.project[:100],
                     due_date=c.due_date,
                     completed_at=ident[1],
+                    priority=c.priority,
+                    added_at=_utc(c.added_at) if c.added_at else None,
+                    recurring=c.recurring,
                 )
             )
         for start in range(0, len(rows), INSERT_BATCH):

@@ -23,6 +23,9 @@ async def _demo_since(user_ids: list[str], since: datetime) -> list[CompletionRe
             DemoTask.content,
             DemoTask.project,
             DemoTask.due_date,
+            DemoTask.priority,
+            DemoTask.added_at,
+            DemoTask.recur_days,
         )
         .where(DemoTask.user.is_in(user_ids) & (DemoTask.completed_at >= since))
         .order_by(DemoTask.completed_at)
@@ -35,6 +38,9 @@ async def _demo_since(user_ids: list[str], since: datetime) -> list[CompletionRe
             content=str(r["content"]),
             project=str(r["project"]),
             due_date=r["due_date"],
+            priority=int(r["priority"]),
+            added_at=r["added_at"],
+            recurring=int(r["recur_days"] or 0) > 0,
         )
         for r in rows
     ]
@@ -48,6 +54,9 @@ async def _sources_since(user_ids: list[str], since: datetime) -> list[Completio
             SourceCompletion.item_ref,
             SourceCompletion.project,
             SourceCompletion.due_date,
+            SourceCompletion.priority,
+            SourceCompletion.added_at,
+            SourceCompletion.recurring,
         )
         .where(SourceCompletion.user.is_in(user_ids) & (SourceCompletion.completed_at >= since))
         .order_by(SourceCompletion.completed_at)
@@ -60,6 +69,9 @@ async def _sources_since(user_ids: list[str], since: datetime) -> list[Completio
             content="",
             project=str(r["project"]),
             due_date=r["due_date"],
+            priority=int(r["priority"] or 1),
+            added_at=r["added_at"],
+            recurring=bool(r["recurring"]),
         )
         for r in rows
     ]

@@ -108,7 +108,15 @@ async def _keep_completion(user_id: str, item_ref: str, at: datetime) -> None:
     item = await known_item(user_id, todoist.PROVIDER, item_ref)
     if item is None:
         return
-    done = todoist.CompletedTask(item_ref, item.project, item.due_date, at)
+    done = todoist.CompletedTask(
+        item_ref,
+        item.project,
+        item.due_date,
+        at,
+        priority=item.priority,
+        added_at=item.added_at,
+        recurring=item.is_recurring,
+    )
     await completions.record_completion(user_id, todoist.PROVIDER, done)
 
 

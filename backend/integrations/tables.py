@@ -67,3 +67,10 @@ class SourceCompletion(Table, tablename="source_completion"):
     """The project's name at sync time."""
     due_date = Date(null=True, default=None)
     completed_at = Timestamptz(index=True)
+    priority = Integer(default=1)
+    """Todoist's 1 (normal) … 4 (urgent), as the completed task carried it."""
+    added_at = Timestamptz(null=True, default=None)
+    """When the task was added (None: the source did not say); with `completed_at` it says
+    which tasks were open at each past completion (recommender/history_fit.py)."""
+    recurring = Boolean(default=False)
+    """The task's due date recurs (Todoist's `due.is_recurring`)."""

@@ -57,6 +57,11 @@ def _duration_minutes(duration: Any) -> int | None:
     return amount * (24 * 60 if duration.get("unit") == "day" else 1)
 
 
+def _priority(value: Any) -> int:
+    """Todoist's 1..4 (anything else: 1, normal)."""
+    return value if isinstance(value, int) and 1 <= value <= 4 else 1
+
+
 def normalise(task: dict[str, Any], projects: dict[str, str]) -> Candidate:
     """A Todoist task as a candidate (features are computed from these fields)."""
     due = task.get("due")
@@ -89,6 +94,12 @@ class CompletedTask:
     project: str
     due_date: date | None
     completed_at: datetime
+    priority: int = 1
+    """1 (normal) … 4 (urgent), as the task was when completed."""
+    added_at: datetime | None = None
+    """When the task was added (Todoist's `added_at`)."""
+    recurring: bool = False
+    """Its due date recurs (`due.is_recurring`)."""
 
 
 def _wire_time(moment: datetime, up: bool = False) -> str:
@@ -234,12 +245,16 @@ class TodoistClient:
             at = _parse_dt(task.get("completed_at"))
             if at is None or task.get("id") is None:
                 continue
+            due = task.get("due")
             done.append(
                 CompletedTask(
                     item_ref=f"{PREFIX}{task['id']}",
                     project=projects.get(str(task.get("project_id")), ""),
-                    due_date=_due_date(task.get("due")),
+                    due_date=_due_date(due),
                     completed_at=at,
+                    priority=_priority(task.get("priority")),
+                    added_at=_parse_dt(task.get("added_at")),
+                    recurring=bool(isinstance(due, dict) and due.get("is_recurring")),
                 )
             )
         return done

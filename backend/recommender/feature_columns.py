@@ -19,6 +19,7 @@ import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.recommender.candidate_columns import EPOCH, MICROSECOND, CandidateColumns
+from backend.recommender.choice_model import is_month_end, task_term_columns
 from backend.recommender.feature_table import FeatureTable
 from backend.recommender.features import NEVER_SERVED_HOURS, Context
 from backend.recommender.history import project_time_fit, time_fit
@@ -29,6 +30,7 @@ KEYS = (
     "due_soon",
     "due_today",
     "duration_min",
+    "habit_choice",
     "habit_late",
     "habit_project",
     "habit_time",
@@ -170,7 +172,8 @@ def feature_table(
     put("days_overdue", np.where(has_due, np.maximum(0, -to_due), 0))
     now_us = (context.now - EPOCH) // MICROSECOND
     age = (now_us - columns.added_us[rows]) / 1e6 / 86400
-    put("task_age_days", np.where(columns.has_added[rows], rounded(np.maximum(0.0, age), 3), 0.0))
+    ages = np.where(columns.has_added[rows], rounded(np.maximum(0.0, age), 3), 0.0)
+    put("task_age_days", ages)
     put("priority", columns.priority[rows])
     put("duration_min", columns.duration_min[rows])
     put("is_recurring", columns.recurring[rows])
@@ -198,6 +201,18 @@ def feature_table(
             put("habit_time", np.where(is_task, habit_times[project], 0.0))
             late = round(habits.late_lift(context.overdue_share), 4)
             put("habit_late", np.where(is_task, late, 0.0))
+        if habits is not None and habits.choice is not None:
+            terms = task_term_columns(
+                columns.priority[rows],
+                has_due,
+                to_due,
+                ages,
+                columns.recurring[rows],
+                is_month_end(local),
+            )
+            utility = habits.choice.utilities(columns.projects, project, terms, local)
+            utility[~np.isfinite(utility)] = 0.0
+            put("habit_choice", np.where(is_task, rounded(utility, 4), 0.0))
     return FeatureTable(candidates, KEYS, out)
 
 
@@ -226,6 +241,7 @@ IN_READING_ORDER = (
     "habit_time",
     "habit_late",
     "duration_min",
+    "habit_choice",
 )
 """KEYS in candidate_features' own order: the task's facts first, then the moment and history.
 The served tip's features are logged in this order, and /data shows the first few of them."""

@@ -116,6 +116,16 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
         )
         habit_time = habits.time_lift(candidate.project, local)
         habit_late = habits.late_lift(context.overdue_share)
+    habit_choice = 0.0
+    if habits is not None and habits.choice is not None and candidate.kind == "task":
+        habit_choice = habits.choice.utility(
+            candidate.project,
+            float(candidate.priority),
+            days_to_due,
+            round(age_days, 3),
+            candidate.is_recurring,
+            local,
+        )
     return {
         "is_overdue": 1.0 if days_to_due is not None and days_to_due < 0 else 0.0,
         "due_today": 1.0 if days_to_due == 0 else 0.0,
@@ -146,4 +156,7 @@ def candidate_features(candidate: Candidate, context: Context) -> dict[str, floa
         # Minutes the task takes (0: unknown), as its source reports it (Todoist's optional
         # duration; the simulator's tasks all carry an estimate); oo-v4 reads it.
         "duration_min": float(candidate.duration_min or 0),
+        # The person's own utility of finishing this task now (logit units), from the choice
+        # model fitted on their task app's history (history_fit.py); 0 without one. oo-v5.
+        "habit_choice": round(_finite(habit_choice), 4),
     }

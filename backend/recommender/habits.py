@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from backend.recommender.choice_model import ChoiceModel
+
 HABIT_DAYS = 45
 """How far back the completion history is read (the agents' benchmark histories cover this)."""
 
@@ -59,6 +61,12 @@ class Completion:
     at: datetime
     project: str
     due_date: date | None = None
+    item_ref: str = ""
+    """The task's id at its source: a recurring task completes many times under one ref."""
+    priority: int = 1
+    added_at: datetime | None = None
+    """When the task was added (None: the source did not say)."""
+    recurring: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,9 @@ class Habits:
     by_time: Mapping[str, int] = field(default_factory=dict)
     by_project_time: Mapping[str, int] = field(default_factory=dict)
     """Keyed "<time key>|<project>"."""
+    choice: ChoiceModel | None = None
+    """The person's own choice model fitted on the same completions (history_fit.py; None:
+    not fitted), read per candidate as `habit_choice`."""
 
     @classmethod
     def from_completions(cls, completions: Iterable[Completion], timezone: str) -> Habits:

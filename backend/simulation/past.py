@@ -38,11 +38,12 @@ _cache: dict[tuple[str, int, int], tuple[Completion, ...]] = {}
 class _Open:
     """A task of the past, while it is open."""
 
-    __slots__ = ("added", "due", "priority", "project", "recur")
+    __slots__ = ("added", "due", "priority", "project", "recur", "ref")
 
     def __init__(
-        self, project: str, priority: int, due: date | None, recur: int, added: datetime
+        self, ref: str, project: str, priority: int, due: date | None, recur: int, added: datetime
     ) -> None:
+        self.ref = ref
         self.project = project
         self.priority = priority
         self.due = due
@@ -76,7 +77,11 @@ def _simulate_past(
         projects=projects,
         overdue=persona.overdue,
     )
-    open_tasks = [_Open(t.project, t.priority, t.due_date, t.recur_days, t.added_at) for t in first]
+    open_tasks = [
+        _Open(f"past:{user}:{i}", t.project, t.priority, t.due_date, t.recur_days, t.added_at)
+        for i, t in enumerate(first)
+    ]
+    made = len(open_tasks)
     done: list[Completion] = []
     for day in range(PAST_DAYS):
         local_day = begin + timedelta(days=day)
@@ -87,9 +92,10 @@ def _simulate_past(
             projects=projects,
             overdue=False,
         )
-        open_tasks.extend(
-            _Open(t.project, t.priority, t.due_date, t.recur_days, local_day) for t in arriving
-        )
+        for t in arriving:
+            ref, added = f"past:{user}:{made}", local_day
+            open_tasks.append(_Open(ref, t.project, t.priority, t.due_date, t.recur_days, added))
+            made += 1
         weekend = local_day.weekday() >= 5
         sessions = int(g.poisson(persona.sessions_weekend if weekend else persona.sessions_weekday))
         hours = sorted(
@@ -105,7 +111,17 @@ def _simulate_past(
             i = draw(g, np.exp(logits - logits.max()))  # in proportion to the odds of "done"
             if g.random() < 1.0 / (1.0 + math.exp(-logits[i])):
                 task = open_tasks[i]
-                done.append(Completion(at=at, project=task.project, due_date=task.due))
+                done.append(
+                    Completion(
+                        at=at,
+                        project=task.project,
+                        due_date=task.due,
+                        item_ref=task.ref,
+                        priority=task.priority,
+                        added_at=task.added,
+                        recurring=task.recur > 0,
+                    )
+                )
                 if task.recur > 0 and task.due is not None:
                     task.due = at.date() + timedelta(days=task.recur)
                 else:

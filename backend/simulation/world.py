@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +23,10 @@ import numpy as np
 
 from backend.contracts.candidate import Candidate
 from backend.integrations.taskgen import estimated_minutes, generate_tasks
+from backend.recommender.choice_model import ChoiceModel
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT
+from backend.recommender.history_fit import fit_choices
 from backend.simulation.past import past_completions
 from backend.simulation.personas import Persona
 
@@ -125,6 +127,7 @@ class World:
             past_completions(persona, seed, user, self.start, projects)
         )
         self._habits: tuple[int, int, Habits] | None = None
+        self._choice: tuple[int, ChoiceModel | None] | None = None
 
     def _generate_tasks(self) -> list[SimTask]:
         rng = random.Random(int(stream(self.seed, self.user, _STREAM_TASKS).integers(2**32)))
@@ -235,17 +238,28 @@ class World:
         day = self.day_of(now)
         if self._habits is None or self._habits[:2] != (len(self.completions), day):
             since = now - timedelta(days=HABIT_DAYS)
-            recent = (c for c in self.completions if since <= c.at <= now)
-            self._habits = (
-                len(self.completions),
-                day,
-                Habits.from_completions(recent, self.persona.timezone),
-            )
+            recent = [c for c in self.completions if since <= c.at <= now]
+            if self._choice is None or self._choice[0] != day:
+                # The choice model is refitted once a day (the service refits when its cached
+                # habits expire); a fit costs milliseconds, a recount microseconds.
+                self._choice = (day, fit_choices(recent, self.persona.timezone))
+            habits = Habits.from_completions(recent, self.persona.timezone)
+            self._habits = (len(self.completions), day, replace(habits, choice=self._choice[1]))
         return self._habits[2]
 
     def _finish(self, task: SimTask, on: date, at: datetime) -> None:
         """Done: gone, or (recurring) back with its next due date after `on`, as Todoist does."""
-        self.completions.append(Completion(at=at, project=task.project, due_date=task.due))
+        self.completions.append(
+            Completion(
+                at=at,
+                project=task.project,
+                due_date=task.due,
+                item_ref=task.ref,
+                priority=task.priority,
+                added_at=task.added_at,
+                recurring=task.recur_days > 0,
+            )
+        )
         if task.recur_days > 0:
             nxt = task.due or on
             while nxt <= on:

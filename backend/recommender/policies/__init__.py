@@ -20,6 +20,7 @@ from backend.recommender.policies.oo import OOPolicy
 from backend.recommender.policies.oo2 import OOv2Policy
 from backend.recommender.policies.oo3 import OOv3Policy
 from backend.recommender.policies.oo4 import OOv4Policy
+from backend.recommender.policies.oo5 import OOv5Policy
 from backend.recommender.policies.random_policy import RandomPolicy
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "OOv2Policy",
     "OOv3Policy",
     "OOv4Policy",
+    "OOv5Policy",
     "Policy",
     "PooledPolicy",
     "RandomPolicy",
@@ -79,5 +81,6 @@ for _policy in (
     OOv2Policy(),
     OOv3Policy(),
     OOv4Policy(),
+    OOv5Policy(),
 ):
     register(_policy)

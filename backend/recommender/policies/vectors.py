@@ -242,3 +242,30 @@ def _with_length(base: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     length[known] = np.log2(minutes[known] / 15.0) / 3.0
     X[:, -1] = np.clip(length, -1.0, 1.5)
     return X
+
+
+OO5_NAMES = (*OO4_NAMES, "habit_choice")
+"""oo-v5 (d = 21): OO4 plus the person's own choice model (history_fit.py) —
+
+    habit_choice  the person's fitted utility of finishing this task now (logit units) / 2,
+                  0 without a fitted history or for a written kind              ∈ [−2, 2]
+"""
+
+_CHOICE_KEY = (("habit_choice", 0.0),)
+
+
+def oo5(rows: Rows) -> np.ndarray:
+    """The OO5 matrix (n × 21)."""
+    return _with_choice(oo4(rows), raw_matrix(rows, _CHOICE_KEY)[:, 0])
+
+
+def oo5_table(table: FeatureTable) -> np.ndarray:
+    """The OO5 matrix of a feature table's rows (its OO4 part is the table's shared one)."""
+    return _with_choice(table.derived("oo4", oo4_table), _finite(table.columns(_CHOICE_KEY))[:, 0])
+
+
+def _with_choice(base: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    X = np.empty((base.shape[0], base.shape[1] + 1))
+    X[:, :-1] = base
+    X[:, -1] = np.clip(utility / 2.0, -BOUND, BOUND)
+    return X

@@ -74,8 +74,14 @@ async def test_completions_join_the_history_once_and_feed_the_habits(
     account = todoist.add_user(email)
     now = datetime.now(UTC)
     marker = uuid.uuid4().hex[:10]
+    report_added = (now - timedelta(days=20)).replace(microsecond=0)
     report = todoist.add_task(
-        account, f"Write the report <{marker}>", project="Work", due=now.date() - timedelta(days=5)
+        account,
+        f"Write the report <{marker}>",
+        project="Work",
+        priority=4,
+        due=now.date() - timedelta(days=5),
+        added_at=report_added,
     )
     stretch = todoist.add_task(
         account,
@@ -107,6 +113,11 @@ async def test_completions_join_the_history_once_and_feed_the_habits(
     ]
     assert all(r.content == "" for r in history)
     assert abs(history[2].at - (now - timedelta(days=1, hours=5))) < timedelta(seconds=1)
+    # What the person's choice model is fitted on (history_fit.py): each completed task's
+    # priority, when it was added and whether it recurs, as Todoist's completed items carry them.
+    assert [(r.priority, r.recurring) for r in history] == [(4, False), (1, True), (1, True)]
+    assert history[0].added_at == report_added
+    assert history[1].added_at == history[2].added_at == _moment(stretch["added_at"])
 
     # Syncing again (and the background sync connecting started) adds nothing twice.
     await background_sync_done(user_id)
@@ -141,6 +152,8 @@ async def test_completions_join_the_history_once_and_feed_the_habits(
     assert habits.by_project.get("Work") == 1
     assert habits.by_project.get("Home") == 1
     assert habits.late >= 1  # the report was done days after its due date
+    # Too short a history for a choice model of its own (fewer than MIN_CHOICES choices).
+    assert habits.choice is None
 
 
 async def test_failing_completions_keep_the_open_tasks(
@@ -192,7 +205,7 @@ async def test_a_completion_webhook_joins_the_history_at_once_and_once(
     email = _email()
     account = todoist.add_user(email)
     due = datetime.now(UTC).date()
-    task = todoist.add_task(account, "Pay the rent", project="Home", due=due)
+    task = todoist.add_task(account, "Pay the rent", project="Home", due=due, priority=3)
     connect_todoist(integrations_server, todoist, client, email)
     await background_sync_done(user_id)
     assert _sync(client)["errors"] == []  # the task is known (open) before it is completed
@@ -207,6 +220,8 @@ async def test_a_completion_webhook_joins_the_history_at_once_and_once(
     assert [(r.item_ref, r.project, r.due_date, r.content) for r in history] == [
         (f"todoist:{task['id']}", "Home", due, "")
     ]
+    assert (history[0].priority, history[0].recurring) == (3, False)
+    assert history[0].added_at == _moment(task["added_at"])
     # The next sync reads the same completion from the API and does not keep it twice.
     assert _sync(client)["errors"] == []
     assert await _history(user_id) == history

@@ -97,6 +97,7 @@ async def test_policy_admin_over_graphql(
         "oo-v2",
         "oo-v3",
         "oo-v4",
+        "oo-v5",
     }
     assert [p["status"] for p in policies.values()].count("ACTIVE") == 1
     assert policies["random"]["status"] == "ACTIVE"

@@ -31,6 +31,7 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
         "oo-v2",
         "oo-v3",
         "oo-v4",
+        "oo-v5",
     }
     served = []
     for action in (Action.SNOOZE, Action.DISMISS, Action.SNOOZE):

@@ -23,6 +23,7 @@ from backend.recommender.candidate_columns import (
     CandidateColumns,
     ColumnsCache,
 )
+from backend.recommender.choice_model import SLOTS, TERMS, ChoiceModel
 from backend.recommender.decisions import eligible_rows, still_relevant
 from backend.recommender.feature_columns import (
     KEYS,
@@ -100,7 +101,16 @@ def _habits(rng: random.Random, zone: str) -> Habits:
         )
         for _ in range(rng.randint(0, 60))
     ]
-    return Habits.from_completions(done, zone)
+    habits = Habits.from_completions(done, zone)
+    if rng.random() < 0.2:
+        return habits
+    # A fitted choice model (history_fit.py) with weights of either sign; one project unseen.
+    choice = ChoiceModel(
+        n=len(done),
+        weights=tuple(rng.uniform(-1.5, 1.5) for _ in TERMS),
+        projects={p: tuple(rng.uniform(-1, 1) for _ in SLOTS) for p in PROJECTS[:3]},
+    )
+    return replace(habits, choice=choice)
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -72,6 +72,7 @@ def test_the_registry_knows_every_policy() -> None:
         "oo-v2",
         "oo-v3",
         "oo-v4",
+        "oo-v5",
     ]
 
 
