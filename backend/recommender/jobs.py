@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from arq import cron
 
 from backend.recommender import outbox
+from backend.recommender.habits_cache import fit_and_keep
 from backend.recommender.population import refresh_population
 
 
@@ -20,7 +22,12 @@ async def drain_outbox(ctx: dict[str, Any]) -> dict[str, int]:
     return await outbox.drain()
 
 
-JOBS = [refresh_population_priors, drain_outbox]
+async def fit_choice_model(ctx: dict[str, Any], user_id: str, timezone: str) -> bool:
+    """Fit a person's own choice model on their task app's history (off the hot path)."""
+    return await fit_and_keep(user_id, timezone, datetime.now(UTC))
+
+
+JOBS = [refresh_population_priors, drain_outbox, fit_choice_model]
 CRON_JOBS = [
     # Every 10 minutes: the prior moves slowly; `unique` keeps two workers from both running it.
     cron(refresh_population_priors, minute=set(range(0, 60, 10)), unique=True, timeout=600),
