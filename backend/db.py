@@ -68,7 +68,9 @@ async def open_pool() -> None:
     """
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=20, reset=keep_session)
+        await db.start_connection_pool(
+            min_size=1, max_size=get_settings().db_pool_max, reset=keep_session
+        )
     elif isinstance(db, SQLiteEngine):
         if isinstance(db, PooledSQLiteEngine):
             await db.start_connection_pool()

@@ -25,6 +25,10 @@ if TEST_DB == "postgres":
 else:
     os.environ["DATABASE_URL"] = f"sqlite:///{VAR_DIR / 'test.sqlite3'}"
 os.environ["REDIS_URL"] = REDIS_SERVER
+# Every process of a run (this one, each `oo serve` and `oo worker` it starts) holds its own
+# pool on the machine's PostgreSQL, whose max_connections (100) other work shares: a run keeps
+# to small pools so it never starves, nor is starved by, whatever else runs beside it.
+os.environ.setdefault("OO_DB_POOL_MAX", "6")
 os.environ["OO_REDIS_PREFIX"] = f"oo-test-{RUN_ID}:"
 os.environ["OO_VAR_DIR"] = str(VAR_DIR)
 os.environ.setdefault("OO_ENV", "development")

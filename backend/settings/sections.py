@@ -99,6 +99,13 @@ class StorageSettings:
             "redis://", "rediss://", "unix://", hint="redis:// (or be unset for embedded Redis)"
         ),
     )
+    db_pool_max: int = setting(
+        "OO_DB_POOL_MAX",
+        20,
+        "PostgreSQL connections one process (web or worker) keeps at most. Every process "
+        "counts against the server's max_connections: processes × this must stay below it.",
+        between(1, 500, "connections"),
+    )
     redis_prefix: str = setting(
         "OO_REDIS_PREFIX",
         "oo:",
