@@ -53,7 +53,13 @@ class Drained:
 def deployment(var_dir: Path) -> Iterator[Drained]:
     prefix = f"oo-drain-{secrets.token_hex(4)}:"
     with own_database(PG_ADMIN_DSN) as url:
-        env = {"DATABASE_URL": url, "OO_REDIS_PREFIX": prefix, "OO_SHUTDOWN_GRACE": str(GRACE_S)}
+        env = {
+            "DATABASE_URL": url,
+            "OO_REDIS_PREFIX": prefix,
+            "OO_SHUTDOWN_GRACE": str(GRACE_S),
+            # Each held request keeps a connection while it waits on the lock: room for all.
+            "OO_DB_POOL_MAX": str(IN_FLIGHT + 4),
+        }
         server = start_server(var_dir, extra_env=env)
         try:
             yield Drained(server, url, prefix)
