@@ -68,13 +68,18 @@ async def habits_of(user_id: str, timezone: str, now: datetime) -> Habits:
 
 
 async def fit_and_keep(user_id: str, timezone: str, now: datetime) -> bool:
-    """Fit the person's choice model on their history and keep it (the worker's job); the
-    counted habits are dropped so the next pick carries the new model. True if fitted."""
+    """Fit the person's choice model on their history and keep it (the worker's job). Counted
+    habits still cached get the new model in place, keeping their expiry: the next pick
+    carries it without counting again. True if fitted."""
     done = await _completions(user_id, now)
     model = fit_choices(done, timezone)
     kept = KeptChoice(fitted_at=time.time(), model=model)
     await cache_set(choice_key(user_id), msgspec.json.encode(kept), CHOICE_KEEP_S)
-    await get_redis().delete(_key(user_id))
+    raw = await get_redis().get(_key(user_id))
+    if raw:
+        habits = replace(msgspec.json.decode(raw, type=Habits), choice=model)
+        # XX: only if still there (a deletion may have dropped it meanwhile).
+        await get_redis().set(_key(user_id), msgspec.json.encode(habits), keepttl=True, xx=True)
     return model is not None
 
 
