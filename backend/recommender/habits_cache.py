@@ -11,11 +11,13 @@ opinion), as for a person with too short a history."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import msgspec
+from redis.exceptions import RedisError
 
 from backend.contracts.sources import completions_since
 from backend.queue import enqueue
@@ -59,7 +61,9 @@ async def habits_of(user_id: str, timezone: str, now: datetime) -> Habits:
     if kept is None or time.time() - kept.fitted_at > TTL_S:
         # One job per person per quarter hour, whichever process asks first.
         slot = int(time.time()) // TTL_S
-        await enqueue(FIT_JOB, user_id, timezone, job_id=f"choice-fit:{user_id}:{slot}")
+        # Redis away: no refit asked (the next pick after it returns asks); the tip is served.
+        with contextlib.suppress(RedisError):
+            await enqueue(FIT_JOB, user_id, timezone, job_id=f"choice-fit:{user_id}:{slot}")
     habits = replace(
         Habits.from_completions(done, timezone), choice=kept.model if kept is not None else None
     )
