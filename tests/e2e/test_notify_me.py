@@ -29,6 +29,7 @@ from tests.support.fixtures import LiveServer
 from tests.support.push_standin import BrowserSubscription
 
 POLL_DEADLINE_S = 60
+REDELIVER_S = 15
 
 pytestmark = pytest.mark.browser
 
@@ -165,12 +166,15 @@ def test_the_service_worker_shows_a_pushed_tip_with_done_and_snooze(
     )
     cdp = granting.context.new_cdp_session(granting)
     registrations: list[str] = []
+    seen: list[tuple[str, Any]] = []  # every worker event, for the failure message
     cdp.on(
         "ServiceWorker.workerRegistrationUpdated",
         lambda event: registrations.extend(
             r["registrationId"] for r in event["registrations"] if not r.get("isDeleted")
         ),
     )
+    for name in ("workerRegistrationUpdated", "workerVersionUpdated", "workerErrorReported"):
+        cdp.on(f"ServiceWorker.{name}", lambda event, name=name: seen.append((name, event)))
     cdp.send("ServiceWorker.enable")
     # Bounded polls, sized for a loaded machine (5 s was once too short for the push event).
     deadline = time.monotonic() + POLL_DEADLINE_S
@@ -184,28 +188,38 @@ def test_the_service_worker_shows_a_pushed_tip_with_done_and_snooze(
         "url": "/tip?tip=tip-42",
         "expires": 0,
     }
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": live_server.url,
-            "registrationId": registrations[-1],
-            "data": json.dumps(message),
-        },
-    )
-    shown: list[dict[str, Any]] = []
-    deadline = time.monotonic() + POLL_DEADLINE_S
-    while time.monotonic() < deadline:  # the push event runs in the worker, asynchronously
-        shown = granting.evaluate(
-            """() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
-                 ns.map(n => ({title: n.title, body: n.body, tag: n.tag,
-                               actions: n.actions.map(a => a.action), data: n.data})))"""
-        )
-        if shown:
-            break
-        granting.wait_for_timeout(100)
-    assert len(shown) == 1
+    shown = _deliver_until_shown(granting, cdp, live_server.url, registrations[-1], message)
+    assert len(shown) == 1, f"no notification; worker events: {json.dumps(seen)}"
     note = shown[0]
     assert (note["title"], note["body"], note["tag"]) == ("oO", "Water the plants", "oo-tip")
     assert note["actions"] == ["done", "snooze"]
     assert note["data"]["tokens"] == {"done": "token-done", "snooze": "token-snooze"}
     assert note["data"]["url"] == "/tip?tip=tip-42"
+
+
+def _deliver_until_shown(
+    page: Page, cdp: Any, origin: str, registration_id: str, message: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Hand the push to the worker and poll its notifications, handing it again when a delivery
+    shows nothing within REDELIVER_S. Seen on a loaded machine (about 1 run in 5): DevTools
+    accepts the delivery of a running, activated worker and the push event never fires, with no
+    error reported. A push service retries an undelivered message too; the tag makes a second
+    delivery replace the first, so a broken handler still shows nothing and fails here."""
+    shown: list[dict[str, Any]] = []
+    deadline = time.monotonic() + POLL_DEADLINE_S
+    while time.monotonic() < deadline and not shown:
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": origin, "registrationId": registration_id, "data": json.dumps(message)},
+        )
+        redeliver_at = min(deadline, time.monotonic() + REDELIVER_S)
+        while time.monotonic() < redeliver_at:  # the push event runs in the worker, async
+            shown = page.evaluate(
+                """() => navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns =>
+                     ns.map(n => ({title: n.title, body: n.body, tag: n.tag,
+                                   actions: n.actions.map(a => a.action), data: n.data})))"""
+            )
+            if shown:
+                break
+            page.wait_for_timeout(100)
+    return shown
