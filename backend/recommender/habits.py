@@ -67,6 +67,9 @@ class Completion:
     added_at: datetime | None = None
     """When the task was added (None: the source did not say)."""
     recurring: bool = False
+    prompted: bool = False
+    """Completed through one of oO's tips (answered done): the policy chose it, not the person,
+    so the choice model (history_fit.py) does not count it as their choice."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from backend.contracts.sources import completions_since
 from backend.queue import enqueue
 from backend.recommender.choice_model import ChoiceModel
 from backend.recommender.habits import HABIT_DAYS, Completion, Habits
-from backend.recommender.history_fit import fit_choices
+from backend.recommender.history_fit import fit_choices, mark_prompted
+from backend.recommender.tables import ServedTip
 from backend.redis import cache_get, cache_set, get_redis, key
 
 TTL_S = 15 * 60
@@ -75,7 +76,7 @@ async def fit_and_keep(user_id: str, timezone: str, now: datetime) -> bool:
     """Fit the person's choice model on their history and keep it (the worker's job). Counted
     habits still cached get the new model in place, keeping their expiry: the next pick
     carries it without counting again. True if fitted."""
-    done = await _completions(user_id, now)
+    done = mark_prompted(await _completions(user_id, now), await _tips_done(user_id, now))
     model = fit_choices(done, timezone)
     kept = KeptChoice(fitted_at=time.time(), model=model)
     await cache_set(choice_key(user_id), msgspec.json.encode(kept), CHOICE_KEEP_S)
@@ -116,6 +117,16 @@ async def _completions(user_id: str, now: datetime) -> list[Completion]:
         )
         for r in records
     ]
+
+
+async def _tips_done(user_id: str, now: datetime) -> list[tuple[str, datetime]]:
+    """The person's tips answered done over the history's span: (item ref, when answered)."""
+    rows = await ServedTip.select(ServedTip.item_ref, ServedTip.reacted_at).where(
+        (ServedTip.user == user_id)
+        & (ServedTip.reaction == "done")
+        & (ServedTip.reacted_at >= now - timedelta(days=HABIT_DAYS))
+    )
+    return [(str(r["item_ref"]), r["reacted_at"]) for r in rows if r["reacted_at"] is not None]
 
 
 async def forget_habits(user_id: str) -> None:

@@ -7,7 +7,9 @@ completion) and gone at its completion — so the open set at each past completi
 every completed task alive at that moment, each with its priority, its due date then (a
 completion reports the due date it was completed under), its age and its project. Tasks never
 completed are unknown to the history and left out: the fit learns what the person finishes
-*first* among the things they finish.
+*first* among the things they finish. A completion made through one of oO's tips (answered
+done: `Completion.prompted`) is no choice of the person's; it is only an alternative while
+its task was open.
 
 The model is a conditional logit, P(k chosen) ∝ exp(βᵀz_k), with a Gaussian prior β ~ N(0, σ²)
 per weight (TERM_SD, PROJECT_SD); the posterior mode is found by Newton's method (the
@@ -18,8 +20,9 @@ the person's own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -44,6 +47,14 @@ model, 0.5 0.111, 1.0 0.084."""
 
 MIN_CHOICES = 5
 """Below this many completions with an alternative, no model (None)."""
+
+PROMPT_WINDOW = timedelta(days=1)
+"""A tip answered done closes its task at the source within seconds of the answer (after an
+outage, when the outbox drains); a completion of that task later than this was the person's."""
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""The source's clock may run a little behind ours: a completion this much before the answer
+still belongs to it."""
 
 MAX_ITERATIONS = 30
 MAX_STEP = 2.0
@@ -76,7 +87,11 @@ def _design(
     alive = (start[None, :] <= end[:, None]) & (end[None, :] >= end[:, None])
     np.fill_diagonal(alive, True)
     sizes = alive.sum(axis=1)
-    choices = np.flatnonzero(sizes >= 2)
+    # A completion through a tip is oO's pick, not the person's: counted as their choice it
+    # would teach the model whatever the policy already serves. Its task still was open, so
+    # it stays an alternative of the others' choices.
+    own = np.array([not c.prompted for c in done], dtype=bool)
+    choices = np.flatnonzero((sizes >= 2) & own)
     if choices.size < MIN_CHOICES:
         return None
     k_of, j_of = np.nonzero(alive[choices])
@@ -153,6 +168,28 @@ def fit_choices(completions: Sequence[Completion], timezone: str) -> ChoiceModel
     }
     weights = tuple(round(float(w), 6) for w in beta[:k])
     return ChoiceModel(n=int(first.shape[0]), weights=weights, projects=by_project)
+
+
+def mark_prompted(
+    completions: Sequence[Completion], tips_done: Iterable[tuple[str, datetime]]
+) -> list[Completion]:
+    """The completions (oldest first) with those made through a tip marked `prompted`: for each
+    tip answered done (its item ref and when), the first completion of that task from
+    CLOCK_SKEW before the answer to PROMPT_WINDOW after it. A recurring task's later
+    completions stay the person's own."""
+    done = sorted(completions, key=lambda c: c.at)
+    by_ref: dict[str, list[int]] = {}
+    for i, c in enumerate(done):
+        if c.item_ref:
+            by_ref.setdefault(c.item_ref, []).append(i)
+    marked: set[int] = set()
+    for ref, answered in sorted(tips_done, key=lambda t: t[1]):
+        for i in by_ref.get(ref, ()):
+            at = done[i].at
+            if i not in marked and answered - CLOCK_SKEW <= at <= answered + PROMPT_WINDOW:
+                marked.add(i)
+                break
+    return [replace(c, prompted=True) if i in marked else c for i, c in enumerate(done)]
 
 
 def utility_now(model: ChoiceModel, completion: Completion, at: datetime, tz: str) -> float:

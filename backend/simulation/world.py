@@ -247,8 +247,9 @@ class World:
             self._habits = (len(self.completions), day, replace(habits, choice=self._choice[1]))
         return self._habits[2]
 
-    def _finish(self, task: SimTask, on: date, at: datetime) -> None:
-        """Done: gone, or (recurring) back with its next due date after `on`, as Todoist does."""
+    def _finish(self, task: SimTask, on: date, at: datetime, prompted: bool = False) -> None:
+        """Done: gone, or (recurring) back with its next due date after `on`, as Todoist does.
+        `prompted`: done through a tip (the service knows it from its decision log)."""
         self.completions.append(
             Completion(
                 at=at,
@@ -258,6 +259,7 @@ class World:
                 priority=task.priority,
                 added_at=task.added_at,
                 recurring=task.recur_days > 0,
+                prompted=prompted,
             )
         )
         if task.recur_days > 0:
@@ -302,7 +304,7 @@ class World:
             }
         )
         if action == "done":
-            self._finish(task, now.astimezone(self.tz).date(), reacted)
+            self._finish(task, now.astimezone(self.tz).date(), reacted, prompted=True)
         else:
             task.pushes.append(now)
             task.hidden_until = reacted + timedelta(

@@ -19,7 +19,7 @@ from backend.recommender.choice_model import (
     task_terms,
 )
 from backend.recommender.habits import Completion
-from backend.recommender.history_fit import fit_choices, utility_now
+from backend.recommender.history_fit import fit_choices, mark_prompted, utility_now
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 TRUE = {
@@ -190,3 +190,44 @@ def test_one_candidate_and_a_column_give_the_same_utility() -> None:
         assert one == pytest.approx(column[i], abs=1e-12), i  # log1p may differ by an ulp
     assert (today - timedelta(days=1)).month == 3
     assert ChoiceModel().utility("Work", 4.0, 0, 1.0, False, local) == 0.0
+
+
+def test_completions_through_tips_are_no_choice_of_the_person() -> None:
+    """A policy that serves fresh low-priority errands, each answered done: counted as the
+    person's choices they would turn the priority weight around; marked as the tips' they
+    leave the fit exactly as the person's own history gives it."""
+    own = _history(seed=1)
+    tips, through_tips = [], []
+    for k, c in enumerate(own[5:-20:2]):
+        answered = c.at + timedelta(minutes=30)
+        added = answered - timedelta(minutes=2)
+        closed = answered + timedelta(seconds=3)  # the close at the source follows the answer
+        through_tips.append(Completion(closed, "Errands", None, f"tip{k}", 1, added, False))
+        tips.append((f"tip{k}", answered))
+    both = own + through_tips
+
+    marked = mark_prompted(both, tips)
+    assert sum(c.prompted for c in marked) == len(tips)
+    assert [c.at for c in marked] == sorted(c.at for c in both)
+    kept, alone, unmarked = (fit_choices(h, "UTC") for h in (marked, own, both))
+    assert kept is not None and alone is not None and unmarked is not None
+    assert kept == alone
+    assert dict(zip(TERMS, unmarked.weights, strict=True))["priority"] < 0.0
+    assert dict(zip(TERMS, kept.weights, strict=True))["priority"] > 0.8
+
+
+def test_a_tip_marks_only_the_first_completion_of_its_task_in_the_window() -> None:
+    answered = START + timedelta(days=3, hours=10)
+    done = [
+        Completion(answered - timedelta(hours=2), "Home", None, "r", 1, START, True),  # before
+        Completion(answered + timedelta(seconds=5), "Home", None, "r", 1, START, True),  # the tip's
+        Completion(answered + timedelta(hours=9), "Home", None, "r", 1, START, True),  # own again
+        Completion(answered + timedelta(seconds=5), "Home", None, "x", 1, START, False),  # other
+        Completion(answered - timedelta(minutes=3), "Work", None, "skew", 1, START, False),
+        Completion(answered + timedelta(days=2), "Work", None, "late", 1, START, False),
+    ]
+    marked = mark_prompted(done, [("r", answered), ("skew", answered), ("late", answered)])
+    prompted = {(c.item_ref, c.at - answered) for c in marked if c.prompted}
+    # "skew": the source's clock a few minutes behind still counts; "late": two days later the
+    # person finished it themselves.
+    assert prompted == {("r", timedelta(seconds=5)), ("skew", timedelta(minutes=-3))}
