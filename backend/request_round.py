@@ -23,11 +23,13 @@ if TYPE_CHECKING:  # (backend.ratelimit reads Redis through backend.redis, which
 
 @dataclass
 class Round:
-    """A request's deferred limits, whether they were spent, and the values read with them."""
+    """A request's deferred limits, whether they were spent, the values read with them, and
+    the marks this request already wrote (`first_write`)."""
 
     spends: list[Spend]
     spent: bool = False
     reads: dict[str, str | None] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
 
 
 _current: ContextVar[Round | None] = ContextVar("oo_request_round", default=None)
@@ -61,3 +63,18 @@ def forget(key: str) -> None:
     round_ = _current.get()
     if round_ is not None:
         round_.reads.pop(key, None)
+
+
+def first_write(name: str) -> bool:
+    """True the first time this request asks for `name` (always True outside a request).
+
+    For idempotent marks several handlers of one request would each write (the person is
+    active, say): the first writes, the rest know it is done.
+    """
+    round_ = _current.get()
+    if round_ is None:
+        return True
+    if name in round_.written:
+        return False
+    round_.written.add(name)
+    return True

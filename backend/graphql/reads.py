@@ -5,6 +5,7 @@ user id (`register_user_read("tip", lambda: key("current-tip", ""))`): when an o
 HTTP selects that field, the limits' script reads the key for the caller it resolves from the
 session or token entry (backend/ratelimit.py, backend/request_round.py). The field's resolver
 reads through backend.redis as before and finds the value there instead of sending a GET.
+A domain may also register a head read for every operation with a caller (`register_caller_read`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from backend.contracts.principal import authenticator
 from backend.ratelimit import Reads
 
 _HEADS: dict[str, list[Callable[[], str]]] = {}
+_CALLER_HEADS: list[Callable[[], str]] = []
+
+
+def register_caller_read(head: Callable[[], str]) -> None:
+    """Read `head() + <caller's user id>` ahead for every operation with a known caller
+    (identity's generation of the person, which vouches for a cached principal: ADR 0043)."""
+    if head not in _CALLER_HEADS:
+        _CALLER_HEADS.append(head)
 
 
 def register_user_read(root_field: str, head: Callable[[], str]) -> None:
@@ -75,5 +84,7 @@ def reads_for(
     if caller is None:
         return None
     fields = root_fields(document, operation_name)
-    heads = tuple(head() for name in sorted(fields & _HEADS.keys()) for head in _HEADS[name])
+    heads = tuple(head() for head in _CALLER_HEADS) + tuple(
+        head() for name in sorted(fields & _HEADS.keys()) for head in _HEADS[name]
+    )
     return Reads(caller_key=caller[0], json=caller[1], user_heads=heads)

@@ -15,7 +15,7 @@ from backend.events.bus import publish
 from backend.events.contracts import SignedIn
 from backend.identity.cookies import SESSION_COOKIE, with_session_cookie
 from backend.identity.oidc import SignInError
-from backend.identity.service import create_session, end_session, get_or_create_user
+from backend.identity.service import create_session, end_session, get_or_create_user, set_role
 from backend.identity.signin import (
     ProviderIdentity,
     apple_authorize_url,
@@ -24,7 +24,6 @@ from backend.identity.signin import (
     google_complete,
     link_identity,
 )
-from backend.identity.tables import User
 from backend.settings import get_settings
 from backend.web import error_page, too_many_requests
 
@@ -120,7 +119,7 @@ async def admin_token_sign_in(
     if not hmac.compare_digest(given.encode(), s.admin_token.encode()):
         return error_page("Sign-in did not complete", "That token is not valid.", 401)
     user_id = await get_or_create_user(s.admin_seed_email, "Admin")
-    await User.update({User.role: "admin"}).where(User.id == user_id)
+    await set_role(user_id, "admin")
     return await start_session(
         request, user_id, to="/admin" if _has_admin_page(request) else "/tip"
     )

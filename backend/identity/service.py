@@ -16,6 +16,8 @@ from redis.exceptions import RedisError
 from backend import request_round
 from backend.contracts.principal import Principal
 from backend.db import write_transaction
+from backend.identity import principal_cache
+from backend.identity.principal_cache import announce_change as announce_change
 from backend.identity.tables import ApiToken, SignInLink, User
 from backend.ratelimit import fingerprint
 from backend.redis import get_redis, key, read
@@ -76,9 +78,9 @@ async def create_api_token(user_id: str, name: str) -> tuple[str, str]:
     return str(row.id), token
 
 
-# The token and its user in one query: this runs on every bearer request (`tip` included). Raw
-# SQL because Piccolo's join builder costs more CPU than the second query it saves. Revocation
-# is checked against the database each time; nothing about a token is cached.
+# The token and its user in one query: this runs on a bearer request whose caller the principal
+# cache cannot vouch for (ADR 0043). Raw SQL because Piccolo's join builder costs more CPU than
+# the second query it saves.
 _TOKEN_PRINCIPAL_SQL = f"""
 SELECT t.id AS token_id, t.last_used_at, u.id, u.email, u.name, u.role, u.timezone, u.deleted_at
 FROM {ApiToken._meta.tablename} AS t
@@ -103,9 +105,9 @@ def caller_key(token: str | None, sid: str | None) -> tuple[str, bool] | None:
 
 
 async def _remember_token_user(token: str, user_id: str) -> None:
-    """Note the token's user for the next request's round trip (read ahead, never trusted:
-    the token itself is checked in the database on every request, so revocation is
-    immediate; the entry only says whose current tip to read along with the limits)."""
+    """Note the token's user for the next request's round trip: whose current tip and
+    generation to read along with the limits. Never trusted for who the caller is: a cached
+    principal is used only when the generation read is its own person's (ADR 0043)."""
     read_ahead, known = request_round.take(_token_user_key(token))
     if read_ahead and known != user_id:
         with contextlib.suppress(RedisError):
@@ -113,14 +115,29 @@ async def _remember_token_user(token: str, user_id: str) -> None:
 
 
 async def principal_for_token(token: str) -> Principal | None:
-    """The principal a bearer token stands for, or None when unknown or revoked."""
+    """The principal a bearer token stands for, or None when unknown or revoked.
+
+    Answered from this process's cache when the request's round trip vouches for it (ADR
+    0043), else from the database. `last_used_at` is written at most once a minute, and only
+    on a database lookup: with entries re-checked at least every TRUST_S, it lags real use by
+    at most two minutes.
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
+    digest = "t:" + _sha256(token)
+    cache = principal_cache.CACHE
+    cached, generation = cache.trusted(digest)
+    if cached is not None:
+        return cached
     rows = await ApiToken.raw(_TOKEN_PRINCIPAL_SQL, _sha256(token))
     if not rows:
+        cache.forget(digest)
         return None
     row = rows[0]
-    await _remember_token_user(token, str(row["id"]))
+    user_id = str(row["id"])
+    if generation.user_id != user_id:
+        generation = principal_cache.read_generation(user_id)
+    await _remember_token_user(token, user_id)
     now = datetime.now(UTC)
     last = row["last_used_at"]
     # Write last-used at most once a minute: a hot token must not turn every read into a write.
@@ -128,7 +145,16 @@ async def principal_for_token(token: str) -> Principal | None:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
     if row["deleted_at"] is not None:
         return None
-    return _principal(row, "token")
+    principal = _principal(row, "token")
+    await cache.remember(digest, principal, generation)
+    return principal
+
+
+async def set_role(user_id: str, role: str) -> None:
+    """Make `role` the person's role ("admin" or "person"); every process sees it at the
+    person's next request (the one way roles change, so none forgets to announce it)."""
+    await User.update({User.role: role}).where(User.id == user_id)
+    await announce_change(user_id)
 
 
 # Sign-in links -------------------------------------------------------------------------
@@ -194,11 +220,25 @@ async def create_session(user_id: str, user_agent: str = "") -> str:
 
 
 async def principal_for_session(sid: str) -> Principal | None:
-    """The principal of a live session (read in this request: revocation is immediate)."""
-    raw = await read(key("session", _sha256(sid)))
+    """The principal of a live session (read in this request: revocation is immediate).
+
+    The session entry comes with the request's round trip; the person behind it from this
+    process's cache while the round trip vouches for it (ADR 0043), else from the database.
+    """
+    digest = _sha256(sid)
+    raw = await read(key("session", digest))
+    cache = principal_cache.CACHE
     if raw is None:
+        cache.forget("s:" + digest)
         return None
-    return await principal_for_user(json.loads(raw)["user_id"], "session")
+    user_id = str(json.loads(raw)["user_id"])
+    cached, generation = cache.trusted("s:" + digest, user_id)
+    if cached is not None:
+        return cached
+    principal = await principal_for_user(user_id, "session")
+    if principal is not None:
+        await cache.remember("s:" + digest, principal, generation)
+    return principal
 
 
 async def end_session(sid: str) -> None:
@@ -207,9 +247,11 @@ async def end_session(sid: str) -> None:
     digest = _sha256(sid)
     raw = await redis.get(key("session", digest))
     await redis.delete(key("session", digest))
+    principal_cache.CACHE.forget("s:" + digest)
     if raw is not None:
-        user_sessions = key("user-sessions", json.loads(raw)["user_id"])
-        await redis.srem(user_sessions, digest)  # type: ignore[misc]
+        user_id = json.loads(raw)["user_id"]
+        await redis.srem(key("user-sessions", user_id), digest)  # type: ignore[misc]
+        await announce_change(user_id)
 
 
 @dataclass(frozen=True)
@@ -260,6 +302,7 @@ async def revoke_session(user_id: str, public_id: str) -> bool:
         if digest[:32] == public_id:
             await redis.delete(key("session", digest))
             await redis.srem(key("user-sessions", user_id), digest)  # type: ignore[misc]
+            await announce_change(user_id)
             return True
     return False
 
@@ -297,6 +340,7 @@ async def revoke_api_token(user_id: str, token_id: str) -> bool:
         await ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)}).where(
             (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
         )
+    await announce_change(user_id)  # after the commit: a reader must find the row revoked
     return True
 
 

@@ -22,6 +22,7 @@ from backend.identity.oidc import (
     take_flow,
     verify_id_token,
 )
+from backend.identity.service import set_role
 from backend.identity.tables import User, UserIdentity
 from backend.settings import get_settings
 
@@ -238,8 +239,8 @@ async def link_identity(ident: ProviderIdentity) -> str:
                 email=ident.email,
                 last_sign_in_at=now,
             ).save()
-        if ident.email and s.admin_seed_email and ident.email == s.admin_seed_email:
-            await User.update({User.role: "admin"}).where(User.id == user_id)
+    if ident.email and s.admin_seed_email and ident.email == s.admin_seed_email:
+        await set_role(user_id, "admin")  # after the commit: announced to every process
     return user_id
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend import presence
+from backend import presence, request_round
 from backend.contracts.json import json_object
 from backend.contracts.principal import authenticator
 from backend.db import write_transaction
@@ -105,7 +105,11 @@ async def mark_active(user_id: str) -> None:
     """The person was served or answered a tip on a page: no push for a few minutes."""
     if picking.get():
         return
-    await get_redis().set(key("push-active", user_id), str(time.time()), ex=ACTIVE_TTL_S)
+    name = key("push-active", user_id)
+    # A fresh loop serves and answers in one request: both handlers mark, one write does.
+    if not request_round.first_write(name):
+        return
+    await get_redis().set(name, str(time.time()), ex=ACTIVE_TTL_S)
 
 
 async def _last_activity(user_id: str) -> datetime | None:

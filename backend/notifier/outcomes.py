@@ -10,6 +10,7 @@ Each outcome updates the person's push learner once, in the transaction that rec
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from backend.db import write_transaction
 from backend.notifier.decider import context_of, learner_state, mark_active
@@ -37,21 +38,31 @@ async def _learn(user_id: str, decision_id: object, context: object, outcome: st
         await PushLearnerState(user=user_id, state=state.as_json(), updated_at=now).save()
 
 
+def _open_push(user_id: str, tip_id: str) -> Any:
+    return (
+        PushDecision.select(PushDecision.id, PushDecision.context)
+        .where(
+            (PushDecision.user == user_id)
+            & (PushDecision.tip_id == tip_id)
+            & (PushDecision.push == True)  # noqa: E712 (a Piccolo expression)
+            & PushDecision.outcome.is_null()
+        )
+        .output(load_json=True)
+        .first()
+    )
+
+
 async def record_reaction(user_id: str, tip_id: str, action: str) -> str | None:
     """A tip was answered (action done/snooze/dismiss) or its notification tapped open
     (action "open"): if we pushed it and its outcome is open, learn from it."""
+    # Most answered tips were never pushed: one read without the write lock says so, and
+    # the lock (BEGIN IMMEDIATE on SQLite, a transaction on PostgreSQL) is taken only when
+    # there is an outcome to record. Inside it the row is read again: another request may
+    # have recorded it meanwhile.
+    if await _open_push(user_id, tip_id) is None:
+        return None
     async with write_transaction():
-        row = (
-            await PushDecision.select(PushDecision.id, PushDecision.context)
-            .where(
-                (PushDecision.user == user_id)
-                & (PushDecision.tip_id == tip_id)
-                & (PushDecision.push == True)  # noqa: E712 (a Piccolo expression)
-                & PushDecision.outcome.is_null()
-            )
-            .output(load_json=True)
-            .first()
-        )
+        row = await _open_push(user_id, tip_id)
         if row is None:
             return None
         outcome = {"dismiss": "dismissed", "open": "opened"}.get(action, "reacted")

@@ -20,6 +20,7 @@ from piccolo.table import Table
 
 from backend.db import write_transaction
 from backend.identity.revocation import RevocationReport, revoke_all
+from backend.identity.service import announce_change
 from backend.identity.tables import User
 from backend.identity.vault import VaultError, list_credentials
 from backend.integrations.service import forget_items
@@ -144,10 +145,12 @@ async def delete_account(user_id: str) -> DeletionReport:
     """Delete everything about a person, leaving a soft-deleted User row with no personal data."""
     now = datetime.now(UTC)
     # First the lock-out: principal lookups ignore deleted users, so every session and token of
-    # the person stops working before anything else happens.
+    # the person stops working before anything else happens (announced to the caches too).
     await User.update({User.deleted_at: now}).where(
         (User.id == user_id) & User.deleted_at.is_null()
     )
+    # Committed: every process's cached principals of the person stop answering (ADR 0043).
+    await announce_change(user_id)
     report = DeletionReport(revocation=await _revoke(user_id))
     report.rows, ids = await _delete_rows(ownership_map(), user_id, None)
     async with write_transaction():

@@ -245,6 +245,7 @@ async def test_revoked_token_is_unauthenticated(
 ) -> None:
     from datetime import UTC, datetime
 
+    from backend.identity.service import announce_change
     from backend.identity.tables import ApiToken
 
     p, token = caller
@@ -252,6 +253,7 @@ async def test_revoked_token_is_unauthenticated(
     await ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)}).where(
         ApiToken.user == p.user_id
     )
+    await announce_change(p.user_id)  # as revoke_api_token does after its commit (ADR 0043)
     assert error_codes(await gql(client, ME, token)) == ["UNAUTHENTICATED"]
 
 

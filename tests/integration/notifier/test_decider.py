@@ -279,7 +279,7 @@ async def test_no_subscription_no_decision() -> None:
 async def test_push_decisions_are_for_admins_only(
     live_server: LiveServer, push_service: PushStandIn
 ) -> None:
-    from backend.identity.tables import User
+    from backend.identity.service import set_role
 
     user_id, _ = await _subscribed(push_service)
     await _settings(user_id, quiet_now=True)
@@ -290,7 +290,7 @@ async def test_push_decisions_are_for_admins_only(
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     admin_id, admin_client = await signed_in(live_server, tasks=False)
-    await User.update({User.role: "admin"}).where(User.id == admin_id)
+    await set_role(admin_id, "admin")
     rows = gql(admin_client, DECISIONS, id=user_id)["data"]["pushDecisions"]
     rows = [r for r in rows if r["trigger"] != "periodic"]  # the session worker's quarter-hourly
     assert rows == [

@@ -90,7 +90,7 @@ async def test_deleted_with_the_notifications_category_and_with_the_account(
 async def test_attempts_are_for_admins_only(
     live_server: LiveServer, push_service: PushStandIn
 ) -> None:
-    from backend.identity.tables import User
+    from backend.identity.service import set_role
 
     user_id, _, _ = await _person_with_a_delivered_push(push_service)
     _, person_client = await signed_in(live_server, tasks=False)
@@ -99,7 +99,7 @@ async def test_attempts_are_for_admins_only(
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     admin_id, admin_client = await signed_in(live_server, tasks=False)
-    await User.update({User.role: "admin"}).where(User.id == admin_id)
+    await set_role(admin_id, "admin")
     rows = gql(admin_client, ATTEMPTS, id=user_id)["data"]["adminPushAttempts"]
     assert [(r["status"], r["outcome"], r["serviceHost"]) for r in rows] == [
         (201, "delivered", "127.0.0.1")
