@@ -29,7 +29,7 @@ REACTION = {
     "UPDATE served_tip": 1,  # the claim: answered, reward, RETURNING the tip (+ the lock)
     "SELECT policy_state": 1,  # what the policies knew, read under the learning lock
     "UPDATE tip_history": 1,  # the profile's copy of the tip (its event's handler)
-    "SELECT push_decision": 1,  # the push decider's outcome (its event's handler)
+    "SELECT push_decision": 1,  # the push decider's outcome, read before any lock (its handler)
     "DELETE recommender_outbox": 1,  # the event sent: its outbox row goes
 }
 PICK = {
@@ -52,6 +52,9 @@ WRITES = {
         "INSERT shadow_decision": 1,
     },
 }
+# Transactions begun: the reaction's; on SQLite also the decision's (one statement on
+# PostgreSQL). The push decider reads before it takes a write lock, and finds nothing to record.
+TRANSACTIONS = {"postgres": 1, "sqlite": 2}
 ROUND_TRIPS = {
     "EVALSHA": 3,  # the request's limits; the serve lock with the pick's reads; its release
     "DEL": 1,  # the answered tip leaves the cache
@@ -114,6 +117,7 @@ async def test_a_reaction_with_its_next_pick_is_counted_statement_by_statement(
     expected = Counter({**REACTION, **PICK, **WRITES[engine().engine_type]})
     assert Counter(_name(q) for q in counts.sql) == expected, counts.sql
     assert Counter(counts.redis) == Counter(ROUND_TRIPS), counts.redis
+    assert len(counts.transactions) == TRANSACTIONS[engine().engine_type], counts.transactions
 
     # The pick cached what it served: the next `tip` is one round trip and no query (the
     # caller is vouched for by the generation read in that round trip, ADR 0043).

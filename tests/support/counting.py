@@ -18,10 +18,12 @@ import pytest
 
 @dataclass
 class Counts:
-    """What was sent: one entry per Redis round trip (its command) and per SQL query."""
+    """What was sent: one entry per Redis round trip (its command), per SQL query, and per
+    transaction begun (BEGIN and COMMIT are sent outside the engine's query path)."""
 
     redis: list[str] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
+    transactions: list[str] = field(default_factory=list)
 
 
 _active: contextvars.ContextVar[Counts | None] = contextvars.ContextVar("counting", default=None)
@@ -40,6 +42,8 @@ def _wrap(kind: str, original: Callable[..., Awaitable[Any]]) -> Callable[..., A
         if counts is not None:
             if kind == "redis":
                 counts.redis.append(_redis_name(args))
+            elif kind == "transaction":
+                counts.transactions.append(type(args[0]).__name__)
             else:
                 counts.sql.append(" ".join(str(args[1]).split()))  # rendered, values included
         return await original(*args, **kwargs)
@@ -50,6 +54,8 @@ def _wrap(kind: str, original: Callable[..., Awaitable[Any]]) -> Callable[..., A
 @pytest.fixture
 def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
     """`with count_round_trips() as counts:` — Redis round trips and SQL queries in the block."""
+    from piccolo.engine.postgres import PostgresTransaction
+    from piccolo.engine.sqlite import SQLiteTransaction
     from redis.asyncio.client import Pipeline, Redis
 
     from backend.db import engine
@@ -58,6 +64,8 @@ def count_round_trips(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
     monkeypatch.setattr(Pipeline, "execute", _wrap("redis", Pipeline.execute))
     engine_class = type(engine())
     monkeypatch.setattr(engine_class, "run_querystring", _wrap("sql", engine_class.run_querystring))
+    for transaction in (SQLiteTransaction, PostgresTransaction):
+        monkeypatch.setattr(transaction, "begin", _wrap("transaction", transaction.begin))
 
     @contextlib.contextmanager
     def block() -> Iterator[Counts]:
