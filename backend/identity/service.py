@@ -151,7 +151,7 @@ async def principal_for_token(token: str) -> Principal | None:
 
 
 async def set_role(user_id: str, role: str) -> None:
-    """Make `role` the person's role ("admin" or "person"); every process sees it at the
+    """Make `role` the person's role ("admin" or "user"); every process sees it at the
     person's next request (the one way roles change, so none forgets to announce it)."""
     await User.update({User.role: role}).where(User.id == user_id)
     await announce_change(user_id)
