@@ -126,13 +126,18 @@ class DemoPerson:
 
 async def make_person(tasks: bool = True, seed: int = 7, role: str = "user") -> DemoPerson:
     """Create a user (unique e-mail) with synthetic demo tasks."""
-    from backend.identity.service import get_or_create_user, set_role
+    from backend.identity.service import get_or_create_user
+    from backend.identity.tables import User
     from backend.integrations.demo import seed_demo_tasks
 
     email = f"person-{uuid.uuid4().hex[:10]}@example.test"
     user_id = await get_or_create_user(email, "Test Person")
     if role != "user":
-        await set_role(user_id, role)
+        # Not set_role: a person this new has no credential any cache could hold, so there is
+        # nothing to announce, and the helper stays free of Redis — page tests call it on a
+        # fresh event loop each time, where the process's Redis client (bound to the first
+        # loop) cannot go.
+        await User.update({User.role: role}).where(User.id == user_id)
     if tasks:
         await seed_demo_tasks(user_id, seed=seed)
     return DemoPerson(user_id, email)
