@@ -128,4 +128,5 @@ async def test_the_fit_leaves_out_completions_of_tips_answered_done() -> None:
     kept = msgspec.json.decode(raw, type=habits_cache.KeptChoice).model
     marked = [replace(c, prompted=c.item_ref in through_tips) for c in history]
     assert kept == fit_choices(marked, TZ)
-    assert kept is not None and kept.n < unprompted.n
+    assert kept is not None
+    assert kept.n < unprompted.n

@@ -210,7 +210,9 @@ def test_completions_through_tips_are_no_choice_of_the_person() -> None:
     assert sum(c.prompted for c in marked) == len(tips)
     assert [c.at for c in marked] == sorted(c.at for c in both)
     kept, alone, unmarked = (fit_choices(h, "UTC") for h in (marked, own, both))
-    assert kept is not None and alone is not None and unmarked is not None
+    assert kept is not None
+    assert alone is not None
+    assert unmarked is not None
     assert kept == alone
     assert dict(zip(TERMS, unmarked.weights, strict=True))["priority"] < 0.0
     assert dict(zip(TERMS, kept.weights, strict=True))["priority"] > 0.8
