@@ -254,7 +254,9 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
                 profiler = _profilers[scenario] = cProfile.Profile()
                 await _round(callers, args.requests, scenario)
                 del _profilers[scenario]
-                profiles[scenario] = pstats.Stats(profiler)
+                profiler.create_stats()
+                if profiler.stats:
+                    profiles[scenario] = pstats.Stats(profiler)
     listing = {k: dict(v) for k, v in what.items()}
     return {"timers": timers, "profiles": profiles, "found": found, "what": listing}
 
@@ -286,7 +288,17 @@ def main() -> None:
     print_timers(result["timers"], args.requests, walls)
     print_round_trips(result["what"], result["timers"][0])
     for scenario in SCENARIOS:
+        if scenario not in result["profiles"]:
+            # Each reaction closes a task: the people ran out of open ones before this pass.
+            print(
+                f"\nPass 2 — {scenario}: no requests to profile (the people ran out of open "
+                "tasks: pass more --tasks or --people, or fewer --requests)"
+            )
+            continue
         print_profile(scenario, result["profiles"][scenario], args.requests, args.top)
+    short = [s for s, n in result["found"].items() if n < args.requests]
+    if short:
+        print(f"note: {', '.join(short)} found fewer tips than requests (open tasks ran out)")
 
 
 def _cleanup(db: str) -> None:
