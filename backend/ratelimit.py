@@ -164,7 +164,10 @@ class _Limiter:
         if reads is not None:
             keys.append(reads.caller_key)
         try:
-            answer = await asyncio.wait_for(self._current()(keys, args), REDIS_TIMEOUT_S)
+            # A timeout scope, not `wait_for`: on Python 3.11 `wait_for` runs its awaitable as
+            # a task of its own, a task per request for one round trip.
+            async with asyncio.timeout(REDIS_TIMEOUT_S):
+                answer = await self._current()(keys, args)
         except Exception:  # any storage failure: fail open (see the module docstring)
             if not self._failing:
                 log.warning("rate limits are off: Redis did not answer", exc_info=True)

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from backend.domains import DOMAINS
-from backend.graphql.cost import CostBudget
-from backend.graphql.errors import ErrorCodes
 from backend.graphql.executor import EventScopedExecutor
-from backend.graphql.introspection import IntrospectionPolicy, introspection_depth_rule
+from backend.graphql.introspection import introspection_depth_rule
+from backend.graphql.operation_rules import OperationRules
 from backend.graphql.streaming import use_schema
 from backend.settings import get_settings
 
@@ -47,7 +39,7 @@ def build_schema() -> strawberry.Schema:
     """The schema with its limits (depth, aliases, tokens), introspection policy, error codes."""
     settings = get_settings()
     # The depth and alias limiters build their validation-rule classes in their constructors.
-    # Build them once: ValidationCache is keyed by the rule classes, so constructing the
+    # Build them once: the validation cache is keyed by the rule classes, so constructing the
     # limiters per operation made every lookup miss and re-validated every query.
     limit_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
@@ -60,17 +52,9 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         execution_context_class=EventScopedExecutor,
-        extensions=[
-            # Factories, not instances: each operation gets its own extension objects.
-            # (The parser and validation caches are module-level LRUs, shared anyway.)
-            lambda: AddValidationRules(limit_rules),
-            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            IntrospectionPolicy,
-            CostBudget,
-            ErrorCodes,
-        ],
+        # A factory, not an instance: each operation gets its own (ADR 0044; the parse and
+        # validation caches are module-level LRUs, shared anyway).
+        extensions=[lambda: OperationRules(limit_rules, settings.graphql_max_tokens)],
     )
 
 

@@ -15,7 +15,7 @@ would help; ask for fewer items).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
@@ -36,7 +36,7 @@ from graphql import (
     get_named_type,
     value_from_ast_untyped,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from backend import ratelimit, request_round
 from backend.graphql.reads import reads_for
@@ -160,73 +160,65 @@ def budget_per_window() -> int:
     return int(ratelimit.parse(get_settings().rate_graphql_cost).amount)
 
 
-class CostBudget(SchemaExtension):
-    """Spends each HTTP or WebSocket operation's cost from its caller's budget before it runs.
+async def cost_refusal(execution_context: ExecutionContext) -> GraphQLError | None:
+    """Spend an HTTP or WebSocket operation's cost from its caller's budget before it runs.
 
-    Operations run in-process by the console's live pages carry no response object and are
-    not counted: the page route that runs them is the request, and pages are not GraphQL calls.
+    The refusal, when there is one. Operations run in-process by the console's live pages
+    carry no response object and are not counted: the page route that runs them is the
+    request, and pages are not GraphQL calls.
     """
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        refusal = await self._refusal()
-        if refusal is not None:
-            raise refusal  # Strawberry answers it as the operation's only error, data null
-        yield
-
-    async def _refusal(self) -> GraphQLError | None:
-        context = self.execution_context.context
-        keys = caller_keys(context)
-        document = self.execution_context.graphql_document
-        round_ = request_round.current()
-        deferred: list[ratelimit.Spend] = []
-        if round_ is not None and not round_.spent and getattr(context, "response", None):
-            # This operation's request: its count limits are spent here, with the cost, in
-            # the one round trip that also reads what the operation will need.
-            round_.spent = True
-            deferred = round_.spends
-        if not keys or document is None or not get_settings().rate_limits:
-            return await _spend_deferred(context, deferred)
-        cost = operation_cost(
-            self.execution_context.schema._schema,
-            document,
-            self.execution_context.operation_name,
-            self.execution_context.variables,
-        )
-        budget = budget_per_window()
-        if cost > budget:
-            refused = await _spend_deferred(context, deferred)
-            if refused is not None:
-                return refused
-            _answer_status(context, 400, None)
-            return GraphQLError(
-                f"This operation costs {cost}; one caller may spend {budget} per window. "
-                "Ask for fewer items (first/limit) or fewer fields.",
-                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
-            )
-        rate = get_settings().rate_graphql_cost
-        spends = [*deferred, *(ratelimit.Spend("graphql-cost", rate, k, cost) for k in keys)]
-        reads = None
-        if round_ is not None and deferred:
-            connection = context.request
-            reads = reads_for(
-                connection,
-                bearer(connection.scope),
-                document,
-                self.execution_context.operation_name,
-            )
-        over, found = await ratelimit.spend_and_read(spends, reads)
-        if over is None:
-            if round_ is not None:
-                round_.reads.update(found)
-            return None
-        if over.rule != "graphql-cost":
-            return _rate_limited(context, over.retry_after_s)
-        _answer_status(context, 429, over.retry_after_s)
+    context = execution_context.context
+    keys = caller_keys(context)
+    document = execution_context.graphql_document
+    round_ = request_round.current()
+    deferred: list[ratelimit.Spend] = []
+    if round_ is not None and not round_.spent and getattr(context, "response", None):
+        # This operation's request: its count limits are spent here, with the cost, in
+        # the one round trip that also reads what the operation will need.
+        round_.spent = True
+        deferred = round_.spends
+    if not keys or document is None or not get_settings().rate_limits:
+        return await _spend_deferred(context, deferred)
+    cost = operation_cost(
+        execution_context.schema._schema,
+        document,
+        execution_context.operation_name,
+        execution_context.variables,
+    )
+    budget = budget_per_window()
+    if cost > budget:
+        refused = await _spend_deferred(context, deferred)
+        if refused is not None:
+            return refused
+        _answer_status(context, 400, None)
         return GraphQLError(
-            f"Too many GraphQL requests: this one costs {cost}. Try again in "
-            f"{over.retry_after_s} s.",
-            extensions={"code": "RATE_LIMITED", "retryAfter": over.retry_after_s, "cost": cost},
+            f"This operation costs {cost}; one caller may spend {budget} per window. "
+            "Ask for fewer items (first/limit) or fewer fields.",
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
         )
+    rate = get_settings().rate_graphql_cost
+    spends = [*deferred, *(ratelimit.Spend("graphql-cost", rate, k, cost) for k in keys)]
+    reads = None
+    if round_ is not None and deferred:
+        connection = context.request
+        reads = reads_for(
+            connection,
+            bearer(connection.scope),
+            document,
+            execution_context.operation_name,
+        )
+    over, found = await ratelimit.spend_and_read(spends, reads)
+    if over is None:
+        if round_ is not None:
+            round_.reads.update(found)
+        return None
+    if over.rule != "graphql-cost":
+        return _rate_limited(context, over.retry_after_s)
+    _answer_status(context, 429, over.retry_after_s)
+    return GraphQLError(
+        f"Too many GraphQL requests: this one costs {cost}. Try again in {over.retry_after_s} s.",
+        extensions={"code": "RATE_LIMITED", "retryAfter": over.retry_after_s, "cost": cost},
+    )
 
 
 async def _spend_deferred(context: Any, deferred: list[ratelimit.Spend]) -> GraphQLError | None:

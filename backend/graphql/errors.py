@@ -40,8 +40,8 @@ class ErrorCodes(MaskErrors):
     def on_operation(self) -> Iterator[None]:
         """Also code errors raised through the operation, not returned in its result.
 
-        A syntax error or the token limit, raised by ParserCache's parse hook, leaves the
-        operation as an exception, so MaskErrors never sees it in a result.
+        A syntax error or the token limit, raised by the parse hook (OperationRules), leaves
+        the operation as an exception, so MaskErrors never sees it in a result.
         """
         try:
             yield from super().on_operation()
@@ -50,6 +50,13 @@ class ErrorCodes(MaskErrors):
             if code is not None and code != "INTERNAL_SERVER_ERROR":
                 error.extensions = {**(error.extensions or {}), "code": code}
             raise
+
+    def _process_result(self, result: object) -> None:
+        """MaskErrors' step without its runtime-checked Protocol: an `isinstance` against a
+        Protocol walks the protocol's attributes on every call, for every operation."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed: list[GraphQLError] = []

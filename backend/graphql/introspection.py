@@ -8,7 +8,7 @@ query (GraphiQL's) is 15 levels deep, ordinary queries are capped at OO_GRAPHQL_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
 from typing import Any
 
 from graphql import (
@@ -24,7 +24,7 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from backend.settings import get_settings
 
@@ -96,6 +96,7 @@ def introspection_depth(document: DocumentNode) -> int:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def reads_the_schema(document: DocumentNode) -> bool:
     """True when an operation selects `__schema` or `__type` (`__typename` is not introspection)."""
     fragments = _fragments(document)
@@ -124,29 +125,26 @@ def introspection_depth_rule(max_depth: int) -> type[ASTValidationRule]:
     return IntrospectionDepthRule
 
 
-class IntrospectionPolicy(SchemaExtension):
-    """Introspection for all only where OO_GRAPHQL_INTROSPECTION allows it; admins always."""
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        """Answer FORBIDDEN-like INTROSPECTION_DISABLED instead of executing, when not allowed."""
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        if (
-            document is not None
-            and not get_settings().graphql_introspection
-            and reads_the_schema(document)
-            and not await _is_admin(ctx.context)
-        ):
-            ctx.result = ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        "Introspection is off on this server.",
-                        extensions={"code": "INTROSPECTION_DISABLED"},
-                    )
-                ],
+async def introspection_refusal(execution_context: ExecutionContext) -> ExecutionResult | None:
+    """INTROSPECTION_DISABLED as the answer, instead of executing, where introspection is off
+    (OO_GRAPHQL_INTROSPECTION) and the caller is no admin; None where it may run."""
+    document = execution_context.graphql_document
+    if (
+        document is None
+        or get_settings().graphql_introspection
+        or not reads_the_schema(document)
+        or await _is_admin(execution_context.context)
+    ):
+        return None
+    return ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError(
+                "Introspection is off on this server.",
+                extensions={"code": "INTROSPECTION_DISABLED"},
             )
-        yield
+        ],
+    )
 
 
 async def _is_admin(context: Any) -> bool:
