@@ -124,12 +124,13 @@ async def principal_for_token(token: str) -> Principal | None:
     """
     if not token.startswith(TOKEN_PREFIX):
         return None
-    digest = "t:" + _sha256(token)
+    token_hash = _sha256(token)
+    digest = "t:" + token_hash
     cache = principal_cache.CACHE
     cached, generation = cache.trusted(digest)
     if cached is not None:
         return cached
-    rows = await ApiToken.raw(_TOKEN_PRINCIPAL_SQL, _sha256(token))
+    rows = await ApiToken.raw(_TOKEN_PRINCIPAL_SQL, token_hash)
     if not rows:
         cache.forget(digest)
         return None
