@@ -18,20 +18,10 @@ import httpx
 import pytest
 
 from tests.integration.test_hot_path import TIP, _post, _steady, app_client  # noqa: F401
-from tests.support.counting import Counts
+from tests.support.clock import ManualClock
 from tests.support.fixtures import DemoPerson
 
 ME = "{ me { id role } }"
-
-
-class Clock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -49,23 +39,6 @@ def processes(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], Any]:
 
 def _code(response: httpx.Response) -> str:
     return str(response.json()["errors"][0]["extensions"]["code"])
-
-
-async def test_a_warm_cached_tip_is_one_round_trip_and_no_query(
-    app_client: httpx.AsyncClient,  # noqa: F811
-    person: DemoPerson,
-    token_for: Callable[[DemoPerson], Any],
-    count_round_trips: Callable[[], Any],
-) -> None:
-    options = {"headers": {"authorization": f"Bearer {await token_for(person)}"}}
-    tip_id = await _steady(app_client, **options)
-    counts: Counts
-    for _ in range(3):  # several in a row: none falls back to the database
-        with count_round_trips() as counts:
-            body = await _post(app_client, TIP, **options)
-        assert body["data"]["tip"]["id"] == tip_id
-        assert len(counts.redis) == 1, counts.redis  # limits, caller, generation, tip
-        assert counts.sql == [], counts.sql
 
 
 async def test_a_revoked_token_is_refused_by_another_process_at_once(
@@ -174,7 +147,7 @@ async def test_an_entry_older_than_trust_s_is_checked_again(
     from backend.identity.principal_cache import TRUST_S, PrincipalCache
 
     options = {"headers": {"authorization": f"Bearer {await token_for(person)}"}}
-    clock = Clock()
+    clock = ManualClock()
     with processes(PrincipalCache(clock=clock)):
         await _steady(app_client, **options)
         clock.now += TRUST_S  # the edge: still trusted

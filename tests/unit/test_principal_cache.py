@@ -11,16 +11,9 @@ from backend import request_round
 from backend.contracts.principal import Principal
 from backend.identity import principal_cache
 from backend.identity.principal_cache import PrincipalCache, generation_key, read_generation
+from tests.support.clock import ManualClock
 
 ANN = Principal("u-ann", "ann@example.test", "Ann", "user", "UTC", "token")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -47,7 +40,7 @@ async def _cached(cache: PrincipalCache, round_: request_round.Round, gen: str) 
 async def test_trusted_only_with_its_own_generation_read_in_this_request(
     round_: request_round.Round,
 ) -> None:
-    cache = PrincipalCache(clock=Clock())
+    cache = PrincipalCache(clock=ManualClock())
     await _cached(cache, round_, "g1")
     assert cache.trusted("t:ann")[0] is None  # nothing read in this request: not trusted
     await _cached(cache, round_, "g1")
@@ -63,7 +56,7 @@ async def test_trusted_only_with_its_own_generation_read_in_this_request(
 async def test_an_entry_is_trusted_for_trust_s_and_not_a_moment_longer(
     round_: request_round.Round,
 ) -> None:
-    clock = Clock()
+    clock = ManualClock()
     cache = PrincipalCache(clock=clock)
     await _cached(cache, round_, "g1")
     clock.now += principal_cache.TRUST_S
@@ -77,7 +70,7 @@ async def test_an_entry_is_trusted_for_trust_s_and_not_a_moment_longer(
 async def test_a_session_that_names_someone_else_is_not_answered_from_the_entry(
     round_: request_round.Round,
 ) -> None:
-    cache = PrincipalCache(clock=Clock())
+    cache = PrincipalCache(clock=ManualClock())
     await _cached(cache, round_, "g1")
     _read(round_, "u-bob", "g1")
     principal, generation = cache.trusted("t:ann", "u-bob")
@@ -88,7 +81,7 @@ async def test_a_session_that_names_someone_else_is_not_answered_from_the_entry(
 async def test_nothing_is_kept_without_a_generation_read_or_for_another_person(
     round_: request_round.Round,
 ) -> None:
-    cache = PrincipalCache(clock=Clock())
+    cache = PrincipalCache(clock=ManualClock())
     await cache.remember("t:ann", ANN, principal_cache.NOT_READ)
     _read(round_, "u-bob", "g1")
     await cache.remember("t:ann", ANN, read_generation("u-bob"))
@@ -96,7 +89,7 @@ async def test_nothing_is_kept_without_a_generation_read_or_for_another_person(
 
 
 async def test_forgetting_a_person_drops_all_their_entries(round_: request_round.Round) -> None:
-    cache = PrincipalCache(clock=Clock())
+    cache = PrincipalCache(clock=ManualClock())
     await _cached(cache, round_, "g1")
     _read(round_, ANN.user_id, "g1")
     await cache.remember("s:ann", ANN, read_generation(ANN.user_id))
@@ -109,7 +102,7 @@ async def test_a_full_cache_drops_stale_entries_then_the_oldest(
     round_: request_round.Round, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(principal_cache, "MAX_ENTRIES", 3)
-    clock = Clock()
+    clock = ManualClock()
     cache = PrincipalCache(clock=clock)
     for n in range(3):
         _read(round_, ANN.user_id, "g1")
