@@ -76,6 +76,51 @@ def test_ordinary_nesting_is_still_accepted(live_server: LiveServer) -> None:
     assert body["data"] == {"__typename": "Query"}
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body", "said"),
+    [
+        ("application/json", "5", "must be a JSON object"),
+        ("application/json", '"{ __typename }"', "must be a JSON object"),
+        ("application/json", '[{"query": "{ __typename }"}]', "one operation per request"),
+        ("application/json", '{"query": 5}', "`query` must be a string"),
+        ("application/json", '{"query": "{ __typename }", "variables": []}', "`variables`"),
+        ("application/json", '{"query": "{ __typename }", "extensions": 3}', "`extensions`"),
+        ("application/json", '{"query": "{ __typename }", "operationName": 5}', "operationName"),
+        ("application/json", '{"query": "query A { __typename }", "operationName": "B"}', '"B"'),
+        ("application/json", "{}", "No GraphQL query"),
+        ("text/plain", '{"query": "{ __typename }"}', "content-type: application/json"),
+    ],
+)
+def test_a_request_graphql_cannot_read_gets_a_coded_refusal(
+    live_server: LiveServer, content_type: str, body: str, said: str
+) -> None:
+    # Each of these was a 500 or a plain-text answer before; a client reads them all the same
+    # way now: JSON, the status, errors[].extensions.code.
+    with live_server.client() as client:
+        response = client.post("/graphql", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    answer = response.json()
+    assert codes(answer) == ["BAD_REQUEST"]
+    assert said in answer["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON", "application/json"]
+)
+def test_a_json_body_is_answered_whatever_the_spelling_of_its_type(
+    live_server: LiveServer, content_type: str
+) -> None:
+    with live_server.client() as client:
+        response = client.post(
+            "/graphql",
+            content='{"query": "query Q { __typename }", "operationName": "Q"}',
+            headers={"content-type": content_type},
+        )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
 def test_a_subscription_over_http_is_refused_with_a_typed_code(live_server: LiveServer) -> None:
     response = post_graphql(live_server, "subscription { myTip { id } }")
     assert response.status_code == 405
