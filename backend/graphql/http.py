@@ -7,6 +7,11 @@
 - The GraphiQL page is served to anyone only where OO_GRAPHQL_PLAYGROUND allows it (admins
   always). It is our own template (frontend/templates/playground.html) loading GraphiQL from
   our own static files, not Strawberry's page and its CDN (ADR 0024).
+- Every refusal is a coded error (`errors[].extensions.code`, with the HTTP status): a body
+  that is not a JSON object, an `operationName` that is not a string or names no operation of
+  the document (both were 500s), and Strawberry's own plain-text refusals (ADR 0045).
+- A POST with a JSON body takes a short way: no dependency injection, no content-type parsing
+  by the e-mail package, no stream-transport lookup (ADR 0045).
 """
 
 from __future__ import annotations
