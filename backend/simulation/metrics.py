@@ -10,6 +10,10 @@ Definitions (the same everywhere: CLI, GraphQL, stored summary):
   reward of what was served (≥ 0 by construction; the oracle's is 0), averaged.
 - gap closed — (policy − random) ÷ (oracle − random): how much of the room above chance a
   policy takes, which unlike the % does not depend on where zero reward lies.
+- model regret / exploration regret — the regret split at the policy's own best guess (its
+  highest-scored candidate): best − best guess is what its model of the person gets wrong,
+  best guess − served what exploring costs. Each is also given for the first and the second
+  half of the decisions: a model that learns the person shrinks its part from one to the other.
 """
 
 from __future__ import annotations
@@ -67,8 +71,23 @@ def _policy_summary(run: PolicyRun, rows: np.ndarray) -> dict[str, Any]:
         "ci_high": high,
         "mean_expected": _mean(run.expected[rows]),
         "regret": _mean(run.best[rows] - run.expected[rows]),
+        **_regret_split(run, rows),
         "actions": {a: int((actions == k).sum()) for k, a in enumerate(ACTIONS)},
     }
+
+
+def _regret_split(run: PolicyRun, rows: np.ndarray) -> dict[str, Any]:
+    """Model and exploration regret, over all decisions and per half (module docstring)."""
+    if run.greedy.shape != run.best.shape:
+        return {}
+    half = run.best.shape[1] // 2
+    parts = {"": slice(None), "_first_half": slice(0, half), "_second_half": slice(half, None)}
+    split: dict[str, Any] = {}
+    for suffix, steps in parts.items():
+        best, greedy = run.best[rows, steps], run.greedy[rows, steps]
+        split["model_regret" + suffix] = _mean(best - greedy)
+        split["exploration_regret" + suffix] = _mean(greedy - run.expected[rows, steps])
+    return split
 
 
 def summarise(result: RunResult, last: int = 50) -> dict[str, Any]:
@@ -143,5 +162,30 @@ def table(summary: dict[str, Any]) -> str:
             p = pols[pid]["personas"][persona]
             cells.append(f"{_f(p['mean_reward'])} ({_pct(p['pct_oracle'])})")
         lines.append(f"{persona:<16}" + "".join(f"{c:>20}" for c in cells))
+    lines += _split_lines(pols)
     lines += gap_lines(summary.get("gaps") or {})
     return "\n".join(lines)
+
+
+def _split_lines(pols: dict[str, Any]) -> list[str]:
+    """Regret at the policy's best guess (model) and from exploring, by half of the run."""
+    rows = [
+        (pid, s)
+        for pid, s in pols.items()
+        if pid != ORACLE_ID and s.get("model_regret") is not None
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "regret split — model (best − the policy's best guess), exploration (guess − served)",
+        f"{'policy':<12} {'model':>7} {'1st half':>9} {'2nd half':>9} {'exploration':>12}",
+    ]
+    for pid, s in rows:
+        lines.append(
+            f"{pid:<12} {_f(s['model_regret'], '{:.3f}'):>7} "
+            f"{_f(s['model_regret_first_half'], '{:.3f}'):>9} "
+            f"{_f(s['model_regret_second_half'], '{:.3f}'):>9} "
+            f"{_f(s['exploration_regret'], '{:.3f}'):>12}"
+        )
+    return lines

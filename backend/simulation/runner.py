@@ -11,6 +11,7 @@ worker's job does.
 
 from __future__ import annotations
 
+import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -113,6 +114,10 @@ class PolicyRun:
     best: np.ndarray
     action: np.ndarray
     """0 done, 1 snooze, 2 dismiss, −1 none."""
+    greedy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    """Expected reward of the policy's own best guess (its highest score) at each decision: the
+    regret splits into best − greedy (the model's) and greedy − expected (exploring's). NaN
+    where the scores single out no candidate (the random policy's are all equal)."""
     seconds: float = 0.0
     """Seconds spent in the policy's score + update (what the benchmark compares)."""
 
@@ -138,6 +143,16 @@ class RunResult:
     log: list[LoggedDecision] = field(default_factory=list)
     overdue_start: float = 0.0
     """Share of simulated people with at least one overdue task on day one."""
+
+
+def _greedy_expected(scores: Sequence[float], mu: np.ndarray) -> float:
+    """The true expected reward of the highest-scored candidate (NaN when all scores tie)."""
+    if len(scores) != len(mu) or not len(scores):
+        return math.nan
+    values = np.asarray(scores, dtype=float)
+    if values.max() == values.min() and len(values) > 1:
+        return math.nan
+    return float(mu[int(np.argmax(values))])
 
 
 def policy_order(config: SimConfig) -> list[str]:
@@ -216,6 +231,7 @@ class _Runner:
             np.full(shape, np.nan),
             np.full(shape, np.nan),
             np.full(shape, -1, dtype=np.int8),
+            np.full(shape, np.nan),
         )
         seed = policy_seed(cfg.seed, policy_id)
         policy = None if policy_id == ORACLE_ID else fresh_policy(policy_id, seed)
@@ -281,6 +297,7 @@ class _Runner:
                 out.reward[i, step] = reaction.reward
                 out.expected[i, step] = mu[decision.choice]
                 out.best[i, step] = mu.max()
+                out.greedy[i, step] = _greedy_expected(decision.scores, mu)
                 out.action[i, step] = ACTIONS.index(reaction.action)
                 if cfg.events != "none" and step % self.stride == 0:
                     self.events.append(

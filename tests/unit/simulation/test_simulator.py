@@ -131,3 +131,25 @@ def test_people_arrive_with_a_completion_history_that_reflects_their_persona() -
     night = datetime(2026, 3, 3, 23, 0, tzinfo=first.tz)
     morning = datetime(2026, 3, 3, 8, 0, tzinfo=first.tz)
     assert habits.time_lift("Learning", night) > habits.time_lift("Learning", morning)
+
+
+def test_regret_splits_into_the_model_and_exploring() -> None:
+    result = simulate(SimConfig(**{**SMALL.__dict__, "events": "none"}))
+    summary = summarise(result)
+    policies = summary["policies"]
+    # The oracle's best guess is the best candidate, and it serves it: no regret of either kind.
+    assert policies["oracle"]["model_regret"] == pytest.approx(0.0)
+    assert policies["oracle"]["exploration_regret"] == pytest.approx(0.0)
+    # Random scores every candidate alike: it has no best guess to split at.
+    assert policies["random"]["model_regret"] is None
+    learner = policies["oo-v1"]
+    assert learner["model_regret"] >= 0.0
+    # Together the two parts are the regret, decision by decision.
+    assert learner["model_regret"] + learner["exploration_regret"] == pytest.approx(
+        learner["regret"]
+    )
+    for half in ("first_half", "second_half"):
+        assert learner[f"model_regret_{half}"] is not None
+    text = table(summary)
+    assert "regret split" in text
+    assert "oo-v1" in text.split("regret split")[1]
