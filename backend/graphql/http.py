@@ -22,7 +22,6 @@ from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTasks
-from litestar.di import Provide
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK
@@ -56,11 +55,10 @@ class HardenedGraphQLController(GraphQLController):
 
     async def _answer(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """Strawberry's handling of the request, with our context and response."""
-        response = _sub_response()
+        context, response = _context(request)
         # Strawberry's view reads the response back through get_sub_response(), before its
         # first await (so concurrent requests cannot swap it).
         self.temporal_response = response
-        context = Context(request=request, response=response)
         return await self.execute_request(request=request, context=context, root_value=None)
 
     @get(raises=[ValidationException, NotFoundException])
@@ -106,8 +104,7 @@ class HardenedGraphQLController(GraphQLController):
             extensions=_field(data, "extensions", dict, "an object"),
             protocol="http",
         )
-        response = _sub_response()
-        context = Context(request=request, response=response)
+        context, response = _context(request)
         result = await self._execute("POST", context, None, request_data)
         answer = process_result(result)
         if result.errors:
@@ -216,21 +213,14 @@ def _field(data: dict[str, Any], name: str, kind: type, what: str) -> Any:
     return value
 
 
-def _sub_response() -> Response[Any]:
-    """The response a request's resolvers may set headers and cookies on (Strawberry's)."""
-    return Response({}, background=BackgroundTasks([]))
+def _context(request: Request[Any, Any, Any]) -> tuple[Context, Response[Any]]:
+    """A request's context, and the response its resolvers may set headers, cookies and a
+    status on (as Strawberry's dependencies built them; built here, on the event loop)."""
+    response: Response[Any] = Response({}, background=BackgroundTasks([]))
+    return Context(request=request, response=response), response
 
 
 def graphql_controller(**options: Any) -> type[GraphQLController]:
-    """`make_graphql_controller(**options)`, hardened (see the module docstring).
-
-    The per-request response is built on the event loop: Strawberry provides it with
-    `sync_to_thread=True`, a hop to Litestar's thread pool and back on every request for a
-    constructor call (ADR 0041)."""
+    """`make_graphql_controller(**options)`, hardened (see the module docstring)."""
     base = make_graphql_controller(**options)
-    dependencies = {**base.dependencies, "response": Provide(_sub_response, sync_to_thread=False)}
-    return type(
-        "GraphQLController",
-        (HardenedGraphQLController, base),
-        {"dependencies": dependencies},
-    )
+    return type("GraphQLController", (HardenedGraphQLController, base), {})
