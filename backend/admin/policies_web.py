@@ -21,7 +21,7 @@ from backend.contracts.principal import Principal
 from backend.graphql.streaming import query_result
 from backend.graphql.types import missing_reason
 from backend.identity.service import principal_for_user
-from backend.recommender import registry
+from backend.recommender import registry, shadow_replay
 from backend.recommender.policies import get_policy
 from backend.recommender.state import reset_states
 from backend.web import error_page
@@ -95,7 +95,7 @@ async def promote(request: Request[Any, Any, Any], policy_id: str) -> Response[A
     if refused := missing_reason(form["reason"]):
         return await render_policies(request, user, _refused(refused.message, "promote"), 400)
     try:
-        entry, evidence = await registry.promote(
+        entry, evidence = await shadow_replay.promote(
             user.user_id, policy_id, form["force"] == "on", form["reason"].strip()
         )
     except registry.RegistryError as err:

@@ -14,7 +14,7 @@ import strawberry
 from backend.graphql.context import Info
 from backend.graphql.permissions import IsAdmin
 from backend.graphql.types import UserError, missing_reason
-from backend.recommender import registry
+from backend.recommender import registry, shadow_replay
 from backend.recommender.policies import get_policy
 from backend.recommender.policy_stats import PolicyStats as Stats
 from backend.recommender.policy_stats import policy_stats
@@ -216,7 +216,9 @@ class PolicyAdminMutation:
         if refused := missing_reason(reason):
             return PromotePolicyPayload(errors=[refused])
         try:
-            entry, evidence = await registry.promote(admin.user_id, str(id), force, reason.strip())
+            entry, evidence = await shadow_replay.promote(
+                admin.user_id, str(id), force, reason.strip()
+            )
         except registry.RegistryError as err:
             return PromotePolicyPayload(
                 evidence=PromotionEvidence.of(err.evidence) if err.evidence else None,

@@ -14,6 +14,11 @@ values, project features one per project — so the log is written by column (AD
 
 Numbers are rounded to 4 decimals as before, and written as integers when whole. Readers use
 `logged_rows`, which reads both forms (rows logged before this change keep the row form).
+
+Each candidate's project is logged too, as `"projects": {"levels": [name, …], "codes": [i, …]}`
+(ADR 0046): shadow policies score a decision later, in the worker, from this log alone, and the
+person's project cells need the project, which no raw feature carries. `logged_projects` reads
+it ("" for every candidate of a log written before it).
 """
 
 from __future__ import annotations
@@ -48,16 +53,40 @@ def _column(values: np.ndarray) -> Column:
     return _numbers(values)
 
 
-def compact(refs: Sequence[str], keys: Sequence[str], values: np.ndarray) -> dict[str, Any]:
-    """The log of one decision's candidates (rows of `values`, columns of `keys`)."""
+def compact(
+    refs: Sequence[str],
+    keys: Sequence[str],
+    values: np.ndarray,
+    projects: tuple[Sequence[str], Sequence[int]] | None = None,
+) -> dict[str, Any]:
+    """The log of one decision's candidates (rows of `values`, columns of `keys`); `projects`:
+    (project names, each row's index into them), when known."""
     if not len(refs):
         return {"refs": [], "keys": list(keys), "columns": []}
     matrix = rounded(values, 4)
-    return {
+    log: dict[str, Any] = {
         "refs": list(refs),
         "keys": list(keys),
         "columns": [_column(matrix[:, j]) for j in range(matrix.shape[1])],
     }
+    if projects is not None:
+        log["projects"] = {"levels": list(projects[0]), "codes": list(projects[1])}
+    return log
+
+
+def logged_projects(log: Any, n: int) -> list[str]:
+    """Each of a logged candidate set's `n` candidates' project ("" where the log has none)."""
+    found = log.get("projects") if isinstance(log, dict) else None
+    if isinstance(found, dict):
+        levels, codes = found.get("levels"), found.get("codes")
+        if (
+            isinstance(levels, list)
+            and isinstance(codes, list)
+            and len(codes) == n
+            and all(isinstance(c, int) and 0 <= c < len(levels) for c in codes)
+        ):
+            return [str(levels[c]) for c in codes]
+    return [""] * n
 
 
 def _is_number(value: Any) -> bool:

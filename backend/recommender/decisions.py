@@ -1,9 +1,11 @@
-"""Picking a tip: the active policy serves, the shadows score the same request, all is logged.
+"""Picking a tip: the active policy serves, the decision is logged for the shadows to score.
 
 The hot path reads everything it needs concurrently (snoozes, open items, the registry, the
 user's policy states, the recent decision log, the cached population priors), computes the raw
-features of each candidate once for every policy, and writes the decision and its shadow picks
-in one transaction.
+features of each candidate once, lets the active policy pick, and writes the decision with every
+candidate's raw features and project. The shadow policies score that same logged candidate set
+in the worker, in order with the person's reactions (shadow_replay.py, ADR 0046): what they
+would have picked costs the person's request nothing.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -39,11 +40,9 @@ from backend.recommender.habits_cache import habits_of
 from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
-from backend.recommender.reaction_write import Write, write_at_once
 from backend.recommender.registry import serving
-from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import state_for, states_for_pick
-from backend.recommender.tables import Feedback, ServedTip, ShadowDecision, Snooze
+from backend.recommender.tables import Feedback, ServedTip, Snooze
 
 log = logging.getLogger("oo.recommender.decisions")
 
@@ -122,10 +121,12 @@ def _recently_done(rows: list[dict[str, Any]], now: datetime) -> set[str]:
     }
 
 
-def _candidate_log(table: FeatureTable) -> str:
-    """Every candidate's raw features, by column (candidate_log.py), encoded here (msgspec)
-    rather than by the ORM's json.dumps, several times slower on tens of thousands of numbers."""
-    return _LOG_ENCODER.encode(compact(table.refs, table.keys, table.values)).decode()
+def _candidate_log(table: FeatureTable, items: CandidateColumns, rows: np.ndarray) -> str:
+    """Every candidate's raw features, by column, and its project (candidate_log.py; `rows`:
+    the candidates' rows of `items`), encoded here (msgspec) rather than by the ORM's
+    json.dumps, several times slower on tens of thousands of numbers."""
+    projects = (items.projects, items.project[rows].tolist())
+    return _LOG_ENCODER.encode(compact(table.refs, table.keys, table.values, projects)).decode()
 
 
 def display_detail(
@@ -148,46 +149,6 @@ def display_detail(
     if phrasing:
         detail["phrasing"] = phrasing
     return detail
-
-
-SHADOW_COLUMNS = (
-    ShadowDecision.id,
-    ShadowDecision.tip,
-    ShadowDecision.policy_id,
-    ShadowDecision.policy_version,
-    ShadowDecision.item_ref,
-    ShadowDecision.score,
-    ShadowDecision.propensity,
-    ShadowDecision.served_propensity,
-    ShadowDecision.agrees,
-    ShadowDecision.explored,
-    ShadowDecision.created_at,
-)
-
-
-def _shadow_row(
-    tip_id: Any,
-    policy: Policy,
-    d: Decision,
-    candidates: list[Candidate],
-    served: int,
-    now: datetime,
-) -> tuple[Any, ...]:
-    """A shadow decision's values, in the order of SHADOW_COLUMNS."""
-    probs = d.probabilities
-    return (
-        uuid.uuid4(),
-        tip_id,
-        policy.id,
-        policy.version,
-        candidates[d.choice].item_ref,
-        float(d.scores[d.choice]),
-        d.propensity,
-        float(probs[served]) if len(probs) == len(candidates) else 0.0,
-        candidates[d.choice].item_ref == candidates[served].item_ref,
-        d.explored,
-        now,
-    )
 
 
 async def _candidates(user_id: str, now: datetime) -> CandidateColumns:
@@ -234,14 +195,15 @@ def still_relevant(items: list[Candidate], hidden: set[str]) -> list[Candidate]:
 async def pick(
     user: Principal, now: datetime, unless_served_after: datetime | None = None
 ) -> Served | None:
-    """Score, pick, log (with shadows and the explanation); None when there is nothing to pick.
+    """Score, pick, log (the candidates for the shadows, and the explanation); None when there
+    is nothing to pick.
 
     `unless_served_after`: raise TipAlreadyServed instead when a tip served after it is still
     unanswered (told from the recent log the pick reads anyway: no query of its own, ADR 0041).
     """
     started = time.perf_counter()
     (
-        (hidden, items, (active, shadows), stored, rows, priors),
+        (hidden, items, (active, _shadows), stored, rows, priors),
         gates,
         habits,
     ) = await asyncio.gather(
@@ -291,14 +253,6 @@ async def pick(
                 candidates[decision.choice], local_time(now, user.timezone).date()
             )
     chosen = candidates[decision.choice]
-    shadow_decisions: list[tuple[Policy, Decision]] = []
-    for policy in shadows:
-        try:
-            shadow_decisions.append(
-                (policy, policy.score(state_for(policy, stored), context, candidates))
-            )
-        except Exception:  # a shadow must never cost a person their tip
-            log.exception("shadow policy %s failed to score", policy.id)
     features = row_mapping(table, decision.choice)
     why = explanation(active, decision, chosen, features, len(candidates))
     if decided_by == first_tip.RULE_ID:
@@ -317,7 +271,7 @@ async def pick(
         project=chosen.project,
         detail=display_detail(chosen, features, phrasing),
         features=features,
-        candidates=_candidate_log(table),
+        candidates=_candidate_log(table, items, eligible),
         explanation=why,
         candidate_count=len(candidates),
         policy_id=decided_by,
@@ -327,15 +281,7 @@ async def pick(
         latency_ms=latency_ms,
         served_at=now,
     )
-    shadow_rows = [
-        _shadow_row(row.id, policy, d, candidates, decision.choice, datetime.now(UTC))
-        for policy, d in shadow_decisions
-    ]
-    # The decision and its shadows commit together (one statement on PostgreSQL, ADR 0041).
-    writes: list[Write] = [ServedTip.insert(row)]
-    if shadow_rows:
-        writes.append(RowsInsert(ShadowDecision, SHADOW_COLUMNS, shadow_rows))
-    await write_at_once(writes)
+    await ServedTip.insert(row)
     return Served(
         tip_id=str(row.id),
         candidate=chosen,

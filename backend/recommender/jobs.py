@@ -10,6 +10,7 @@ from arq import cron
 from backend.recommender import outbox
 from backend.recommender.habits_cache import fit_and_keep
 from backend.recommender.population import refresh_population
+from backend.recommender.shadow_replay import replay_pending
 
 
 async def refresh_population_priors(ctx: dict[str, Any]) -> dict[str, int]:
@@ -27,10 +28,21 @@ async def fit_choice_model(ctx: dict[str, Any], user_id: str, timezone: str) -> 
     return await fit_and_keep(user_id, timezone, datetime.now(UTC))
 
 
-JOBS = [refresh_population_priors, drain_outbox, fit_choice_model]
+async def replay_shadows(ctx: dict[str, Any]) -> dict[str, int]:
+    """Let the shadow policies score the new decisions and learn the new rewards (ADR 0046)."""
+    done = await replay_pending(budget_s=SHADOW_PASS_S)
+    return {"people": done.people, "scored": done.scored, "learned": done.learned}
+
+
+SHADOW_PASS_S = 4.0
+"""A shadow pass stops taking people after this long: the next starts 5 s after this one did."""
+
+JOBS = [refresh_population_priors, drain_outbox, fit_choice_model, replay_shadows]
 CRON_JOBS = [
     # Every 10 minutes: the prior moves slowly; `unique` keeps two workers from both running it.
     cron(refresh_population_priors, minute=set(range(0, 60, 10)), unique=True, timeout=600),
     # Every 15 s: a reaction's close at the source waits at most this long after Redis returns.
     cron(drain_outbox, second={0, 15, 30, 45}, unique=True, timeout=60),
+    # Every 5 s: shadow decisions lag the served ones by about that (evidence, not serving).
+    cron(replay_shadows, second=set(range(0, 60, 5)), unique=True, timeout=60),
 ]

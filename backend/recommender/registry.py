@@ -297,6 +297,7 @@ async def promote(
     """Make `policy_id` the active policy; the incumbent becomes a shadow.
 
     Refused (RegistryError with the evidence) unless the evidence justifies it, or `force`.
+    Operators promote through shadow_replay.promote, which lets the shadows catch up first.
     """
     await ensure_registry()
     target, incumbent_id = _promotable(await _rows_in_tx(), policy_id)

@@ -99,9 +99,11 @@ def states_upsert(
     user_id: str,
     new_states: Mapping[str, tuple[Policy, UserState]],
     stored: Mapping[str, StoredState],
+    learned: Mapping[str, int] | None = None,
 ) -> tuple[RowsInsert | None, dict[str, StoredState]]:
     """The one statement writing new states (None: nothing to write), and every state of the
-    person as stored after it (`stored` with the new ones over it).
+    person as stored after it (`stored` with the new ones over it). `learned`: how many
+    rewards each new state folded in (1 where not given), what its update count grows by.
 
     Existing rows are upserted on their id (so they are updated), missing rows get new ids (so
     they are inserted) — one statement instead of one per policy."""
@@ -111,7 +113,8 @@ def states_upsert(
     for policy_id, (policy, state) in new_states.items():
         row = stored.get(policy_id)
         same_version = row is not None and row.policy_version == policy.version
-        updates = (row.updates + 1) if row is not None and same_version else 1
+        count = learned.get(policy_id, 1) if learned is not None else 1
+        updates = (row.updates + count) if row is not None and same_version else count
         row_id = row.id if row is not None else uuid.uuid4()
         rows.append((row_id, user_id, policy_id, policy.version, state, updates, now))
         after[policy_id] = StoredState(row_id, policy.version, updates, state)

@@ -8,6 +8,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     Real,
+    SmallInt,
     Text,
     Timestamptz,
     Varchar,
@@ -47,6 +48,9 @@ class ServedTip(Table, tablename="served_tip"):
     explanation = JSON(default="{}")
     candidates = JSON(default="{}")
     """Raw features of every candidate scored ({refs, keys, values}): replay for evaluation."""
+    shadowed = SmallInt(default=0)
+    """How far the shadow policies have replayed this decision (shadow_replay.py): 0 not
+    scored, 1 scored (its reward not learned yet), 2 done."""
 
 
 class Feedback(Table, tablename="feedback"):

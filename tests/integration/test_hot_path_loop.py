@@ -40,8 +40,9 @@ PICK = {
     "INSERT tip_history": 1,  # the profile's copy of the new tip (its event's handler)
 }
 WRITES = {
-    # PostgreSQL: the reaction's writes are one statement, the decision and its shadows one.
-    "postgres": {"WITH feedback": 1, "WITH served_tip": 1},
+    # PostgreSQL: the reaction's writes are one statement; the decision one more (its
+    # shadows score it in the worker, ADR 0046).
+    "postgres": {"WITH feedback": 1, "INSERT served_tip": 1},
     # SQLite: in process, one statement each (inside the same transactions).
     "sqlite": {
         "INSERT feedback": 1,
@@ -49,12 +50,10 @@ WRITES = {
         "INSERT policy_state": 1,
         "INSERT recommender_outbox": 1,
         "INSERT served_tip": 1,
-        "INSERT shadow_decision": 1,
     },
 }
-# Transactions begun: the reaction's; on SQLite also the decision's (one statement on
-# PostgreSQL). The push decider reads before it takes a write lock, and finds nothing to record.
-TRANSACTIONS = {"postgres": 1, "sqlite": 2}
+# Transactions begun: the reaction's (the decision is one statement on both). The push decider reads before it takes a write lock, and finds nothing to record.
+TRANSACTIONS = {"postgres": 1, "sqlite": 1}
 ROUND_TRIPS = {
     "EVALSHA": 3,  # the request's limits; the serve lock with the pick's reads; its release
     "DEL": 1,  # the answered tip leaves the cache

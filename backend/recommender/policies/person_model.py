@@ -52,12 +52,13 @@ def effect_of(reward: float) -> float:
     """1.0 when the reward is one a "done" earns, 0.0 when it is a snooze's or a dismissal's.
 
     A reward outside the table (tests, a future answer) counts as done when it beats a snooze.
+    The tolerance is a 4-byte real's (how PostgreSQL stores a reward read back from the log).
     """
     for value in NOT_DONE_REWARDS:
-        if abs(reward - value) < 1e-9:
+        if abs(reward - value) < 1e-6:
             return 0.0
     for value in DONE_REWARDS:
-        if abs(reward - value) < 1e-9:
+        if abs(reward - value) < 1e-6:
             return 1.0
     return 1.0 if reward > SNOOZE_REWARD else 0.0
 

@@ -94,6 +94,7 @@ async def seed_log() -> SeededLog:
                 "keys": KEYS,
                 "values": [[float(i), 1.0, float(i % 4)], [0.0, 0.0, 2.0]],
             },
+            shadowed=2,  # history with its own shadow decisions: not replayed
             explanation={
                 "line": "Overdue, and urgent.",
                 "explored": False,

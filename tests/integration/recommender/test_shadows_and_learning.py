@@ -1,4 +1,6 @@
-"""In-process: shadows score every served tip, every running policy learns, promotion, reset."""
+"""In-process: shadows score every served tip, every running policy learns, promotion, reset.
+
+Shadows score and learn in the worker's replay (ADR 0046): tests run it for their person."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from backend.recommender.candidate_log import logged_rows
 from backend.recommender.policies import all_policies
 from backend.recommender.population import refresh_population
 from backend.recommender.reward import Action
+from backend.recommender.shadow_replay import replay_person
 from backend.recommender.state import reset_states
 from backend.recommender.tables import PolicyState, PopulationState, ServedTip, ShadowDecision
 from tests.integration.recommender.conftest import person_with_tasks
@@ -39,6 +42,9 @@ async def test_shadow_picks_are_logged_for_every_served_tip() -> None:
         assert tip is not None
         served.append(tip.id)
         await service.react(user, tip.id, action, 3_000)
+    done = await replay_person(user.user_id)
+    assert (done.scored, done.learned) == (3, 3)
+    assert (await replay_person(user.user_id)).scored == 0, "a decision is replayed once"
     for tip_id in served:
         rows = await ShadowDecision.select().where(ShadowDecision.tip == tip_id)
         assert {r["policy_id"] for r in rows} == {p.id for p in shadows}
@@ -79,6 +85,8 @@ async def test_disabled_policies_neither_score_nor_learn() -> None:
     await registry.set_status(None, "linucb-v1", "disabled", "test")
     tip = await service.current_tip(user)
     assert tip is not None
+    await replay_person(user.user_id)
+    assert await ShadowDecision.count().where(ShadowDecision.tip == tip.id) > 0
     assert (
         await ShadowDecision.count().where(
             (ShadowDecision.tip == tip.id) & (ShadowDecision.policy_id == "linucb-v1")
@@ -86,6 +94,7 @@ async def test_disabled_policies_neither_score_nor_learn() -> None:
         == 0
     )
     await service.react(user, tip.id, Action.DONE, 30_000)
+    await replay_person(user.user_id)
     ids = {
         r["policy_id"] for r in await PolicyState.select().where(PolicyState.user == user.user_id)
     }
@@ -148,6 +157,7 @@ async def test_reset_forgets_and_is_audited() -> None:
     tip = await service.current_tip(user)
     assert tip is not None
     await service.react(user, tip.id, Action.DISMISS, 2_000)
+    await replay_person(user.user_id)
     every = len(all_policies())  # one state per policy, active and shadows alike
     assert await PolicyState.count().where(PolicyState.user == user.user_id) == every
     assert await reset_states(None, user.user_id, "oo-v1", "support ticket") == 1
@@ -186,6 +196,7 @@ async def test_oo_v3_runs_as_a_shadow_end_to_end() -> None:
     for action in answers:
         tip = await service.current_tip(user)
         assert tip is not None
+        await replay_person(user.user_id)
         row = (
             await ShadowDecision.select()
             .where((ShadowDecision.tip == tip.id) & (ShadowDecision.policy_id == "oo-v3"))
@@ -194,6 +205,7 @@ async def test_oo_v3_runs_as_a_shadow_end_to_end() -> None:
         assert row is not None
         assert 0 < row["propensity"] <= 1
         await service.react(user, tip.id, action, 30_000 if action == Action.DONE else 3_000)
+    await replay_person(user.user_id)
     state = (
         await PolicyState.select(PolicyState.state, PolicyState.updates)
         .where((PolicyState.user == user.user_id) & (PolicyState.policy_id == "oo-v3"))

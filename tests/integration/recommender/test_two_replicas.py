@@ -11,6 +11,7 @@ import pytest
 from backend.recommender.policies import all_policies
 from backend.recommender.policies.arrays import unpack
 from backend.recommender.policies.vectors import OO_NAMES
+from backend.recommender.shadow_replay import replay_person
 from backend.recommender.tables import Feedback, PolicyState
 from tests.support.fixtures import DemoPerson, LiveServer, make_person, start_server, stop_server
 
@@ -71,7 +72,9 @@ async def test_alternating_replicas_share_one_state(
         action = ("SNOOZE", "DISMISS", "DONE")[step % 3]
         result = gql(answer, token, FEEDBACK, tipId=tip["id"], action=action)["feedback"]
         assert result["errors"] == []
-        # Each reaction, on either replica, moved every policy's one state row by exactly one.
+        # Each reaction, on either replica, moved every policy's one state row by exactly one
+        # (the shadows' once the worker's replay has run).
+        await replay_person(person.user_id)
         assert await updates_by_policy(person.user_id) == dict.fromkeys(running, step)
     assert await Feedback.count().where(Feedback.user == person.user_id) == 6
     row = await (

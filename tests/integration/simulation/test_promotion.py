@@ -62,6 +62,7 @@ async def logged_people() -> AsyncIterator[list[str]]:
                 served_at=at,
                 reacted_at=at + timedelta(seconds=30),
                 reaction="done",
+                shadowed=2,  # history with its own shadow decisions: not replayed
                 reward=d.reward,
             )
         )

@@ -10,7 +10,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from backend.recommender.candidate_log import MAX_LEVELS, compact, logged_rows
+from backend.recommender.candidate_log import MAX_LEVELS, compact, logged_projects, logged_rows
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -85,3 +85,25 @@ def test_rows_logged_in_the_row_form_still_read() -> None:
 )
 def test_a_malformed_log_reads_as_nothing(log: object) -> None:
     assert logged_rows(log) is None
+
+
+def test_each_candidates_project_is_logged_beside_its_features() -> None:
+    values = np.zeros((3, 1))
+    log = compact(["a", "b", "c"], ["x"], values, (["Home", "Work"], [1, 0, 1]))
+    stored = json.loads(msgspec.json.encode(log))
+    assert logged_projects(stored, 3) == ["Work", "Home", "Work"]
+    assert logged_rows(stored) is not None, "readers of the features are not disturbed"
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        {"refs": ["a", "b"], "keys": [], "columns": []},  # logged before projects were
+        {"projects": {"levels": ["Home"], "codes": [0]}},  # one code for two candidates
+        {"projects": {"levels": ["Home"], "codes": [0, 3]}},  # a code out of range
+        {"projects": ["Home", "Home"]},
+        None,
+    ],
+)
+def test_a_log_without_usable_projects_reads_as_no_project(log: object) -> None:
+    assert logged_projects(log, 2) == ["", ""]
