@@ -213,7 +213,10 @@ class _PersonReplay:
         self.decisions: list[tuple[Any, ...]] = []
 
     def score(self, row: dict[str, Any]) -> None:
-        found = logged_candidates(_json(row["candidates"]))
+        try:
+            found = logged_candidates(_json(row["candidates"]))
+        except (ValueError, TypeError, msgspec.DecodeError):
+            found = None  # a log that does not read is left unscored, not retried forever
         if found is None:
             return
         candidates, table = found
@@ -238,7 +241,10 @@ class _PersonReplay:
             )
 
     def learn(self, row: dict[str, Any]) -> None:
-        tip = dict(row, features=_json(row["features"]))
+        try:
+            tip = dict(row, features=_json(row["features"]))
+        except msgspec.DecodeError:
+            tip = dict(row, features={})
         # PostgreSQL keeps a reward as a 4-byte real: 6 decimals give back the value the
         # reaction computed (rewards are short decimals), which policies compare exactly.
         reward = round(float(row["reward"]), 6)
@@ -329,10 +335,17 @@ async def replay_pending(budget_s: float = 10.0) -> Replayed:
         people = await pending_people()
         if not people:
             break
+        failed = 0
         for user_id in people:  # each replay moves its person's rows on: no pass repeats one
             if time.monotonic() >= deadline:
                 break
-            done += await replay_person(user_id)
+            try:
+                done += await replay_person(user_id)
+            except Exception:  # one person's failure must not hold back everyone after them
+                log.exception("shadow replay failed for a person; retried next pass")
+                failed += 1
+        if failed == len(people):
+            break  # nothing moved: the next pass tries again
     return done
 
 

@@ -26,6 +26,7 @@ from backend.recommender.shadow_replay import (
     SCORED,
     logged_candidates,
     pending_people,
+    replay_pending,
     replay_person,
 )
 from backend.recommender.tables import (
@@ -220,3 +221,51 @@ def test_the_pending_queries_say_what_the_index_holds() -> None:
     # The partial index is used only when a query repeats its predicate literally.
     assert PENDING_SQL in _PENDING_PEOPLE
     assert PENDING_SQL in _PENDING_OF_PERSON
+
+
+async def test_the_worker_replays_every_five_seconds(probe: Probe) -> None:
+    from backend.recommender.jobs import replay_shadows
+    from worker.settings import WorkerSettings
+
+    crons = {c.name: c for c in WorkerSettings.cron_jobs}
+    job = next(c for name, c in crons.items() if name.endswith("replay_shadows"))
+    assert job.second == set(range(0, 60, 5))
+    assert job.unique
+    assert replay_shadows in WorkerSettings.functions
+
+    await replay_pending(budget_s=float("inf"))  # what earlier tests left: not this test's
+    user = await person_with_tasks(*TASKS)
+    tip = await service.current_tip(user)
+    assert tip is not None
+    await service.react(user, tip.id, Action.DONE, 30_000)
+    found = await replay_shadows({})  # what the cron calls, with the worker's empty context
+    assert found == {"people": 1, "scored": 1, "learned": 1}
+    assert (await _tip(tip.id))["shadowed"] == DONE
+
+
+async def test_a_log_that_does_not_read_is_passed_over_not_retried(probe: Probe) -> None:
+    user = await person_with_tasks(*TASKS)
+    now = datetime.now(UTC)
+    bad = ServedTip(
+        user=user.user_id,
+        item_ref="demo:x",
+        source="demo",
+        kind="task",
+        content="x",
+        candidates={"refs": ["demo:x"], "keys": ["priority"], "values": [["not a number"]]},
+        candidate_count=1,
+        policy_id="random",
+        policy_version="1",
+        score=0.0,
+        propensity=1.0,
+        latency_ms=1.0,
+        served_at=now,
+        reacted_at=now,
+        reaction="done",
+        reward=1.0,
+    )
+    await bad.save()
+    done = await replay_person(user.user_id)
+    assert (done.scored, done.learned) == (1, 1)
+    assert (await _tip(str(bad.id)))["shadowed"] == DONE
+    assert await ShadowDecision.count().where(ShadowDecision.tip == bad.id) == 0
