@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from string import Formatter
 from typing import Any
 
 import asyncpg
+import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from backend.settings import Settings, get_settings
 from backend.sqlite_pool import PooledSQLiteEngine
@@ -100,3 +103,44 @@ async def close_pool() -> None:
         log.warning("database pool not closed cleanly (%s): terminated", type(err).__name__)
         pool.terminate()
     db.pool = None
+
+
+class Prepared:
+    """A statement written once as SQL, with `{}` for each value, compiled per engine once.
+
+    Piccolo builds and compiles a query on every run (its QueryString bundles the template's
+    fragments each time): 50–100 µs per statement, a dozen times in a reaction with its next
+    pick (ADR 0047). A Prepared statement hands the engine the compiled text directly; the
+    values are still bound parameters, never formatted into the text. Rows come back as dicts.
+    """
+
+    def __init__(self, sql: str, query_type: str = "select") -> None:
+        self.sql = sql
+        self.query_type = query_type
+        self._fields = sum(1 for _, name, _, _ in Formatter().parse(sql) if name is not None)
+        self._compiled: dict[str, str] = {}
+
+    def query(self, *args: Any) -> QueryString:
+        """The statement with these values, compiled for the current engine."""
+        if len(args) != self._fields:
+            raise ValueError(f"{self._fields} values expected, {len(args)} given")
+        engine_type = engine().engine_type
+        text = self._compiled.get(engine_type)
+        if text is None:
+            text = QueryString(self.sql, *args).compile_string(engine_type)[0]
+            self._compiled[engine_type] = text
+        found = QueryString(self.sql, *args, query_type=self.query_type)
+        found._frozen_compiled_strings = (text, list(args))
+        return found
+
+    async def rows(self, *args: Any) -> list[dict[str, Any]]:
+        """Run it; its rows as dicts."""
+        return [dict(r) for r in await engine().run_querystring(self.query(*args))]
+
+
+_JSON = msgspec.json.Decoder()
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value as a raw statement returns it (text on both engines), decoded."""
+    return _JSON.decode(value) if isinstance(value, str | bytes) else value

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from piccolo.custom_types import Combinable
 
 from backend.recommender.candidate_log import logged_rows
@@ -47,6 +48,11 @@ def _logged(row: dict[str, Any]) -> LoggedTip | None:
         return None
     refs, keys, values = logged
     if row["item_ref"] not in refs or len(values) != len(refs) or not refs:
+        return None
+    try:  # a log whose values are not numbers of the right shape cannot be replayed
+        if np.asarray(values, dtype=float).shape != (len(refs), len(keys)):
+            return None
+    except (TypeError, ValueError):
         return None
     propensity = float(row["propensity"] or 0.0)
     if propensity <= 0 or str(row["policy_id"]).startswith(RULE_PREFIX):

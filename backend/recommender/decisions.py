@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from backend.contracts.candidate import Candidate
 from backend.contracts.clock import local_time
 from backend.contracts.principal import Principal
 from backend.contracts.sources import Gate, candidate_readers, gate_readers
+from backend.db import Prepared
 from backend.recommender import first_tip
 from backend.recommender.candidate_columns import COLUMNS, CandidateColumns
 from backend.recommender.candidate_log import compact
@@ -41,8 +43,9 @@ from backend.recommender.history import HISTORY_DAYS, HISTORY_LIMIT, UserHistory
 from backend.recommender.policies import Decision, Policy
 from backend.recommender.population import population_priors
 from backend.recommender.registry import serving
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import state_for, states_for_pick
-from backend.recommender.tables import Feedback, ServedTip, Snooze
+from backend.recommender.tables import NOT_SCORED, Feedback, ServedTip
 
 log = logging.getLogger("oo.recommender.decisions")
 
@@ -87,29 +90,19 @@ def _unanswered_since(rows: list[dict[str, Any]], now: datetime, valid_after: da
     return not covered
 
 
+_HIDDEN = Prepared('SELECT item_ref FROM snooze WHERE "user" = {} AND until > {}')
+_RECENT = Prepared(
+    "SELECT item_ref, project, served_at, reaction, reacted_at FROM served_tip"
+    ' WHERE "user" = {} AND served_at > {} ORDER BY served_at DESC LIMIT {}'
+)
+
+
 async def _hidden_refs(user_id: str, now: datetime) -> set[str]:
-    rows = await Snooze.select(Snooze.item_ref).where(
-        (Snooze.user == user_id) & (Snooze.until > now)
-    )
-    return {r["item_ref"] for r in rows}
+    return {r["item_ref"] for r in await _HIDDEN.rows(user_id, now)}
 
 
 async def _history_rows(user_id: str, now: datetime) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
-        await ServedTip.select(
-            ServedTip.item_ref,
-            ServedTip.project,
-            ServedTip.served_at,
-            ServedTip.reaction,
-            ServedTip.reacted_at,
-        )
-        .where(
-            (ServedTip.user == user_id) & (ServedTip.served_at > now - timedelta(days=HISTORY_DAYS))
-        )
-        .order_by(ServedTip.served_at, ascending=False)
-        .limit(HISTORY_LIMIT)
-    )
-    return rows
+    return await _RECENT.rows(user_id, now - timedelta(days=HISTORY_DAYS), HISTORY_LIMIT)
 
 
 def _recently_done(rows: list[dict[str, Any]], now: datetime) -> set[str]:
@@ -262,28 +255,32 @@ async def pick(
             line="A written tip to start with; your answers teach oO what suits you.",
         )
     latency_ms = (time.perf_counter() - started) * 1000
-    row = ServedTip(
-        user=user.user_id,
-        item_ref=chosen.item_ref,
-        source=chosen.source,
-        kind=chosen.kind,
-        content=chosen.content,
-        project=chosen.project,
-        detail=display_detail(chosen, features, phrasing),
-        features=features,
-        candidates=_candidate_log(table, items, eligible),
-        explanation=why,
-        candidate_count=len(candidates),
-        policy_id=decided_by,
-        policy_version=decided_version,
-        score=float(decision.scores[decision.choice]),
-        propensity=decision.propensity,
-        latency_ms=latency_ms,
-        served_at=now,
-    )
-    await ServedTip.insert(row)
+    tip_id = uuid.uuid4()
+    values = {
+        ServedTip.id: tip_id,
+        ServedTip.user: user.user_id,
+        ServedTip.item_ref: chosen.item_ref,
+        ServedTip.source: chosen.source,
+        ServedTip.kind: chosen.kind,
+        ServedTip.content: chosen.content,
+        ServedTip.project: chosen.project,
+        ServedTip.detail: display_detail(chosen, features, phrasing),
+        ServedTip.features: features,
+        ServedTip.candidates: _candidate_log(table, items, eligible),
+        ServedTip.explanation: why,
+        ServedTip.candidate_count: len(candidates),
+        ServedTip.policy_id: decided_by,
+        ServedTip.policy_version: decided_version,
+        ServedTip.score: float(decision.scores[decision.choice]),
+        ServedTip.propensity: decision.propensity,
+        ServedTip.latency_ms: latency_ms,
+        ServedTip.served_at: now,
+        ServedTip.shadowed: NOT_SCORED,  # the shadows replay it in the worker (ADR 0046)
+    }
+    # One row from plain values: no Table instance to build (rows_insert.py).
+    await RowsInsert(ServedTip, list(values), [list(values.values())])
     return Served(
-        tip_id=str(row.id),
+        tip_id=str(tip_id),
         candidate=chosen,
         features=features,
         explanation=why,

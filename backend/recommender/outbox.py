@@ -18,6 +18,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from backend.contracts.json import json_object
+from backend.db import Prepared
 from backend.events.bus import publish
 from backend.events.contracts import SUBJECTS, subject_of
 from backend.queue import enqueue
@@ -76,6 +77,9 @@ async def publish_or_keep(user_id: str, payload: msgspec.Struct) -> None:
         await Outbox.insert(event_row(user_id, payload))
 
 
+_SENT = Prepared("DELETE FROM recommender_outbox WHERE id = {}", "delete")
+
+
 async def send(rows: list[Outbox]) -> int:
     """Send these rows now, in order, deleting each once sent. Never raises: returns how many
     went."""
@@ -83,7 +87,7 @@ async def send(rows: list[Outbox]) -> int:
     for row in rows:
         try:
             await _send({"user": row.user, "kind": row.kind, "body": row.body})
-            await Outbox.delete().where(Outbox.id == row.id)
+            await _SENT.rows(row.id)
         except Exception as err:  # Redis or the database away: the drain sends it later
             log.warning("outbox: %s not sent yet (%s)", row.kind, type(err).__name__)
             return sent

@@ -24,7 +24,7 @@ import msgspec
 from piccolo.query import Insert, Update
 from piccolo.querystring import QueryString
 
-from backend.db import engine, write_transaction
+from backend.db import Prepared, engine, write_transaction
 from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import learning_lock_key
 from backend.recommender.tables import ServedTip
@@ -53,33 +53,37 @@ def _postgres() -> bool:
     return engine().engine_type == "postgres"
 
 
+def _claim_sql(reward: bool, lock: bool) -> str:
+    sets = "reacted_at = {}, reaction = {}" + (", reward = {}" if reward else "")
+    returning = ", ".join(c._meta.db_column_name for c in CLAIMED)
+    if lock:  # the RETURNING list is evaluated on the claimed row: the lock comes with it
+        returning += ", pg_advisory_xact_lock(hashtext({})) AS learning_locked"
+    where = 'id = {} AND "user" = {} AND reacted_at IS NULL'
+    return f"UPDATE served_tip SET {sets} WHERE {where} RETURNING {returning}"  # noqa: S608 (constants)
+
+
+_CLAIMS = {
+    (reward, lock): Prepared(_claim_sql(reward, lock), "update")
+    for reward in (False, True)
+    for lock in (False, True)
+}
+"""The claim with and without the reward, with and without the learning lock (PostgreSQL)."""
+
+
 async def claim(
     tip_id: str, user_id: str, now: datetime, reaction: str, reward: float | None
 ) -> dict[str, Any] | None:
     """Mark the tip answered and return it (its JSON decoded); None when it is not the
     person's or already answered (nothing changed). On PostgreSQL this also takes the person's
     learning lock."""
-    values: dict[Any, Any] = {ServedTip.reacted_at: now, ServedTip.reaction: reaction}
-    if reward is not None:
-        values[ServedTip.reward] = reward
-    update = (
-        ServedTip.update(values)
-        .where(
-            (ServedTip.id == tip_id) & (ServedTip.user == user_id) & ServedTip.reacted_at.is_null()
-        )
-        .returning(*CLAIMED)
-    )
-    (querystring,) = update.querystrings
-    if _postgres():  # the RETURNING list is last: the lock joins it
-        querystring = QueryString(
-            "{}, pg_advisory_xact_lock(hashtext({})) AS learning_locked",
-            querystring,
-            learning_lock_key(user_id),
-        )
-    rows = await engine().run_querystring(querystring)
+    lock = _postgres()
+    args: list[Any] = [now, reaction, *([reward] if reward is not None else []), tip_id, user_id]
+    if lock:
+        args.append(learning_lock_key(user_id))
+    rows = await _CLAIMS[(reward is not None, lock)].rows(*args)
     if not rows:
         return None
-    row = dict(rows[0])
+    row = rows[0]
     row.pop("learning_locked", None)
     for name in _JSON:
         if isinstance(row[name], str | bytes):

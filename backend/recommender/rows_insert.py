@@ -18,7 +18,12 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
-from backend.db import engine
+from backend.db import Prepared, engine
+
+MAX_PREPARED = 256
+"""Statement texts kept compiled (one per table, column list and row count in use)."""
+
+_PREPARED: dict[str, Prepared] = {}
 
 
 class RowsInsert:
@@ -63,9 +68,15 @@ class RowsInsert:
         return [QueryString(sql, *values, query_type="insert", table=self.table)]
 
     async def run(self) -> None:
-        """Run it (nothing to insert: nothing sent)."""
+        """Run it (nothing to insert: nothing sent), compiled once per statement text."""
         if self.rows:
-            await engine().run_querystring(self.querystrings[0])
+            (query,) = self.querystrings
+            prepared = _PREPARED.get(query.template)
+            if prepared is None:
+                if len(_PREPARED) >= MAX_PREPARED:
+                    _PREPARED.clear()
+                prepared = _PREPARED[query.template] = Prepared(query.template, "insert")
+            await engine().run_querystring(prepared.query(*query.args))
 
     def __await__(self) -> Generator[Any, None, None]:
         return self.run().__await__()

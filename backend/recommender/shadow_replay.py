@@ -45,12 +45,10 @@ from backend.recommender.registry import Evidence, RegistryEntry, serving
 from backend.recommender.registry import promote as switch_active
 from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import StoredState, state_for, states_upsert, stored_states
-from backend.recommender.tables import ServedTip, ShadowDecision
+from backend.recommender.tables import NOT_SCORED, REPLAYED, SCORED, ServedTip, ShadowDecision
 
 log = logging.getLogger("oo.recommender.shadow_replay")
 
-NOT_SCORED, SCORED, DONE = 0, 1, 2
-"""`served_tip.shadowed`: the shadows' progress on a decision."""
 
 PENDING_SQL = "shadowed = 0 OR (shadowed = 1 AND reward IS NOT NULL)"
 """The replay's work, as the partial index served_tip_shadow_pending says it (literally: a
@@ -260,8 +258,8 @@ async def replay_person(user_id: str) -> Replayed:
     """Replay one person's pending decisions and rewards (up to PERSON_ROWS decisions)."""
     principal = await authenticator().from_user_id(user_id, "job")
     if principal is None:  # deleted: nothing to learn about them any more
-        await ServedTip.update({ServedTip.shadowed: DONE}).where(
-            (ServedTip.user == user_id) & (ServedTip.shadowed < DONE)
+        await ServedTip.update({ServedTip.shadowed: REPLAYED}).where(
+            (ServedTip.user == user_id) & (ServedTip.shadowed < REPLAYED)
         )
         return Replayed(1)
     _active, shadows = await serving()
@@ -295,7 +293,7 @@ async def replay_person(user_id: str) -> Replayed:
                 scored += 1
             else:
                 replay.learn(r)
-                progress[r["id"]] = DONE
+                progress[r["id"]] = REPLAYED
                 learned_count += 1
         await _write(user_id, replay, stored, rows, progress)
     return Replayed(1, scored, learned_count)
@@ -314,7 +312,7 @@ async def _write(
     if upsert is not None:
         await upsert
     # Last: the rows a reaction may be claiming right now are held for the shortest time.
-    for step in (SCORED, DONE):
+    for step in (SCORED, REPLAYED):
         ids = [r["id"] for r in rows if progress[r["id"]] == step and r["shadowed"] != step]
         if ids:
             await ServedTip.update({ServedTip.shadowed: step}).where(ServedTip.id.is_in(ids))

@@ -19,7 +19,7 @@ from piccolo.custom_types import Combinable
 
 from backend.audit import record
 from backend.contracts.json import json_object
-from backend.db import engine, write_transaction
+from backend.db import Prepared, engine, json_value, write_transaction
 from backend.recommender.policies import Policy, UserState
 from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.tables import PolicyState
@@ -35,27 +35,21 @@ class StoredState:
     state: UserState
 
 
+_STATES = Prepared(
+    'SELECT id, policy_id, policy_version, updates, state FROM policy_state WHERE "user" = {}'
+)
+
+
 async def stored_states(user_id: str) -> dict[str, StoredState]:
     """Every policy state row of a user, by policy id (one query)."""
-    rows = (
-        await PolicyState.select(
-            PolicyState.id,
-            PolicyState.policy_id,
-            PolicyState.policy_version,
-            PolicyState.updates,
-            PolicyState.state,
-        )
-        .where(PolicyState.user == user_id)
-        .output(load_json=True)
-    )
     return {
         r["policy_id"]: StoredState(
             id=r["id"],
             policy_version=r["policy_version"],
             updates=r["updates"],
-            state=json_object(r["state"]),
+            state=json_object(json_value(r["state"])),
         )
-        for r in rows
+        for r in await _STATES.rows(user_id)
     }
 
 

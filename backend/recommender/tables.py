@@ -23,6 +23,10 @@ PEOPLE = LazyTableReference("User", module_path="backend.identity.tables")
 domain (docs/architecture.md); Piccolo resolves the reference when the tables are used."""
 
 
+NOT_SCORED, SCORED, REPLAYED = 0, 1, 2
+"""`served_tip.shadowed`: how far the shadow policies have replayed a decision (ADR 0046)."""
+
+
 class ServedTip(Table, tablename="served_tip"):
     """One served tip and why it was picked: the decision log (30-day retention)."""
 
@@ -48,7 +52,7 @@ class ServedTip(Table, tablename="served_tip"):
     explanation = JSON(default="{}")
     candidates = JSON(default="{}")
     """Raw features of every candidate scored ({refs, keys, values}): replay for evaluation."""
-    shadowed = SmallInt(default=0)
+    shadowed = SmallInt(default=NOT_SCORED)
     """How far the shadow policies have replayed this decision (shadow_replay.py): 0 not
     scored, 1 scored (its reward not learned yet), 2 done."""
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.recommender.shadow_replay import replay_pending
 from backend.recommender.tables import PolicyState
 from tests.support.fixtures import DemoPerson, LiveServer, make_person
 
@@ -82,6 +83,7 @@ async def test_policy_admin_over_graphql(
         assert (
             gql(live_server, token, FEEDBACK, tipId=tip["id"])["data"]["feedback"]["errors"] == []
         )
+    await replay_pending(budget_s=float("inf"))  # the worker's pass: the shadows' decisions
 
     # Only admins.
     denied = gql(live_server, token, POLICIES)

@@ -5,7 +5,7 @@ lets the shadows catch up."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from backend.contracts.candidate import Candidate
 from backend.recommender import policies as policy_registry
 from backend.recommender import service, shadow_replay
 from backend.recommender.candidate_log import logged_rows
+from backend.recommender.decision_log import rewarded_decisions
 from backend.recommender.features import Context
 from backend.recommender.policies import Decision, UserState
 from backend.recommender.registry_cache import forget_serving
@@ -21,8 +22,8 @@ from backend.recommender.reward import Action
 from backend.recommender.shadow_replay import (
     _PENDING_OF_PERSON,
     _PENDING_PEOPLE,
-    DONE,
     PENDING_SQL,
+    REPLAYED,
     SCORED,
     logged_candidates,
     pending_people,
@@ -131,7 +132,7 @@ async def test_each_decision_is_scored_with_the_rewards_learned_before_it(probe:
         assert pick["item_ref"] == refs[learned_before % len(refs)]
         assert pick["agrees"] == (pick["item_ref"] == row["item_ref"])
         assert pick["served_propensity"] == pytest.approx(1 / len(refs))
-        assert row["shadowed"] == DONE
+        assert row["shadowed"] == REPLAYED
     state = (
         await PolicyState.select(PolicyState.state, PolicyState.updates)
         .where((PolicyState.user == user.user_id) & (PolicyState.policy_id == probe.id))
@@ -173,7 +174,7 @@ async def test_a_decision_is_scored_once_and_its_reward_learned_when_it_comes(
     assert user.user_id in await pending_people(limit=10_000)
     after = await replay_person(user.user_id)
     assert (after.scored, after.learned) == (0, 1)
-    assert (await _tip(tip.id))["shadowed"] == DONE
+    assert (await _tip(tip.id))["shadowed"] == REPLAYED
     shadows = await ShadowDecision.count().where(
         (ShadowDecision.tip == tip.id) & (ShadowDecision.policy_id == probe.id)
     )
@@ -206,7 +207,7 @@ async def test_promotion_lets_the_shadows_catch_up_first() -> None:
 
     await shadow_replay.promote(None, "oo-v1", force=True, reason="test")
 
-    assert (await _tip(tip.id))["shadowed"] == DONE
+    assert (await _tip(tip.id))["shadowed"] == REPLAYED
     rows = await PolicyState.select(PolicyState.policy_id, PolicyState.updates).where(
         PolicyState.user == user.user_id
     )
@@ -240,7 +241,7 @@ async def test_the_worker_replays_every_five_seconds(probe: Probe) -> None:
     await service.react(user, tip.id, Action.DONE, 30_000)
     found = await replay_shadows({})  # what the cron calls, with the worker's empty context
     assert found == {"people": 1, "scored": 1, "learned": 1}
-    assert (await _tip(tip.id))["shadowed"] == DONE
+    assert (await _tip(tip.id))["shadowed"] == REPLAYED
 
 
 async def test_a_log_that_does_not_read_is_passed_over_not_retried(probe: Probe) -> None:
@@ -267,5 +268,8 @@ async def test_a_log_that_does_not_read_is_passed_over_not_retried(probe: Probe)
     await bad.save()
     done = await replay_person(user.user_id)
     assert (done.scored, done.learned) == (1, 1)
-    assert (await _tip(str(bad.id)))["shadowed"] == DONE
+    assert (await _tip(str(bad.id)))["shadowed"] == REPLAYED
     assert await ShadowDecision.count().where(ShadowDecision.tip == bad.id) == 0
+    # Off-policy evaluation passes over it too, rather than failing everyone's estimate.
+    logged = await rewarded_decisions(now - timedelta(seconds=1))
+    assert str(bad.id) not in {t.tip_id for t in logged}
