@@ -38,6 +38,8 @@ os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
 os.environ.setdefault("OO_LLM_BACKGROUND", "false")
 # Likewise the console's rollups: tests refresh them by hand (tests/integration/admin).
 os.environ.setdefault("OO_ADMIN_ROLLUPS", "false")
+# And the shadows' replay (ADR 0046): tests replay by hand, for their own people.
+os.environ.setdefault("OO_SHADOW_REPLAY", "false")
 # Every test speaks from 127.0.0.1 to the session's servers: one caller, as far as the GraphQL
 # cost budget can tell, and the fuzzer alone spends a real caller's minute. The budget itself is
 # tested on servers of its own (tests/integration/security/test_graphql_cost.py).

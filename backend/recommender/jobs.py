@@ -11,6 +11,7 @@ from backend.recommender import outbox
 from backend.recommender.habits_cache import fit_and_keep
 from backend.recommender.population import refresh_population
 from backend.recommender.shadow_replay import replay_pending
+from backend.settings import get_settings
 
 
 async def refresh_population_priors(ctx: dict[str, Any]) -> dict[str, int]:
@@ -30,6 +31,8 @@ async def fit_choice_model(ctx: dict[str, Any], user_id: str, timezone: str) -> 
 
 async def replay_shadows(ctx: dict[str, Any]) -> dict[str, int]:
     """Let the shadow policies score the new decisions and learn the new rewards (ADR 0046)."""
+    if not get_settings().shadow_replay:
+        return {"people": 0, "scored": 0, "learned": 0}
     done = await replay_pending(budget_s=SHADOW_PASS_S)
     return {"people": done.people, "scored": done.scored, "learned": done.learned}
 

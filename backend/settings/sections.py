@@ -193,6 +193,13 @@ class RecommenderSettings:
         "Jobs one arq worker runs at once. Agent jobs batch their database reads across "
         "concurrent jobs, so a high value is what makes the fan-out fast.",
     )
+    shadow_replay: bool = setting(
+        "OO_SHADOW_REPLAY",
+        True,
+        "Let this deployment's workers replay the decision log for the shadow policies every "
+        "5 s (ADR 0046). The test harness turns it off so a cron tick never replays beside "
+        "another test; tests replay by hand.",
+    )
     worker_gc: str = setting(
         "OO_WORKER_GC",
         "tuned",

@@ -224,8 +224,11 @@ def test_the_pending_queries_say_what_the_index_holds() -> None:
     assert PENDING_SQL in _PENDING_OF_PERSON
 
 
-async def test_the_worker_replays_every_five_seconds(probe: Probe) -> None:
+async def test_the_worker_replays_every_five_seconds(
+    probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from backend.recommender.jobs import replay_shadows
+    from backend.settings import get_settings
     from worker.settings import WorkerSettings
 
     crons = {c.name: c for c in WorkerSettings.cron_jobs}
@@ -239,7 +242,16 @@ async def test_the_worker_replays_every_five_seconds(probe: Probe) -> None:
     tip = await service.current_tip(user)
     assert tip is not None
     await service.react(user, tip.id, Action.DONE, 30_000)
-    found = await replay_shadows({})  # what the cron calls, with the worker's empty context
+    # The test harness turns the job off (OO_SHADOW_REPLAY=false): it then leaves all as it is.
+    assert await replay_shadows({}) == {"people": 0, "scored": 0, "learned": 0}
+    assert (await _tip(tip.id))["shadowed"] == 0
+    monkeypatch.setenv("OO_SHADOW_REPLAY", "true")
+    get_settings.cache_clear()
+    try:
+        found = await replay_shadows({})  # what the cron calls, with the worker's empty context
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
     assert found == {"people": 1, "scored": 1, "learned": 1}
     assert (await _tip(tip.id))["shadowed"] == REPLAYED
 
