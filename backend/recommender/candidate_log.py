@@ -43,12 +43,31 @@ def _numbers(values: np.ndarray) -> list[Any]:
     return numbers
 
 
+SAMPLE = 256
+"""Rows a column's levels are first guessed from (np.unique sorts: on a sample, not 2,000)."""
+
+
+def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sorted distinct values, each row's index into them) when there are at most MAX_LEVELS,
+    else None — as np.unique(values, return_inverse=True) gives them, without sorting every
+    row: the levels are guessed from the first SAMPLE rows and kept when they cover all."""
+    guess = np.unique(values[:SAMPLE])
+    if len(guess) > MAX_LEVELS:
+        return None
+    codes = np.minimum(np.searchsorted(guess, values), len(guess) - 1)
+    if np.array_equal(guess[codes], values):
+        return guess, codes
+    levels, codes = np.unique(values, return_inverse=True)
+    return (levels, codes) if len(levels) <= MAX_LEVELS else None
+
+
 def _column(values: np.ndarray) -> Column:
     first = values[0]
     if np.all(values == first):
         return int(first) if float(first).is_integer() else float(first)
-    levels, codes = np.unique(values, return_inverse=True)
-    if len(levels) <= MAX_LEVELS:
+    found = _levels(values)
+    if found is not None:
+        levels, codes = found
         return {"levels": _numbers(levels), "codes": codes.astype(np.int64).tolist()}
     return _numbers(values)
 

@@ -42,6 +42,15 @@ class RowsInsert:
         self.rows = rows
         self.update_on_conflict = list(update_on_conflict)
 
+    @classmethod
+    def of(cls, rows: Sequence[Table]) -> RowsInsert:
+        """The INSERT of these Table instances (one table), every column as the instance
+        holds it: what `Table.insert(*rows)` writes, without its per-value conversions."""
+        table = type(rows[0])
+        columns = table._meta.columns
+        names = [c._meta.name for c in columns]
+        return cls(table, columns, [[getattr(r, name) for name in names] for r in rows])
+
     def _value(self, column: Column, value: Any) -> Any:
         if isinstance(column, JSON | JSONB) and value is not None and not isinstance(value, str):
             return dump_json(value)  # as the ORM encodes it

@@ -27,6 +27,7 @@ from backend.recommender.kind_rewards import KindReward as KindReward  # llm's c
 from backend.recommender.kind_rewards import rewards_by_kind as rewards_by_kind
 from backend.recommender.learning import updated_states
 from backend.recommender.reward import EFFECT, MAX_DWELL_MS, Action, infer_reward
+from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.serve_lock import serve_lock
 from backend.recommender.state import remember_learned, states_upsert
 from backend.recommender.tables import Feedback, Outbox, ServedTip, Snooze
@@ -260,7 +261,7 @@ async def react(
                 created_at=now,
                 request_id=request_id,
             )
-            writes.append(Feedback.insert(feedback))
+            writes.append(RowsInsert.of([feedback]))
             if effect is not Action.DONE:
                 hide_s = (
                     get_settings().snooze_s if effect is Action.SNOOZE else get_settings().dismiss_s
@@ -271,7 +272,7 @@ async def react(
                     until=now + timedelta(seconds=hide_s),
                     reason=effect.value,
                 )
-                writes.append(Snooze.insert(snooze))
+                writes.append(RowsInsert.of([snooze]))
             # The claim took the learning lock (PostgreSQL; SQLite's writer lock serialises).
             new, stored = await updated_states(user.user_id, user.timezone, row, reward)
             upsert, learned = states_upsert(user.user_id, new, stored)
@@ -279,7 +280,7 @@ async def react(
                 writes.append(upsert)
             tip = _view(row)
             effects = _side_effects(user.user_id, tip, action, dwell_ms, dwell_source, reward, now)
-            writes.append(Outbox.insert(*effects))
+            writes.append(RowsInsert.of(effects))
             await reaction_write.write(writes)
     except ReactionError as err:
         if err.code != "ALREADY_REACTED":

@@ -10,7 +10,13 @@ import msgspec
 import numpy as np
 import pytest
 
-from backend.recommender.candidate_log import MAX_LEVELS, compact, logged_projects, logged_rows
+from backend.recommender.candidate_log import (
+    MAX_LEVELS,
+    SAMPLE,
+    compact,
+    logged_projects,
+    logged_rows,
+)
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -107,3 +113,19 @@ def test_each_candidates_project_is_logged_beside_its_features() -> None:
 )
 def test_a_log_without_usable_projects_reads_as_no_project(log: object) -> None:
     assert logged_projects(log, 2) == ["", ""]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_levels_guessed_from_a_sample_are_what_a_full_sort_gives(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 2000
+    few = rng.choice([0.0, 1.0, 2.5, 4.0], n)
+    few[-1] = 7.0  # a level the first rows never show: the guess must not drop it
+    many_late = np.where(np.arange(n) < SAMPLE, 1.0, rng.uniform(0, 9, n))  # distinct after it
+    for values in (few, many_late, rng.integers(0, MAX_LEVELS, n).astype(float)):
+        column = compact([f"r{i}" for i in range(n)], ["x"], values[:, None])["columns"][0]
+        levels, codes = np.unique(np.round(values, 4), return_inverse=True)
+        if len(levels) <= MAX_LEVELS:
+            assert column == {"levels": levels.tolist(), "codes": codes.tolist()}
+        else:
+            assert column == np.round(values, 4).tolist()
