@@ -11,10 +11,12 @@ replays each person's new decisions and rewards in the order they happened:
 - a reward not learned yet (`shadowed = 1` with a reward): every shadow learns it, as the active
   policy did in the reaction.
 
-Each person's replay is one transaction (their shadow decisions, the shadows' states, the rows'
-progress) under a per-person advisory lock of its own — not the learning lock the reaction
-takes: the reaction holds its tip's row while it waits for that one, and the replay updates the
-same rows. A pass takes the people with the oldest pending decisions first.
+The shadows compute outside any transaction; each person's replay then writes in one short
+transaction (their shadow decisions, the shadows' states, the rows' progress) under a
+per-person advisory lock of its own, after checking that no other replay moved the same rows
+meanwhile. The lock is not the learning lock the reaction takes: the reaction holds its tip's
+row while it waits for that one, and the replay updates the same rows. A pass takes the people
+with the oldest pending decisions first.
 """
 
 from __future__ import annotations
@@ -255,7 +257,11 @@ class _PersonReplay:
 
 
 async def replay_person(user_id: str) -> Replayed:
-    """Replay one person's pending decisions and rewards (up to PERSON_ROWS decisions)."""
+    """Replay one person's pending decisions and rewards (up to PERSON_ROWS decisions).
+
+    The shadows score and learn outside any transaction (SQLite's single writer is never held
+    while they compute); the write is a short transaction that first checks no other replay
+    moved the same rows meanwhile (else it writes nothing: that replay did the work)."""
     principal = await authenticator().from_user_id(user_id, "job")
     if principal is None:  # deleted: nothing to learn about them any more
         await ServedTip.update({ServedTip.shadowed: REPLAYED}).where(
@@ -264,39 +270,60 @@ async def replay_person(user_id: str) -> Replayed:
         return Replayed(1)
     _active, shadows = await serving()
     priors = await population_priors()
+    rows = await _pending_rows(user_id)  # first the rows, then the states they move on from
+    if not rows:
+        return Replayed()
+    stored = await stored_states(user_id)
+    replay = _PersonReplay(shadows, stored, principal.timezone, priors)
+    progress, scored, learned_count = _replay_in_order(replay, rows)
     async with write_transaction():
         await _lock_person(user_id)
-        rows = await _pending_rows(user_id)
-        if not rows:
+        if not await _still_pending(rows):
             return Replayed()
-        stored = await stored_states(user_id)
-        replay = _PersonReplay(shadows, stored, principal.timezone, priors)
-        # Cut at the last row read: a reward given after a decision not read yet waits for it.
-        until = rows[-1]["served_at"] if len(rows) == PERSON_ROWS else None
-        events: list[tuple[datetime, int, dict[str, Any]]] = []
-        for r in rows:
-            if r["shadowed"] == NOT_SCORED:
-                events.append((r["served_at"], 0, r))
-            if r["reward"] is not None:
-                events.append((r["reacted_at"] or r["served_at"], 1, r))
-        events.sort(key=lambda e: (e[0], e[1]))
-        if until is not None and events[0][0] > until:
-            until = None  # rewards only, all after the cut: learn them rather than stall
-        progress = {r["id"]: int(r["shadowed"]) for r in rows}
-        scored = learned_count = 0
-        for when, kind, r in events:
-            if until is not None and when > until:
-                break
-            if kind == 0:
-                replay.score(r)
-                progress[r["id"]] = SCORED
-                scored += 1
-            else:
-                replay.learn(r)
-                progress[r["id"]] = REPLAYED
-                learned_count += 1
         await _write(user_id, replay, stored, rows, progress)
     return Replayed(1, scored, learned_count)
+
+
+def _replay_in_order(
+    replay: _PersonReplay, rows: list[dict[str, Any]]
+) -> tuple[dict[Any, int], int, int]:
+    """Score each decision and learn each reward in the order they happened; returns each
+    row's progress and how many were scored and learned."""
+    # Cut at the last row read: a reward given after a decision not read yet waits for it.
+    until = rows[-1]["served_at"] if len(rows) == PERSON_ROWS else None
+    events: list[tuple[datetime, int, dict[str, Any]]] = []
+    for r in rows:
+        if r["shadowed"] == NOT_SCORED:
+            events.append((r["served_at"], 0, r))
+        if r["reward"] is not None:
+            events.append((r["reacted_at"] or r["served_at"], 1, r))
+    events.sort(key=lambda e: (e[0], e[1]))
+    if until is not None and events[0][0] > until:
+        until = None  # rewards only, all after the cut: learn them rather than stall
+    progress = {r["id"]: int(r["shadowed"]) for r in rows}
+    scored = learned_count = 0
+    for when, kind, r in events:
+        if until is not None and when > until:
+            break
+        if kind == 0:
+            replay.score(r)
+            progress[r["id"]] = SCORED
+            scored += 1
+        else:
+            replay.learn(r)
+            progress[r["id"]] = REPLAYED
+            learned_count += 1
+    return progress, scored, learned_count
+
+
+async def _still_pending(rows: list[dict[str, Any]]) -> bool:
+    """Whether the rows are still as this replay read them (another replay of the same
+    person, on another worker, may have moved them since)."""
+    found = await ServedTip.select(ServedTip.id, ServedTip.shadowed).where(
+        ServedTip.id.is_in([r["id"] for r in rows])
+    )
+    now = {str(r["id"]): r["shadowed"] for r in found}  # a row deleted meanwhile: moved too
+    return all(now.get(str(r["id"])) == r["shadowed"] for r in rows)
 
 
 async def _write(

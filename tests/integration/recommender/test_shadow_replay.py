@@ -17,6 +17,7 @@ from backend.recommender.candidate_log import logged_rows
 from backend.recommender.decision_log import rewarded_decisions
 from backend.recommender.features import Context
 from backend.recommender.policies import Decision, UserState
+from backend.recommender.registry import serving as registry_serving
 from backend.recommender.registry_cache import forget_serving
 from backend.recommender.reward import Action
 from backend.recommender.shadow_replay import (
@@ -25,6 +26,8 @@ from backend.recommender.shadow_replay import (
     PENDING_SQL,
     REPLAYED,
     SCORED,
+    _pending_rows,
+    _still_pending,
     logged_candidates,
     pending_people,
     replay_pending,
@@ -285,3 +288,18 @@ async def test_a_log_that_does_not_read_is_passed_over_not_retried(probe: Probe)
     # Off-policy evaluation passes over it too, rather than failing everyone's estimate.
     logged = await rewarded_decisions(now - timedelta(seconds=1))
     assert str(bad.id) not in {t.tip_id for t in logged}
+
+
+async def test_a_replay_that_finds_its_rows_moved_meanwhile_writes_nothing(probe: Probe) -> None:
+    user = await person_with_tasks(*TASKS)
+    tip = await service.current_tip(user)
+    assert tip is not None
+    read = await _pending_rows(user.user_id)  # what a slower replay read before computing
+    assert await _still_pending(read)
+    assert (await replay_person(user.user_id)).scored == 1  # another replay got there first
+    assert not await _still_pending(read)
+    again = await replay_person(user.user_id)
+    assert (again.scored, again.learned) == (0, 0)
+    assert await ShadowDecision.count().where(ShadowDecision.tip == tip.id) == len(
+        (await registry_serving())[1]
+    ), "each shadow scored the decision once"
