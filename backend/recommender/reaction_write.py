@@ -20,16 +20,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import msgspec
-from piccolo.query import Insert, Update
+from piccolo.query import Update
 from piccolo.querystring import QueryString
 
-from backend.db import Prepared, engine, write_transaction
+from backend.db import Prepared, engine, json_value
 from backend.recommender.rows_insert import RowsInsert
 from backend.recommender.state import learning_lock_key
 from backend.recommender.tables import ServedTip
 
-Write = Insert[Any] | Update[Any] | RowsInsert
+Write = Update[Any] | RowsInsert
 """One of a reaction's write statements."""
 
 CLAIMED = (
@@ -86,25 +85,13 @@ async def claim(
     row = rows[0]
     row.pop("learning_locked", None)
     for name in _JSON:
-        if isinstance(row[name], str | bytes):
-            row[name] = msgspec.json.decode(row[name])
+        row[name] = json_value(row[name])
     return row
 
 
 def reward_update(tip_id: str, reward: float) -> Update[Any]:
     """The tip's reward, when it could only be inferred after the claim (server dwell)."""
     return ServedTip.update({ServedTip.reward: reward}).where(ServedTip.id == tip_id)
-
-
-async def write_at_once(statements: Sequence[Write]) -> None:
-    """Several writes that commit together: on PostgreSQL one statement (atomic by itself, no
-    BEGIN/COMMIT round trips), on SQLite one IMMEDIATE transaction."""
-    if _postgres():
-        await write(statements)
-        return
-    async with write_transaction():
-        for statement in statements:
-            await statement
 
 
 async def write(statements: Sequence[Write]) -> None:

@@ -35,7 +35,7 @@ from piccolo.querystring import QueryString
 
 from backend.contracts.candidate import Candidate
 from backend.contracts.principal import authenticator
-from backend.db import engine, write_transaction
+from backend.db import engine, json_value, write_transaction
 from backend.recommender.candidate_log import logged_projects, logged_rows
 from backend.recommender.feature_columns import TableMappings
 from backend.recommender.feature_table import FeatureTable
@@ -76,7 +76,6 @@ SHADOW_COLUMNS = (
     ShadowDecision.created_at,
 )
 
-_DECODE = msgspec.json.Decoder()
 
 # Written out (not joined from PENDING_SQL): plain constants; a test checks they carry it.
 _PENDING_PEOPLE = (
@@ -131,10 +130,6 @@ def shadow_row(
         d.explored,
         decided_at,
     )
-
-
-def _json(value: Any) -> Any:
-    return _DECODE.decode(value) if isinstance(value, str | bytes) else value
 
 
 _KINDS = (("kind_advice", "advice"), ("kind_insight", "insight"), ("kind_reminder", "reminder"))
@@ -214,7 +209,7 @@ class _PersonReplay:
 
     def score(self, row: dict[str, Any]) -> None:
         try:
-            found = logged_candidates(_json(row["candidates"]))
+            found = logged_candidates(json_value(row["candidates"]))
         except (ValueError, TypeError, msgspec.DecodeError):
             found = None  # a log that does not read is left unscored, not retried forever
         if found is None:
@@ -242,7 +237,7 @@ class _PersonReplay:
 
     def learn(self, row: dict[str, Any]) -> None:
         try:
-            tip = dict(row, features=_json(row["features"]))
+            tip = dict(row, features=json_value(row["features"]))
         except msgspec.DecodeError:
             tip = dict(row, features={})
         # PostgreSQL keeps a reward as a 4-byte real: 6 decimals give back the value the
